@@ -1,0 +1,338 @@
+"""The plugin contract: `Plugin`, its `Params` metadata, the `Context` it computes in.
+
+A plugin computes a plain, picklable result from a `Context` (no UI), and draws that result as
+Plotly figures. The dashboard builds its controls from the plugin's `Params` dataclass, shows the
+docstring's first paragraph as help text and the "What to look for" paragraph beside the figures,
+in English or Chinese.
+
+Docstring layout of a plugin (each block a paragraph of its own)::
+
+    First paragraph: what the view shows, in English (the UI help text).
+
+    简介：the same in Chinese.
+
+    What to look for: what a healthy and a sick picture look like.
+
+    观察要点：the same in Chinese.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from dlviz.errors import ParamsError
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+LANGUAGES = ("en", "zh")
+REQUIREMENTS = frozenset({"model", "dataset", "run"})
+SECTIONS = ("Overview", "Training dynamics", "Optimization", "Data", "Explanations", "Lessons", "Other")
+
+_ZH_DESCRIPTION = "简介："
+_EN_LOOK_FOR = "What to look for:"
+_ZH_LOOK_FOR = "观察要点："
+
+
+def param(
+    default: Any,
+    *,
+    label: str = "",
+    label_zh: str = "",
+    help: str = "",
+    help_zh: str = "",
+    min: float | None = None,
+    max: float | None = None,
+    step: float | None = None,
+    choices: tuple | None = None,
+    multiple: bool = False,
+    log: bool = False,
+) -> Any:
+    """A `Params` field with the metadata the dashboard turns into a widget.
+
+    `choices` gives a select box (`multiple=True`: a multi-select whose default is a tuple);
+    `min`/`max`/`step` a slider or number input (`log=True`: values spread over decades);
+    a bool default gives a checkbox; anything else a text input.
+    """
+    metadata = {
+        "label": label,
+        "label_zh": label_zh,
+        "help": help,
+        "help_zh": help_zh,
+        "min": min,
+        "max": max,
+        "step": step,
+        "choices": tuple(choices) if choices is not None else None,
+        "multiple": multiple,
+        "log": log,
+    }
+    return dataclasses.field(default=default, metadata={"dlviz": metadata})
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    """One control of a plugin, read from its `Params` field."""
+
+    name: str
+    default: Any
+    label: str
+    label_zh: str
+    help: str
+    help_zh: str
+    min: float | None
+    max: float | None
+    step: float | None
+    choices: tuple | None
+    multiple: bool
+    log: bool
+
+    def text(self, language: str) -> tuple[str, str]:
+        """The label and help text in `language`, falling back to English."""
+        if language == "zh":
+            return self.label_zh or self.label, self.help_zh or self.help
+        return self.label, self.help
+
+    def check(self, value: Any) -> Any:
+        """Return `value` coerced to this field's type, or raise ParamsError saying why it is refused."""
+        if self.multiple:
+            values = (value,) if isinstance(value, str) or not _is_iterable(value) else tuple(value)
+            for item in values:
+                self._check_choice(item)
+            return values
+        if self.choices is not None:
+            self._check_choice(value)
+            return value
+        if isinstance(self.default, bool):
+            if not isinstance(value, bool):
+                raise ParamsError(f"Parameter {self.name!r} must be True or False, got {value!r}.")
+            return value
+        if isinstance(self.default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ParamsError(
+                    f"Parameter {self.name!r} must be a number, got {value!r}.",
+                    f"pass a number between {self.min} and {self.max}.",
+                )
+            if isinstance(self.default, int) and not isinstance(self.default, bool):
+                if value != int(value):
+                    raise ParamsError(f"Parameter {self.name!r} must be a whole number, got {value!r}.")
+                value = int(value)
+            else:
+                value = float(value)
+            if math.isnan(value):
+                raise ParamsError(f"Parameter {self.name!r} is NaN.", "pass a finite number.")
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                raise ParamsError(
+                    f"Parameter {self.name!r} = {value!r} is outside its range.",
+                    f"pass a value between {self.min} and {self.max}.",
+                )
+        return value
+
+    def _check_choice(self, value: Any) -> None:
+        if self.choices is not None and value not in self.choices:
+            raise ParamsError(
+                f"Parameter {self.name!r} = {value!r} is not one of its choices.",
+                f"pick one of {', '.join(map(repr, self.choices))}.",
+            )
+
+
+def _is_iterable(value: Any) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class NoParams:
+    """The `Params` of a plugin that has no controls."""
+
+
+def param_specs(params_cls: type) -> list[ParamSpec]:
+    """The controls declared by a `Params` dataclass, in field order."""
+    specs = []
+    for field in dataclasses.fields(params_cls):
+        meta = dict(field.metadata.get("dlviz", {}))
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        else:
+            raise ParamsError(
+                f"Params field {params_cls.__qualname__}.{field.name} has no default.",
+                "give every Params field a default (use dlviz.param(default, ...)).",
+            )
+        specs.append(
+            ParamSpec(
+                name=field.name,
+                default=default,
+                label=meta.get("label") or field.name.replace("_", " ").capitalize(),
+                label_zh=meta.get("label_zh", ""),
+                help=meta.get("help", ""),
+                help_zh=meta.get("help_zh", ""),
+                min=meta.get("min"),
+                max=meta.get("max"),
+                step=meta.get("step"),
+                choices=meta.get("choices"),
+                multiple=meta.get("multiple", False),
+                log=meta.get("log", False),
+            )
+        )
+    return specs
+
+
+def make_params(params_cls: type, values: Mapping[str, Any] | None = None) -> Any:
+    """Build a `Params` instance from keyword values, refusing unknown names and out-of-range values."""
+    values = dict(values or {})
+    specs = {spec.name: spec for spec in param_specs(params_cls)}
+    unknown = sorted(set(values) - set(specs))
+    if unknown:
+        valid = ", ".join(specs) or "none"
+        raise ParamsError(
+            f"Unknown parameter(s) {', '.join(unknown)} for {params_cls.__qualname__}.",
+            f"use one of: {valid}.",
+        )
+    checked = {name: specs[name].check(value) for name, value in values.items()}
+    return params_cls(**checked)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Context:
+    """Everything a plugin may compute from. It may grow: read only the fields you need.
+
+    `model` is a `dlviz.ModelHandle` (see `dlviz.wrap`), `dataset` a `dlviz.datasets.Dataset`,
+    `run` the `dlviz.Run` being shown and `runs` further runs to compare with it. `progress`, when
+    set, takes a fraction in [0, 1] and a short message; call it through `ctx.report`.
+    """
+
+    model: Any = None
+    dataset: Any = None
+    run: Any = None
+    runs: tuple = ()
+    device: str = ""
+    seed: int = 0
+    language: str = "en"
+    progress: Callable[[float, str], None] | None = dataclasses.field(default=None, compare=False)
+
+    def report(self, fraction: float, message: str = "") -> None:
+        """Tell the caller how far a long computation has come (does nothing without a listener)."""
+        if self.progress is not None:
+            self.progress(min(max(float(fraction), 0.0), 1.0), message)
+
+    def has(self, requirement: str) -> bool:
+        """Whether the context holds `requirement` ("model", "dataset" or "run")."""
+        return getattr(self, requirement) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One diagnosis headline, e.g. "dense_3: vanishing gradients since step 120".
+
+    `severity` is "ok", "info", "warning" or "problem"; `advice` says what to try.
+    """
+
+    severity: str
+    headline: str
+    advice: str = ""
+    layer: str | None = None
+    step: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginTexts:
+    """A plugin's words in one language."""
+
+    title: str
+    description: str
+    what_to_look_for: str
+
+
+def docstring_sections(doc: str | None) -> dict[str, str]:
+    """Split a plugin docstring into its English and Chinese description and "What to look for"."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", inspect.cleandoc(doc or "")) if p.strip()]
+    sections = {"description": "", "description_zh": "", "look_for": "", "look_for_zh": ""}
+    prefixes = {
+        "description_zh": _ZH_DESCRIPTION,
+        "look_for": _EN_LOOK_FOR,
+        "look_for_zh": _ZH_LOOK_FOR,
+    }
+    for paragraph in paragraphs:
+        if paragraph.startswith(">>>"):
+            continue
+        for key, prefix in prefixes.items():
+            if paragraph.startswith(prefix):
+                sections[key] = paragraph[len(prefix) :].strip()
+                break
+        else:
+            if not sections["description"]:
+                sections["description"] = paragraph
+    return sections
+
+
+class Plugin:
+    """Base class of every dlviz plugin; every default here is harmless.
+
+    Subclass it, set `name` (module name = plugin name = entry-point name), declare a frozen
+    `Params` dataclass with `dlviz.param` fields, and implement `compute` and `figures`.
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    title_zh: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    section: ClassVar[str] = "Other"
+    requires: ClassVar[frozenset[str]] = frozenset()
+    compares_runs: ClassVar[bool] = False
+    Params: ClassVar[type] = NoParams
+    _docs: ClassVar[dict[str, str]] = docstring_sections(None)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._docs = docstring_sections(cls.__doc__)
+        if not cls.__dict__.get("description"):
+            cls.description = cls._docs["description"]
+        if not cls.__dict__.get("title") and cls.name:
+            cls.title = cls.name.replace("_", " ").capitalize()
+
+    def texts(self, language: str = "en") -> PluginTexts:
+        """Title, description and "What to look for" in `language` ("en" or "zh"), English as fallback."""
+        docs = type(self)._docs
+        if language == "zh":
+            return PluginTexts(
+                title=self.title_zh or self.title,
+                description=docs["description_zh"] or self.description,
+                what_to_look_for=docs["look_for_zh"] or docs["look_for"],
+            )
+        return PluginTexts(self.title, self.description, docs["look_for"])
+
+    def is_compatible(self, ctx: Context) -> bool | str:
+        """True, or the reason this plugin cannot run on `ctx`. The default checks `requires`."""
+        missing = sorted(req for req in self.requires if not ctx.has(req))
+        if missing:
+            return f"{self.title} needs {' and '.join(missing)}: load or train one first."
+        return True
+
+    def compute(self, ctx: Context, params: Any) -> Any:
+        """Compute a plain, picklable result. Pure: no UI, no global state."""
+        raise NotImplementedError(f"plugin {self.name!r} does not implement compute()")
+
+    def figures(self, result: Any, language: str = "en") -> list:
+        """Draw `result` as a list of `plotly.graph_objects.Figure` (titles in `language`)."""
+        return []
+
+    def diagnose(self, result: Any) -> list[Finding]:
+        """Headlines for the dashboard's overview; none by default."""
+        return []
+
+    def render(self, st: Any, ctx: Context, result: Any) -> None:
+        """Draw `result` into a Streamlit container; the default shows `figures()`."""
+        for figure in self.figures(result, language=ctx.language):
+            st.plotly_chart(figure, use_container_width=True)
+
+
+def tr(language: str, en: str, zh: str) -> str:
+    """Pick the English or Chinese form of a figure's text."""
+    return zh if language == "zh" else en

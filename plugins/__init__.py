@@ -1,0 +1,1 @@
+"""Built-in dlviz plugins, one plugin a module."""
