@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -92,7 +93,10 @@ class ModelHandle:
                 "Pass a keras.Model (Sequential, Functional or subclassed) built with Keras 3.",
             )
         self.model = model
-        self._lock = threading.RLock()
+        self._patch_lock = threading.Lock()
+        self._patch_depth = 0
+        self._thread_state = threading.local()
+        self._originals: list = []
         _ensure_built(model, dataset)
         self._check_single_input_output()
         self.input_shape = _input_shape(model)
@@ -148,38 +152,70 @@ class ModelHandle:
         return Capture(outputs, activations, loss, dict(zip(self.variable_paths, gradients, strict=True)))
 
     def _forward_capturing(self, x, training):
-        records: list[tuple[str, keras.layers.Layer, Any]] = []
+        with self._recording_calls() as records:
+            outputs = self.model(x, training=training)
         counts: dict[int, int] = {}
-
-        def recording(layer, original_call):
-            def call(*args, **kwargs):
-                output = original_call(*args, **kwargs)
-                counts[id(layer)] = counts.get(id(layer), 0) + 1
-                n = counts[id(layer)]
-                records.append((layer.name if n == 1 else f"{layer.name}#{n}", layer, output))
-                return output
-
-            return call
-
-        with self._lock:
-            patched = []
-            try:
-                for layer in self._leaves:
-                    had_own_call = "call" in layer.__dict__
-                    original = layer.call
-                    object.__setattr__(layer, "call", recording(layer, original))
-                    patched.append((layer, had_own_call, original))
-                outputs = self.model(x, training=training)
-            finally:
-                for layer, had_own_call, original in patched:
-                    if had_own_call:
-                        object.__setattr__(layer, "call", original)
-                    else:
-                        object.__delattr__(layer, "call")
-        self._calls = [(key, layer, tuple(_first_tensor(out).shape)) for key, layer, out in records]
+        activations = {}
+        calls = []
+        for layer, output in records:
+            counts[id(layer)] = counts.get(id(layer), 0) + 1
+            key = layer.name if counts[id(layer)] == 1 else f"{layer.name}#{counts[id(layer)]}"
+            activations[key] = _first_tensor(output)
+            calls.append((key, layer, tuple(activations[key].shape)))
+        self._calls = calls
         self._outputs_shape = tuple(outputs.shape)
         self._outputs_dtype = np.dtype(outputs.dtype.as_numpy_dtype)
-        return outputs, {key: _first_tensor(out) for key, _, out in records}
+        return outputs, activations
+
+    @contextmanager
+    def _recording_calls(self):
+        """Record (layer, output) of every leaf call made by this thread inside the block.
+
+        The wrappers are installed by the first thread to enter and removed by the last to leave, and
+        each thread records into its own list: MirroredStrategy traces replicas in concurrent threads.
+        """
+        records: list[tuple[keras.layers.Layer, Any]] = []
+        outer = getattr(self._thread_state, "records", None)
+        self._thread_state.records = records
+        with self._patch_lock:
+            if self._patch_depth == 0:
+                self._install_recorders()
+            self._patch_depth += 1
+        try:
+            yield records
+        finally:
+            with self._patch_lock:
+                self._patch_depth -= 1
+                if self._patch_depth == 0:
+                    self._remove_recorders()
+            self._thread_state.records = outer
+
+    def _install_recorders(self):
+        self._originals = []
+        for layer in self._leaves:
+            own_call = layer.__dict__.get("call")
+            object.__setattr__(layer, "call", self._recording_call(layer, layer.call))
+            self._originals.append((layer, own_call))
+
+    def _remove_recorders(self):
+        for layer, own_call in self._originals:
+            if own_call is None:
+                object.__delattr__(layer, "call")
+            else:
+                object.__setattr__(layer, "call", own_call)
+        self._originals = []
+
+    def _recording_call(self, layer, original_call):
+        thread_state = self._thread_state
+
+        def call(*args, **kwargs):
+            output = original_call(*args, **kwargs)
+            records = getattr(thread_state, "records", None)
+            if records is not None:
+                records.append((layer, output))
+            return output
+
+        return call
 
     def _loss_tensor(self, x, y, y_pred):
         if self._has_compiled_loss():
@@ -487,6 +523,10 @@ class ModelHandle:
 
     def _run(self, fn, *args):
         try:
+            if fn.experimental_get_tracing_count() == 0:
+                # Tracing through get_concrete_function keeps TensorFlow's frequent-retracing detector,
+                # which counts traces per Python function across all handles, from warning.
+                fn.get_concrete_function()
             result = fn(*args)
         except DlvizError:
             raise
