@@ -13,6 +13,7 @@ subclassed models (the last have no `.inputs` to build a Functional model from).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ import tensorflow as tf
 from dlviz.errors import DataError, DlvizError, ModelError
 
 BATCH_SIZE = 256
+
+_TF_NODE_NOISE = re.compile(r"\{\{[^}]*\}\}|\[Op:[^\]]*\]")
 
 # Keras layers that are activations but keep no `activation` attribute.
 _ACTIVATION_LAYER_NAMES = {
@@ -219,9 +222,14 @@ class ModelHandle:
 
     def _loss_tensor(self, x, y, y_pred):
         if self._has_compiled_loss():
-            return self.model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
-        loss = self._inferred_loss(y, y_pred)(y, y_pred)
-        extra = [tf.cast(term, loss.dtype) for term in self.model.losses]
+            if type(self.model).compute_loss is not keras.Model.compute_loss:
+                return self.model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+            # Keras' own compute_loss, with the added losses cast to the compiled loss' dtype: Keras
+            # sums a float32 compiled loss with float64 regularisation losses and fails on float64 models.
+            loss = self.model._compile_loss(y, y_pred)
+        else:
+            loss = self._inferred_loss(y, y_pred)(y, y_pred)
+        extra = [tf.cast(tf.reduce_sum(term), loss.dtype) for term in self.model.losses]
         return loss + tf.add_n(extra) if extra else loss
 
     def _has_compiled_loss(self) -> bool:
@@ -532,7 +540,7 @@ class ModelHandle:
             raise
         except Exception as exc:
             raise ModelError(
-                f"The model failed on this input: {_first_line(exc)}",
+                f"The model failed on this input: {_error_summary(exc)}",
                 "Check the shapes and dtypes of x and y against the model's input and output.",
             ) from exc
         return tf.nest.map_structure(lambda t: t.numpy(), result)
@@ -686,6 +694,11 @@ def _labelled_batches(x: np.ndarray, y: np.ndarray):
         yield x[start : start + BATCH_SIZE], y[start : start + BATCH_SIZE]
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _error_summary(exc: Exception) -> str:
+    """The line of a TensorFlow error that says what went wrong, without graph-node decorations."""
+    lines = [_TF_NODE_NOISE.sub("", line).strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line and line != "[[]]"]
+    if not lines:
+        return type(exc).__name__
+    # Tracing and graph-execution errors put a traceback first and the message last.
+    return lines[-1] if lines[0].startswith(("in user code", "Graph execution error")) else lines[0]
