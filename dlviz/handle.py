@@ -86,7 +86,15 @@ class ModelHandle:
 
     Inputs longer than `BATCH_SIZE` are processed in batches; the loss and its gradients are then the
     sample-weighted mean over batches, which equals the full-batch value for Keras' default
-    "sum_over_batch_size" loss reduction.
+    "sum_over_batch_size" loss reduction. Everything but `capture(..., training=True)` runs the model in
+    inference mode (dropout off, batch normalisation with its moving statistics).
+
+    Attributes: `model`, `input_shape` (without the batch dimension), `layers` (`LayerInfo` per leaf
+    layer call, in call order), `variable_paths` (trainable variables, in `model.trainable_variables`
+    order), `layer_of_path` (variable path -> the layer name owning it; the model's name for variables
+    no leaf layer owns), `output_activation` (name of the last activation, or None).
+    The layer list and variables are read once: wrap the model again after adding layers or changing
+    which layers are trainable.
     """
 
     def __init__(self, model, dataset=None):
@@ -104,6 +112,7 @@ class ModelHandle:
         self._check_single_input_output()
         self.input_shape = _input_shape(model)
         self._input_dtype = _input_dtype(model)
+        _check_dataset_fits(model, self.input_shape, dataset)
         self._leaves = _leaf_layers(model)
         self._trainable_variables = list(model.trainable_variables)
         self.variable_paths = _unique_paths(self._trainable_variables)
@@ -125,13 +134,13 @@ class ModelHandle:
             raise
         except Exception as exc:
             raise ModelError(
-                f"The model could not be run on inputs of shape {(None, *self.input_shape)}: {exc}",
+                f"The model could not be run on inputs of shape {(None, *self.input_shape)}: "
+                f"{_error_summary(exc)}",
                 "Check that the model runs on one batch, e.g. model(x[:2]).",
             ) from exc
         self.layers = self._describe_layers()
         self.layer_of_path = self._map_paths_to_layers()
         self.output_activation = _head_activation(self.layers)
-        self._loss_kind = self._classify_loss()
 
     # ----------------------------------------------------------------- low level, inside a tf.function
 
@@ -141,7 +150,10 @@ class ModelHandle:
         Call it inside a `tf.function` you own (it also works eagerly): the loss is computed in the same
         graph as the forward pass, and gradients are taken w.r.t. every trainable variable, keyed by
         `variable.path` in `variable_paths` order. Returns `Capture(outputs, activations, loss, gradients)`
-        (loss and gradients are None without `y`).
+        (loss and gradients are None without `y`); activations are keyed like `.layers`.
+        `x` and `y` are used as given (tensors); `prepare(x, y)` checks and converts numpy arrays first.
+        `training=True` runs dropout and batch normalisation in training mode, which also updates the
+        batch normalisation moving statistics.
         """
         if y is None:
             outputs, activations = self._forward_capturing(x, training)
@@ -157,6 +169,11 @@ class ModelHandle:
     def _forward_capturing(self, x, training):
         with self._recording_calls() as records:
             outputs = self.model(x, training=training)
+        if not tf.is_tensor(outputs):
+            raise ModelError(
+                f"dlviz handles models with one output; this model returns {type(outputs).__name__}.",
+                "Build a model with the single output you want to inspect.",
+            )
         counts: dict[int, int] = {}
         activations = {}
         calls = []
@@ -282,7 +299,8 @@ class ModelHandle:
         return result.loss, [result.gradients[path] for path in self.variable_paths]
 
     def _compiled_for_labels(self, cache, graph, y):
-        key = (y.shape[1:], y.dtype.str)
+        # Keyed by the compiled loss too: a model compiled again after wrapping gets a new graph.
+        key = (id(getattr(self.model, "_compile_loss", None)), y.shape[1:], y.dtype.str)
         if key not in cache:
             x_spec = tf.TensorSpec((None, *self.input_shape), self._input_dtype)
             y_spec = tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype))
@@ -290,6 +308,15 @@ class ModelHandle:
         return cache[key]
 
     # ----------------------------------------------------------------- public, numpy in and out
+
+    def prepare(self, x, y=None):
+        """Check `x` (and `y`) against the model and return them as numpy arrays ready for `capture`.
+
+        Raises `DataError` naming the problem: wrong shape, NaN or infinite values, a label count that
+        differs from the sample count, class ids outside the output layer's range, one-hot labels of the
+        wrong width. Returns `x` alone without `y`, else `(x, y)`.
+        """
+        return self._check_x(x) if y is None else self._check_xy(x, y)
 
     def predict(self, x) -> np.ndarray:
         """The model's output for `x` (batched, through a compiled function, in inference mode)."""
@@ -379,7 +406,7 @@ class ModelHandle:
             for unique, variable in zip(self.variable_paths, self._trainable_variables, strict=True)
         }
 
-    def _classify_loss(self) -> str:
+    def _label_kind(self) -> str:
         """What the labels must look like: "class_ids", "one_hot", "ids_or_one_hot", "binary" or "values"."""
         if not self._has_compiled_loss():
             return {"sigmoid": "binary", "softmax": "ids_or_one_hot"}.get(self.output_activation, "values")
@@ -408,8 +435,8 @@ class ModelHandle:
     # ----------------------------------------------------------------- validation
 
     def _check_single_input_output(self):
-        inputs = getattr(self.model, "_inputs_struct", None) if not _is_subclassed(self.model) else None
-        outputs = getattr(self.model, "_outputs_struct", None) if not _is_subclassed(self.model) else None
+        inputs = getattr(self.model, "_inputs_struct", None)
+        outputs = getattr(self.model, "_outputs_struct", None)
         if inputs is not None and len(tf.nest.flatten(inputs)) != 1:
             raise ModelError(
                 "dlviz handles models with one input; this model has several.",
@@ -431,10 +458,13 @@ class ModelHandle:
         )
         if not matches:
             fix = "Pass x with shape (n_samples, " + ", ".join(str(d) for d in self.input_shape) + ")"
-            if x.ndim == len(self.input_shape) and x.shape == tuple(self.input_shape):
+            if x.shape == tuple(self.input_shape):
                 fix += "; for one sample use x[None]"
+            features = ""
+            if x.ndim == 2 and len(expected) == 2:
+                features = f" ({x.shape[1]} features per sample where the model takes {expected[1]})"
             raise DataError(
-                f"x has shape {x.shape}, but the model expects {expected} (None = any number of samples).",
+                f"x has shape {x.shape}, but the model expects {expected}{features}; None is any size.",
                 fix + ".",
             )
         if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
@@ -459,8 +489,9 @@ class ModelHandle:
 
     def _check_labels(self, y: np.ndarray) -> np.ndarray:
         width = self._outputs_shape[-1]
-        if self._loss_kind in ("class_ids", "one_hot", "ids_or_one_hot"):
-            return self._check_classes(y, width)
+        kind = self._label_kind()
+        if kind in ("class_ids", "one_hot", "ids_or_one_hot"):
+            return self._check_classes(y, width, kind)
         if y.ndim == 1 and width == 1:
             y = y.reshape(-1, 1)
         if y.shape[1:] != self._outputs_shape[1:]:
@@ -468,7 +499,7 @@ class ModelHandle:
                 f"y has shape {y.shape}, but the model's output has shape {(None, *self._outputs_shape[1:])}.",
                 "Pass one target per output unit and sample.",
             )
-        if self._loss_kind == "binary" and np.any((y < 0) | (y > 1)):
+        if kind == "binary" and np.any((y < 0) | (y > 1)):
             bad = np.unique(y[(y < 0) | (y > 1)])[:5].tolist()
             raise DataError(
                 f"y contains {bad}, but a sigmoid output with binary cross-entropy needs labels 0 or 1.",
@@ -477,8 +508,7 @@ class ModelHandle:
             )
         return y.astype(self._outputs_dtype)
 
-    def _check_classes(self, y: np.ndarray, width: int) -> np.ndarray:
-        kind = self._loss_kind
+    def _check_classes(self, y: np.ndarray, width: int, kind: str) -> np.ndarray:
         if kind != "class_ids" and y.ndim == 2 and y.shape[1] == width != 1:
             return y.astype(self._outputs_dtype)
         if kind != "one_hot" and (y.ndim == 1 or y.shape == (len(y), 1)):
@@ -546,7 +576,10 @@ class ModelHandle:
         return tf.nest.map_structure(lambda t: t.numpy(), result)
 
     def __repr__(self) -> str:
-        return f"ModelHandle({self.model.name!r}, {len(self.layers)} layers, input {self.input_shape})"
+        n_layers = len(getattr(self, "layers", []))
+        return (
+            f"ModelHandle({self.model.name!r}, {n_layers} layers, input {getattr(self, 'input_shape', '?')})"
+        )
 
 
 # --------------------------------------------------------------------- helpers
@@ -573,6 +606,21 @@ def _ensure_built(model: keras.Model, dataset) -> None:
         ) from exc
 
 
+def _check_dataset_fits(model: keras.Model, input_shape: tuple, dataset) -> None:
+    if dataset is None:
+        return
+    given = tuple(dataset.input_shape)
+    fits = len(given) == len(input_shape) and all(
+        want is None or want == got for want, got in zip(input_shape, given, strict=True)
+    )
+    if not fits:
+        raise ModelError(
+            f"The model {model.name!r} takes inputs of shape {(None, *input_shape)}, but the dataset's "
+            f"samples have shape {given}.",
+            "Build a model for this dataset (e.g. dlviz.models.build(kind, dataset)).",
+        )
+
+
 def _is_subclassed(model: keras.Model) -> bool:
     return not isinstance(model, keras.Sequential) and not hasattr(model, "_inputs_struct")
 
@@ -596,7 +644,7 @@ def _input_dtype(model: keras.Model) -> tf.DType:
         dtype = tf.as_dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
         return dtype
     for layer in _leaf_layers(model):
-        dtype = tf.as_dtype(layer.compute_dtype)
+        dtype = tf.as_dtype(layer.variable_dtype)
         return dtype if dtype.is_floating else tf.float32
     return tf.float32
 
@@ -662,7 +710,7 @@ def _numeric_array(values, what: str) -> np.ndarray:
         raise DataError(
             f"{what} cannot be read as an array: {exc}", f"Pass {what} as a numpy array."
         ) from exc
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+    if array.dtype.kind not in "biuf":
         raise DataError(
             f"{what} has dtype {array.dtype}; dlviz needs numbers.",
             f"Encode non-numeric columns of {what} as numbers first.",

@@ -459,3 +459,29 @@ def test_tensorflow_errors_are_wrapped_in_model_errors():
         handle.predict(np.full((2, 2), 100.0))
     assert isinstance(caught.value.__cause__, tf.errors.InvalidArgumentError)
     assert isinstance(caught.value, DlvizError)
+
+
+def test_prepare_returns_checked_arrays_for_capture():
+    handle = wrap(nested_model())
+    x, y = handle.prepare([[0, 1, 2], [3, 4, 5]], [1, 0])
+    assert x.dtype == np.float64 and x.shape == (2, 3)
+    assert y.shape == (2, 1)
+    assert float(handle.capture(x, y).loss) == pytest.approx(handle.loss(x, y), rel=1e-6)
+    with pytest.raises(DataError, match=r"4 features per sample where the model takes 3"):
+        handle.prepare(np.zeros((2, 4)))
+
+
+def test_a_dataset_of_another_shape_is_refused():
+    with pytest.raises(ModelError, match=r"dataset's samples have shape \(8, 8, 1\)"):
+        wrap(nested_model(), dataset=types.SimpleNamespace(input_shape=(8, 8, 1)))
+
+
+def test_compiling_again_after_wrapping_uses_the_new_loss():
+    model = subclassed_model()
+    handle = wrap(model)
+    x, y = data_for("subclassed")
+    mse = handle.loss(x, y)
+    model.compile(loss="mae")
+    mae = handle.loss(x, y)
+    expected = np.mean(np.abs(handle.predict(x) - y))
+    assert mae == pytest.approx(expected, rel=1e-6) and mae != pytest.approx(mse)
