@@ -154,6 +154,8 @@ class ModelHandle:
         `x` and `y` are used as given (tensors); `prepare(x, y)` checks and converts numpy arrays first.
         `training=True` runs dropout and batch normalisation in training mode, which also updates the
         batch normalisation moving statistics.
+        Inside `strategy.run` of a tf.distribute strategy, loss and gradients are per replica and scaled
+        by 1 / num_replicas_in_sync, as in Keras' train_step: sum them over replicas for the batch's values.
         """
         if y is None:
             outputs, activations = self._forward_capturing(x, training)
@@ -246,7 +248,10 @@ class ModelHandle:
             loss = self.model._compile_loss(y, y_pred)
         else:
             loss = self._inferred_loss(y, y_pred)(y, y_pred)
-        extra = [tf.cast(tf.reduce_sum(term), loss.dtype) for term in self.model.losses]
+        # Keras' own aggregation, which also divides by the number of replicas under tf.distribute.
+        extra = [
+            tf.cast(self.model._aggregate_additional_loss(term), loss.dtype) for term in self.model.losses
+        ]
         return loss + tf.add_n(extra) if extra else loss
 
     def _has_compiled_loss(self) -> bool:

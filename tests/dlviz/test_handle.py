@@ -485,3 +485,56 @@ def test_compiling_again_after_wrapping_uses_the_new_loss():
     mae = handle.loss(x, y)
     expected = np.mean(np.abs(handle.predict(x) - y))
     assert mae == pytest.approx(expected, rel=1e-6) and mae != pytest.approx(mse)
+
+
+MIRRORED_SCRIPT = """
+import json, os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+from dlviz.handle import wrap
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu", kernel_regularizer="l2"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy")
+handle = wrap(model)
+x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+y = np.random.default_rng(1).integers(0, 2, (8, 1)).astype("float32")
+
+names = []
+
+@tf.function
+def step(x, y):
+    captured = strategy.run(lambda x, y: handle.capture(x, y), args=(x, y))
+    names[:] = list(captured.activations)
+    return (strategy.reduce("SUM", captured.loss, axis=None),
+            [strategy.reduce("SUM", g, axis=None) for g in captured.gradients.values()])
+
+batch = next(iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices((x, y)).batch(8))))
+loss, gradients = step(*batch)
+expected = handle.gradients(x, y)
+print(json.dumps({"loss": float(loss), "expected_loss": handle.loss(x, y), "names": names,
+                  "grad_error": max(float(np.max(np.abs(g.numpy() - e))) for g, e in zip(gradients, expected.values()))}))
+"""
+
+
+@pytest.mark.slow
+def test_capture_under_mirrored_strategy_matches_a_single_device():
+    """Replicas trace in concurrent threads: each must record its own calls, none may see the others'."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["names"] == ["dense", "dense_1"]
+    assert result["loss"] == pytest.approx(result["expected_loss"], abs=1e-5)
+    assert result["grad_error"] < 1e-5
