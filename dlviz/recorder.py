@@ -1,0 +1,578 @@
+"""The training recorder: a Keras callback that fills a `dlviz.Run` while `model.fit` trains.
+
+Keras callbacks never see the training batches, so gradients and activations are measured on a fixed
+probe batch given up front (``probe=(x, y)`` or `Recorder.for_dataset`). Every ``every`` steps one
+compiled function computes, on that probe and the current weights, everything a record holds; the
+tensors it returns stay on the device until the epoch ends, so a training step is never made to wait
+for the recorder. Metrics Keras reports are kept for every step and epoch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import math
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dlviz.errors import DataError, DlvizError, RunError
+from dlviz.handle import wrap
+from dlviz.runs import Run, RunWriter, SnapshotSchedule
+
+_SATURATING = {"sigmoid", "tanh"}
+
+
+class Recorder(keras.callbacks.Callback):
+    """Record what happens inside a Keras model during `model.fit`; the result is ``recorder.run``.
+
+    Args:
+        every: record the probe quantities every this many training steps (the first step included).
+        probe: ``(x, y)`` a fixed batch of inputs and labels, or ``x`` alone (activations only).
+        gradients: per-layer gradient norms and histograms of the training loss on the probe.
+        activations: per-layer activation statistics and histograms on the probe.
+        weights: weight snapshots (flattened, for optimizer trajectories) and update-to-weight ratios.
+        logdir: a new folder to write the run to while training (flushed at every epoch end).
+        max_snapshots: at most this many weight snapshots are kept; past it they are thinned evenly.
+        bins: histogram bins (each histogram spans its own tensor's min..max).
+        tensorboard: also write gradient and activation histograms to ``logdir/tensorboard``.
+
+    Per-step metrics are the running epoch means Keras reports to callbacks. A record at step ``s``
+    describes the weights after ``s`` optimizer updates; its update ratio is that of update ``s + 1``
+    (``||w_after - w_before|| / ||w_before||`` per layer). Probes are run in inference mode
+    (``training=False``: dropout off, batch-norm moving statistics untouched).
+    """
+
+    # Our on_train_batch_end only appends to a list, so Keras may dispatch it off the training thread.
+    async_safe = True
+
+    def __init__(
+        self,
+        every: int = 10,
+        probe=None,
+        gradients: bool = True,
+        activations: bool = True,
+        weights: bool = True,
+        logdir=None,
+        max_snapshots: int = 200,
+        bins: int = 30,
+        tensorboard: bool = False,
+    ):
+        super().__init__()
+        self._supports_tf_logs = True
+        self.every = _positive_int(every, "every", minimum=1, example=10)
+        self.max_snapshots = _positive_int(max_snapshots, "max_snapshots", minimum=2, example=200)
+        self.bins = _positive_int(bins, "bins", minimum=2, example=30)
+        self.probe_x, self.probe_y = _check_probe(probe)
+        self.gradients = bool(gradients) and self.probe_y is not None
+        self.activations = bool(activations) and self.probe_x is not None
+        self.weights = bool(weights)
+        if gradients and self.probe_x is not None and self.probe_y is None:
+            warnings.warn(
+                "Recorder: the probe has no labels, so only activations are recorded (no gradients). "
+                "Pass probe=(x, y) to record gradients too.",
+                stacklevel=2,
+            )
+        self.logdir = _check_logdir(logdir)
+        if tensorboard and self.logdir is None:
+            raise RunError(
+                "tensorboard=True needs a logdir to write the TensorBoard summaries to.",
+                "Pass logdir='runs/my_run' as well (summaries go to logdir/tensorboard).",
+            )
+        if tensorboard and not hasattr(tf.summary, "histogram"):
+            raise RunError(
+                "tensorboard=True needs the tensorboard package, which is not installed.",
+                "pip install tensorboard (or pip install 'dlviz[tensorboard]').",
+            )
+        self.tensorboard = bool(tensorboard)
+        self.dataset_name: str | None = None
+        self._run: Run | None = None
+        self._recorded_model = None
+
+    @classmethod
+    def for_dataset(cls, dataset, n: int = 64, **kwargs) -> Recorder:
+        """A Recorder whose probe is the first ``n`` training samples (with labels) of a dlviz Dataset."""
+        if "probe" in kwargs:
+            raise RunError("for_dataset takes its probe from the dataset.", "Drop the probe= argument.")
+        if not hasattr(dataset, "x_train") or not hasattr(dataset, "y_train"):
+            raise DataError(
+                f"for_dataset needs a dlviz Dataset, got {type(dataset).__name__}.",
+                "Pass dlviz.datasets.load(name), or use Recorder(probe=(x, y)).",
+            )
+        n = _positive_int(n, "n", minimum=1, example=64)
+        recorder = cls(probe=(dataset.x_train[:n], dataset.y_train[:n]), **kwargs)
+        recorder.dataset_name = getattr(dataset, "name", None)
+        return recorder
+
+    @property
+    def run(self) -> Run:
+        """The recorded run (in memory; it grows at every epoch end while training)."""
+        if self._run is None:
+            raise RunError(
+                "Nothing has been recorded yet.", "Pass the Recorder to model.fit(..., callbacks=[recorder])."
+            )
+        return self._run
+
+    # ------------------------------------------------------------------ Keras hooks
+
+    def on_train_begin(self, logs=None):
+        if self._run is None:
+            self._start(self.model)
+        elif self.model is not self._recorded_model:
+            raise RunError(
+                f"This Recorder already records model {self._recorded_model.name!r}; it cannot also "
+                f"record {self.model.name!r}.",
+                "Create one Recorder per model.",
+            )
+        if self._writer is not None:
+            self._write_meta(status="recording")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_first_step = self._steps_done
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = self._epoch_first_step + batch
+        if self._ratio_pending:
+            self._pending_ratios.append(self._ratio_fn())
+            self._ratio_pending = False
+        if step >= self._next_record:
+            self._record(step)
+            self._next_record = (step // self.every + 1) * self.every
+
+    def on_train_batch_end(self, batch, logs=None):
+        # May run on a Keras worker thread: only append (atomic), never touch shared state otherwise.
+        self._step_logs.append((self._epoch_first_step + batch, logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps_done = max((step for step, _ in self._step_logs), default=self._steps_done - 1) + 1
+        self._steps_done = max(self._steps_done, steps_done)
+        self._flush({"epoch": self._epochs_done, "step": self._steps_done, **dict(logs or {})})
+        self._epochs_done += 1
+
+    def on_train_end(self, logs=None):
+        self._flush(None)
+        if self._writer is not None:
+            self._write_meta(status="finished")
+
+    # ------------------------------------------------------------------ setup
+
+    def _start(self, model) -> None:
+        handle = wrap(model)
+        self._handle = handle
+        self._recorded_model = model
+        if self.probe_x is not None:
+            self._probe_x, self._probe_y = _probe_for_model(handle, self.probe_x, self.probe_y)
+        self._act_layers = [info.name for info in handle.layers] if self.activations else []
+        self._act_kinds = {info.name: info.activation for info in handle.layers}
+        self._variables = list(model.trainable_variables)
+        owners = [handle.layer_of_path[path] for path in handle.variable_paths]
+        layer_order = [info.name for info in handle.layers] + [model.name]
+        self._grad_layers = [name for name in layer_order if name in owners]
+        self._layer_variable_index = {
+            name: [i for i, owner in enumerate(owners) if owner == name] for name in self._grad_layers
+        }
+        self._step_logs: list[tuple[int, dict]] = []
+        self._pending_records: list[tuple[int, dict]] = []
+        self._pending_ratios: list[tf.Tensor] = []
+        self._pending_snapshots: dict[int, tf.Tensor] = {}
+        self._dropped_snapshots: list[int] = []
+        self._ratio_pending = False
+        self._steps_done = 0
+        self._epochs_done = 0
+        self._epoch_first_step = 0
+        self._next_record = 0
+        self._schedule = SnapshotSchedule(self.every, self.max_snapshots)
+        if self.weights and self._variables:
+            with tf.init_scope():
+                self._before = [
+                    tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False, name="dlviz_before")
+                    for v in self._variables
+                ]
+        self._writer = RunWriter(self.logdir) if self.logdir is not None and _is_chief(model) else None
+        self._summary_writer = None
+        if self.tensorboard and self._writer is not None:
+            self._summary_writer = tf.summary.create_file_writer(str(self.logdir / "tensorboard"))
+        self._record_fn = tf.function(self._record_graph)
+        self._ratio_fn = tf.function(self._ratio_graph)
+        self._snapshot_fn = tf.function(self._snapshot_graph)
+        self._run = Run(self._meta(model, handle))
+        self._run.path = self.logdir if self._writer is not None else None
+
+    def _meta(self, model, handle) -> dict:
+        optimizer = getattr(model, "optimizer", None)
+        meta = {
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "dlviz_version": _version("dlviz"),
+            "tensorflow_version": tf.__version__,
+            "keras_version": keras.__version__,
+            "model_name": model.name,
+            "model_class": type(model).__name__,
+            "dataset": self.dataset_name,
+            "loss": _describe_loss(getattr(model, "loss", None)),
+            "optimizer": _optimizer_config(optimizer),
+            "layers": [
+                {
+                    "name": info.name,
+                    "kind": info.kind,
+                    "output_shape": list(info.output_shape),
+                    "params": info.params,
+                    "activation": info.activation,
+                    "trainable_paths": list(info.trainable_paths),
+                }
+                for info in handle.layers
+            ],
+            "variables": [
+                {"path": path, "shape": list(variable.shape), "layer": handle.layer_of_path[path]}
+                for path, variable in zip(handle.variable_paths, self._variables, strict=True)
+            ],
+            "record_layers": {
+                "grad": self._grad_layers if (self.gradients or self.weights) else [],
+                "act": self._act_layers,
+            },
+            "recorder": {
+                "every": self.every,
+                "gradients": self.gradients,
+                "activations": self.activations,
+                "weights": self.weights,
+                "max_snapshots": self.max_snapshots,
+                "bins": self.bins,
+                "tensorboard": self.tensorboard,
+                "probe_size": 0 if self.probe_x is None else len(self.probe_x),
+                "probe_has_labels": self.probe_y is not None,
+            },
+            "status": "recording",
+        }
+        return json.loads(json.dumps(meta, default=str))
+
+    def _write_meta(self, status: str) -> None:
+        self._run.meta["status"] = status
+        self._writer.write_meta(self._run.meta)
+
+    # ------------------------------------------------------------------ compiled work
+
+    def _record_graph(self, x, y, step):
+        """Everything one record holds, in one graph: probe gradients, activations, weight copies."""
+        result = {}
+        if self.weights and self._variables:
+            for before, variable in zip(self._before, self._variables, strict=True):
+                before.assign(variable)
+        if not (self.gradients or self.activations):
+            return result
+        capture = self._handle.capture(x, y if self.gradients else None, training=False)
+        if self.activations:
+            acts = [
+                tf.reshape(tf.cast(capture.activations[name], tf.float32), [-1]) for name in self._act_layers
+            ]
+            stats = [
+                _activation_stats(a, self._act_kinds.get(name))
+                for a, name in zip(acts, self._act_layers, strict=True)
+            ]
+            result["act_stats"] = tf.stack(stats)
+            counts, edges = _histograms(acts, self.bins, all_finite=_all_finite(result["act_stats"][:, :2]))
+            result["act_hist_counts"], result["act_hist_edges"] = counts, edges
+            if self._summary_writer is not None:
+                self._write_summaries("activations", self._act_layers, acts, step)
+        if self.gradients:
+            # Inside a fit called under strategy.scope(), Keras divides the loss by the replica count.
+            unscale = float(tf.distribute.get_strategy().num_replicas_in_sync)
+            gradients = [capture.gradients[path] for path in self._handle.variable_paths]
+            grads = [
+                tf.concat([tf.reshape(tf.cast(gradients[i], tf.float32), [-1]) for i in indices], 0) * unscale
+                for indices in self._layer_variable_index.values()
+            ]
+            result["grad_norm"] = tf.stack([tf.norm(g) for g in grads])
+            counts, edges = _histograms(grads, self.bins, all_finite=_all_finite(result["grad_norm"]))
+            result["grad_hist_counts"], result["grad_hist_edges"] = counts, edges
+            if self._summary_writer is not None:
+                self._write_summaries("gradients", self._grad_layers, grads, step)
+        return result
+
+    def _write_summaries(self, group, layers, values, step):
+        with self._summary_writer.as_default(step=step):
+            for layer, value in zip(layers, values, strict=True):
+                tf.summary.histogram(f"{group}/{layer}", value, buckets=self.bins)
+
+    def _ratio_graph(self):
+        ratios = []
+        for indices in self._layer_variable_index.values():
+            change = tf.add_n([tf.reduce_sum(tf.square(self._delta(i))) for i in indices])
+            size = tf.add_n([tf.reduce_sum(tf.square(tf.cast(self._before[i], tf.float32))) for i in indices])
+            ratios.append(tf.where(size > 0, tf.sqrt(change) / tf.sqrt(size), math.nan))
+        return tf.stack(ratios)
+
+    def _delta(self, i):
+        return tf.cast(self._variables[i], tf.float32) - tf.cast(self._before[i], tf.float32)
+
+    def _snapshot_graph(self):
+        return tf.concat([tf.reshape(tf.cast(v, tf.float32), [-1]) for v in self._variables], 0)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _record(self, step: int) -> None:
+        try:
+            if self.gradients or self.activations or self.weights and self._variables:
+                x = self._probe_x if self.probe_x is not None else None
+                y = self._probe_y if self.gradients else None
+                outputs = self._record_fn(x, y, tf.constant(step, tf.int64))
+                self._pending_records.append((step, outputs))
+                self._ratio_pending = bool(self.weights and self._variables)
+            if self.weights and self._variables and self._schedule.wants(step):
+                self._pending_snapshots[step] = self._snapshot_fn()
+                for dropped in self._schedule.add(step):
+                    if self._pending_snapshots.pop(dropped, None) is None:
+                        self._dropped_snapshots.append(dropped)
+        except DlvizError:
+            raise
+        except Exception as exc:
+            raise RunError(
+                f"Recording failed at step {step}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}",
+                "Check that the probe fits the model; report a bug if it does.",
+            ) from exc
+
+    def _flush(self, epoch_row: dict | None) -> None:
+        """Move everything gathered since the last flush into the Run (and to disk as one chunk)."""
+        if self._ratio_pending:
+            self._pending_ratios.append(self._ratio_fn())
+            self._ratio_pending = False
+        chunk: dict[str, np.ndarray] = {}
+        chunk.update(self._step_columns())
+        if epoch_row is not None:
+            for name, value in epoch_row.items():
+                chunk[f"epochs/{name}"] = np.array(
+                    [_as_float(value) if name not in ("epoch", "step") else value]
+                )
+        chunk.update(self._record_columns())
+        snapshots = {step: tensor.numpy() for step, tensor in self._pending_snapshots.items()}
+        self._pending_snapshots = {}
+        dropped, self._dropped_snapshots = self._dropped_snapshots, []
+        if chunk:
+            self._run._append_chunk(chunk)
+        for step in dropped:
+            self._run._drop_snapshot(step)
+        for step, vector in snapshots.items():
+            self._run._put_snapshot(step, vector)
+        if self._writer is not None:
+            if chunk:
+                self._writer.append_chunk(chunk)
+            for step in dropped:
+                self._writer.delete_snapshot(step)
+            for step, vector in snapshots.items():
+                self._writer.write_snapshot(step, vector)
+        if self._summary_writer is not None:
+            self._summary_writer.flush()
+
+    def _step_columns(self) -> dict[str, np.ndarray]:
+        rows, self._step_logs = sorted(self._step_logs, key=lambda row: row[0]), []
+        if not rows:
+            return {}
+        names: dict[str, None] = {}
+        for _, logs in rows:
+            names.update(dict.fromkeys(logs or {}))
+        columns = {
+            "steps/step": np.array([step for step, _ in rows], np.int64),
+            "steps/epoch": np.full(len(rows), self._epochs_done, np.int64),
+        }
+        for name in names:
+            columns[f"steps/{name}"] = np.array([_as_float((logs or {}).get(name)) for _, logs in rows])
+        return columns
+
+    def _record_columns(self) -> dict[str, np.ndarray]:
+        records, self._pending_records = self._pending_records, []
+        ratios, self._pending_ratios = self._pending_ratios, []
+        if not records:
+            return {}
+        columns = {"records/step": np.array([step for step, _ in records], np.int64)}
+        outputs = [{name: tensor.numpy() for name, tensor in out.items()} for _, out in records]
+        for name in outputs[0]:
+            stacked = np.stack([out[name] for out in outputs])
+            if name == "act_stats":
+                for i, quantity in enumerate(("act_mean", "act_std", "act_zero_frac", "act_sat_frac")):
+                    columns[f"records/{quantity}"] = stacked[:, :, i]
+            else:
+                columns[f"records/{name}"] = stacked
+        if ratios:
+            columns["records/update_ratio"] = np.stack([r.numpy() for r in ratios]).astype(np.float32)
+        return columns
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _activation_stats(values, activation: str | None):
+    """[mean, std, fraction exactly zero, fraction saturated] of one layer's flattened outputs."""
+    mean, variance = tf.nn.moments(values, axes=[0])
+    size = tf.cast(tf.size(values), tf.float32)
+    zero = 1.0 - tf.cast(tf.math.count_nonzero(values), tf.float32) / size
+    if activation == "sigmoid":
+        saturated = tf.reduce_mean(tf.cast((values < 0.01) | (values > 0.99), tf.float32))
+    elif activation == "tanh":
+        saturated = tf.reduce_mean(tf.cast(tf.abs(values) > 0.99, tf.float32))
+    else:
+        saturated = tf.constant(math.nan, tf.float32)
+    return tf.stack([mean, tf.sqrt(variance), zero, saturated])
+
+
+def _all_finite(summary):
+    """True when no layer can hold a NaN or inf: their means, stds or norms would not be finite."""
+    return tf.reduce_all(tf.math.is_finite(summary))
+
+
+def _histograms(tensors, bins: int, all_finite):
+    """Per-tensor (counts [n, bins] int32, edges [n, bins + 1]) over each tensor's own min..max.
+
+    The usual case (every value finite) takes the short path; otherwise non-finite values are left
+    out of the counts, which tf.histogram_fixed_width would refuse.
+    """
+
+    def histograms(histogram):
+        counts, edges = zip(*(histogram(t, bins) for t in tensors), strict=True)
+        return tf.stack(counts), tf.stack(edges)
+
+    return tf.cond(all_finite, lambda: histograms(_finite_histogram), lambda: histograms(_robust_histogram))
+
+
+def _finite_histogram(values, bins: int):
+    low, high = tf.reduce_min(values), tf.reduce_max(values)
+    high = tf.where(high > low, high, low + 1.0)
+    return tf.histogram_fixed_width(values, tf.stack([low, high]), nbins=bins), tf.linspace(
+        low, high, bins + 1
+    )
+
+
+def _robust_histogram(values, bins: int):
+    finite = tf.math.is_finite(values)
+    low = tf.reduce_min(tf.where(finite, values, math.inf))
+    high = tf.reduce_max(tf.where(finite, values, -math.inf))
+    any_finite = tf.reduce_any(finite)
+    low = tf.where(any_finite, low, 0.0)
+    high = tf.where(any_finite, high, 1.0)
+    high = tf.where(high > low, high, low + 1.0)
+    # Non-finite values are parked in the first bin and subtracted from it again.
+    counts = tf.histogram_fixed_width(tf.where(finite, values, low), tf.stack([low, high]), nbins=bins)
+    n_nonfinite = tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int32))
+    counts = counts - n_nonfinite * tf.one_hot(0, bins, dtype=tf.int32)
+    return counts, tf.linspace(low, high, bins + 1)
+
+
+def _positive_int(value, name: str, minimum: int, example: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise RunError(
+            f"{name} must be an integer >= {minimum}, got {value!r}.", f"Use e.g. {name}={example}."
+        )
+    return int(value)
+
+
+def _check_probe(probe):
+    if probe is None:
+        return None, None
+    if isinstance(probe, tuple | list) and len(probe) == 2:
+        x, y = probe
+    elif isinstance(probe, tuple | list):
+        raise DataError(
+            f"probe must be (x, y) or x; got a sequence of {len(probe)} items.",
+            "Pass probe=(x, y) or probe=x.",
+        )
+    else:
+        x, y = probe, None
+    x = _numeric(x, "probe x")
+    if x.ndim == 0 or len(x) == 0:
+        raise DataError(
+            f"The probe x is empty (shape {x.shape}).", "Pass at least one sample, e.g. x_train[:64]."
+        )
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        raise DataError(
+            f"The probe x contains {int(np.sum(~np.isfinite(x)))} NaN or infinite value(s).",
+            "Use samples without missing values (impute or drop them first).",
+        )
+    if y is None:
+        return x, None
+    y = _numeric(y, "probe y")
+    if y.ndim == 0 or len(y) != len(x):
+        raise DataError(
+            f"The probe has {len(x)} inputs but {len(y) if y.ndim else 'no'} labels.",
+            "Pass x and y of the same length, e.g. probe=(x_train[:64], y_train[:64]).",
+        )
+    if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+        raise DataError("The probe labels contain NaN or infinite values.", "Use samples with valid labels.")
+    return x, y
+
+
+def _numeric(values, what: str) -> np.ndarray:
+    try:
+        array = np.asarray(values)
+    except Exception as exc:
+        raise DataError(f"The {what} cannot be read as an array: {exc}", "Pass a numpy array.") from exc
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise DataError(
+            f"The {what} has dtype {array.dtype}; numbers are needed.", "Encode it as numbers first."
+        )
+    return array
+
+
+def _probe_for_model(handle, x, y):
+    """The probe as tensors of the dtypes and shapes the model expects, or a DataError saying why not."""
+    try:
+        if y is None:
+            x_checked, y_checked = handle._check_x(x), None
+        else:
+            x_checked, y_checked = handle._check_xy(x, y)
+    except DataError as exc:
+        raise DataError(f"The probe does not fit the model: {exc.problem}", exc.fix) from exc
+    return tf.constant(x_checked), None if y_checked is None else tf.constant(y_checked)
+
+
+def _check_logdir(logdir) -> Path | None:
+    if logdir is None:
+        return None
+    path = Path(logdir)
+    if path.exists() and not path.is_dir():
+        raise RunError(
+            f"logdir {path} is an existing file.",
+            "Pass a folder path that does not exist yet (it is created).",
+        )
+    if path.is_dir() and any(path.iterdir()):
+        raise RunError(
+            f"logdir {path} is not empty"
+            + (" (it holds a run already)." if (path / "meta.json").exists() else "."),
+            "Give each run its own new folder, e.g. logdir='runs/exp2'.",
+        )
+    return path
+
+
+def _is_chief(model) -> bool:
+    strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+    return bool(getattr(strategy.extended, "should_checkpoint", True))
+
+
+def _as_float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _describe_loss(loss) -> str | None:
+    if loss is None or isinstance(loss, str):
+        return loss
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _optimizer_config(optimizer) -> dict | None:
+    if optimizer is None:
+        return None
+    try:
+        config = optimizer.get_config()
+    except Exception:  # a custom optimizer without get_config still gets a name
+        config = {}
+    return {"class": type(optimizer).__name__, **json.loads(json.dumps(config, default=str))}
