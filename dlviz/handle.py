@@ -44,9 +44,10 @@ _ACTIVATION_LAYER_NAMES = {
 class LayerInfo:
     """One call of a leaf layer, in the order the model calls them.
 
-    A layer called several times (a shared layer) appears once per call, as name, name#2, ...; its
+    A layer called several times (a shared layer) appears once per call, as name, name#2, ... (the
+    same suffix tells apart distinct layers of nested models that share a name); a shared layer's
     parameters and variable paths are listed under its first call only, so `params` add up to the
-    model's trainable and non-trainable parameter count.
+    parameter count of the model's leaf layers.
     """
 
     name: str
@@ -176,12 +177,13 @@ class ModelHandle:
                 f"dlviz handles models with one output; this model returns {type(outputs).__name__}.",
                 "Build a model with the single output you want to inspect.",
             )
-        counts: dict[int, int] = {}
+        # Counted by name, not by layer: distinct layers of nested models may share a name too.
+        counts: dict[str, int] = {}
         activations = {}
         calls = []
         for layer, output in records:
-            counts[id(layer)] = counts.get(id(layer), 0) + 1
-            key = layer.name if counts[id(layer)] == 1 else f"{layer.name}#{counts[id(layer)]}"
+            counts[layer.name] = counts.get(layer.name, 0) + 1
+            key = layer.name if counts[layer.name] == 1 else f"{layer.name}#{counts[layer.name]}"
             activations[key] = _first_tensor(output)
             calls.append((key, layer, tuple(activations[key].shape)))
         self._calls = calls
@@ -258,7 +260,7 @@ class ModelHandle:
         return getattr(self.model, "_compile_loss", None) is not None
 
     def _inferred_loss(self, y, y_pred):
-        activation = _head_activation_of_calls(self._calls)
+        activation = self.output_activation
         dtype = y_pred.dtype.name
         if activation == "sigmoid":
             return keras.losses.BinaryCrossentropy(dtype=dtype)
@@ -301,7 +303,7 @@ class ModelHandle:
 
     def _gradients_graph(self, x, y):
         result = self.capture(x, y, training=False)
-        return result.loss, [result.gradients[path] for path in self.variable_paths]
+        return [result.gradients[path] for path in self.variable_paths]
 
     def _compiled_for_labels(self, cache, graph, y):
         # Keyed by the compiled loss too: a model compiled again after wrapping gets a new graph.
@@ -357,7 +359,7 @@ class ModelHandle:
         fn = self._compiled_for_labels(self._gradient_fns, self._gradients_graph, y)
         sums = None
         for batch_x, batch_y in _labelled_batches(x, y):
-            _, gradients = self._run(fn, batch_x, batch_y)
+            gradients = self._run(fn, batch_x, batch_y)
             weighted = [np.asarray(g, dtype=np.float64) * len(batch_x) for g in gradients]
             sums = weighted if sums is None else [a + b for a, b in zip(sums, weighted, strict=True)]
         return {
@@ -606,7 +608,7 @@ def _ensure_built(model: keras.Model, dataset) -> None:
             model(np.zeros((1, *shape[1:]), dtype=keras.backend.floatx()))
     except Exception as exc:
         raise ModelError(
-            f"The model could not be built for the dataset's input shape {shape}: {exc}",
+            f"The model could not be built for the dataset's input shape {shape}: {_error_summary(exc)}",
             "Check that the model fits the dataset (input size, image vs tabular).",
         ) from exc
 
@@ -646,12 +648,11 @@ def _input_shape(model: keras.Model) -> tuple:
 
 def _input_dtype(model: keras.Model) -> tf.DType:
     if not _is_subclassed(model):
-        dtype = tf.as_dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
-        return dtype
-    for layer in _leaf_layers(model):
-        dtype = tf.as_dtype(layer.variable_dtype)
-        return dtype if dtype.is_floating else tf.float32
-    return tf.float32
+        return tf.as_dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
+    leaves = _leaf_layers(model)
+    # Variable dtype, not compute dtype: under mixed precision the inputs stay float32.
+    dtype = tf.as_dtype(leaves[0].variable_dtype) if leaves else tf.float32
+    return dtype if dtype.is_floating else tf.float32
 
 
 def _leaf_layers(model: keras.Model) -> list:
@@ -688,14 +689,6 @@ def _head_activation(layers: list[LayerInfo]) -> str | None:
     for info in reversed(layers):
         if info.activation is not None:
             return info.activation
-    return None
-
-
-def _head_activation_of_calls(calls) -> str | None:
-    for _, layer, _ in reversed(calls):
-        name = _activation_name(layer)
-        if name is not None:
-            return name
     return None
 
 

@@ -538,3 +538,18 @@ def test_capture_under_mirrored_strategy_matches_a_single_device():
     assert result["names"] == ["dense", "dense_1"]
     assert result["loss"] == pytest.approx(result["expected_loss"], abs=1e-5)
     assert result["grad_error"] < 1e-5
+
+
+def test_layers_of_nested_models_that_share_a_name_get_distinct_keys():
+    def block(name):
+        return keras.Sequential(
+            [keras.Input((3,)), layers.Dense(3, activation="tanh", name="dense")], name=name
+        )
+
+    inputs = keras.Input((3,))
+    outputs = layers.Dense(1, name="out")(block("second")(block("first")(inputs)))
+    handle = wrap(keras.Model(inputs, outputs))
+    assert [info.name for info in handle.layers] == ["dense", "dense#2", "out"]
+    assert handle.layers[1].params == 12
+    activations = handle.activations(np.ones((2, 3)))
+    assert not np.allclose(activations["dense"], activations["dense#2"])
