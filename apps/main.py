@@ -1,15 +1,29 @@
-"""The dlviz dashboard (a first page until the full dashboard lands): the registered plugins."""
+"""The dlviz dashboard: ``streamlit run apps/main.py`` (add ``-- --logdir runs/`` to browse recorded runs).
 
-import streamlit as st
+It opens on the bundled digits dataset and a small CNN, ready to train. The sidebar holds the
+session's workspace (language, data, model, training, runs); the pages are an overview and one page
+per registered plugin, built from the registry, so a plugin installed later appears by itself.
+"""
 
-import dlviz
+from __future__ import annotations
 
-st.set_page_config(page_title="dlviz", layout="wide")
-st.title("dlviz")
-st.write("See deep learning: what happens inside a Keras model while it trains, and why it predicts what it does.")
-for name, info in dlviz.plugins().items():
-    if info.plugin is None:
-        st.error(f"{name}: failed to load ({info.error})")
-    else:
-        st.subheader(info.plugin.title)
-        st.caption(info.plugin.description)
+import sys
+from pathlib import Path
+
+# Streamlit puts this script's folder on sys.path, not the repository root that holds `apps`.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from apps import logdir, pages, sidebar, state  # noqa: E402
+
+st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
+
+workspace = state.workspace()
+top = st.container()
+sidebar.draw(workspace, logdir.parse_logdir(sys.argv[1:]), top)
+language = state.language()
+pages.show_notices(workspace, top, language)
+pages.navigation(language).run()

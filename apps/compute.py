@@ -1,0 +1,134 @@
+"""Running plugins for the dashboard: a session's `Context`, cached results and figures, findings.
+
+Results are cached with ``st.cache_data`` per (context, plugin, params); the language is not part
+of the key, so switching language or page never recomputes. The context (model, dataset, runs) is
+passed as an unhashed ``_``-argument and named by `context_key`, which changes whenever the model's
+weights, the dataset or a run change.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+import dlviz
+from apps.state import Workspace
+from dlviz.plugin import Context, Finding, Plugin
+from dlviz.registry import run_plugin
+
+SEVERITY_ORDER = {"problem": 0, "warning": 1, "info": 2, "ok": 3}
+
+
+@st.cache_resource(show_spinner=False)
+def device_description() -> str:
+    """What dlviz computes on (the same for every session of this server)."""
+    return dlviz.device.describe()
+
+
+def model_handle(ws: Workspace) -> Any:
+    """The session's model wrapped for the plugins (wrapped once per model version)."""
+    if ws.model is None:
+        return None
+    if ws.handle is None:
+        ws.handle = dlviz.wrap(ws.model, dataset=ws.dataset)
+    return ws.handle
+
+
+def context(ws: Workspace, language: str, progress: Callable[[float, str], None] | None = None) -> Context:
+    """The context a plugin computes in: this session's model, data, current run and runs to compare."""
+    runs = ws.known_runs()
+    current = runs.get(ws.current_run) if ws.current_run else None
+    compared = tuple(runs[key].run for key in ws.compare if key in runs and key != ws.current_run)
+    return Context(
+        model=model_handle(ws),
+        dataset=ws.dataset,
+        run=current.run if current else None,
+        runs=compared,
+        device=device_description(),
+        seed=0,
+        language=language,
+        progress=progress,
+    )
+
+
+def context_key(ws: Workspace) -> str:
+    """Names everything a result depends on except the plugin and its params."""
+    runs = ws.known_runs()
+    current = runs[ws.current_run].cache_key if ws.current_run in runs else "-"
+    compared = ",".join(runs[key].cache_key for key in ws.compare if key in runs and key != ws.current_run)
+    dataset = repr(ws.dataset_spec)
+    return f"s{ws.session_number}|m{ws.model_version}|d{dataset}|r{current}|c{compared}"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_result(
+    _plugin: Plugin, _ctx: Context, _params: Any, plugin_name: str, ctx_key: str, params_key: str
+):
+    return run_plugin(_plugin, _ctx, _params)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_figures(
+    _plugin: Plugin, _result: Any, plugin_name: str, ctx_key: str, params_key: str, language: str
+):
+    return _plugin.figures(_result, language=language)
+
+
+class ProgressBar:
+    """`ctx.progress` for Streamlit: a progress bar drawn on first report, cleared by `done`.
+
+    A cached function records the elements it draws in order to replay them on a cache hit; the
+    bar belongs to the page, not to the result, so it is updated in the context of the caller.
+    """
+
+    def __init__(self, area: Any):
+        self._area = area
+        self._bar = None
+        self._outer = contextvars.copy_context()
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        self._outer.run(self._update, fraction, message)
+
+    def _update(self, fraction: float, message: str) -> None:
+        if self._bar is None:
+            self._bar = self._area.progress(fraction, text=message or None)
+        else:
+            self._bar.progress(fraction, text=message or None)
+
+    def done(self) -> None:
+        self._outer.run(self._area.empty)
+
+
+def result(plugin: Plugin, ws: Workspace, language: str, params: Any, area: Any) -> tuple[Any, str]:
+    """Compute (or fetch) `plugin`'s result with progress in `area`; returns (result, params key)."""
+    bar = ProgressBar(area)
+    ctx = context(ws, language, progress=bar)
+    params_key = repr(params)
+    try:
+        value = _cached_result(plugin, ctx, params, plugin.name, context_key(ws), params_key)
+    finally:
+        bar.done()
+    return value, params_key
+
+
+def figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str, language: str) -> list:
+    """`plugin.figures(value, language)`, cached with the result's key and the language."""
+    return _cached_figures(plugin, value, plugin.name, context_key(ws), params_key, language)
+
+
+def has_diagnosis(plugin_cls: type[Plugin]) -> bool:
+    return plugin_cls.diagnose is not Plugin.diagnose
+
+
+def record_findings(ws: Workspace, plugin: Plugin, value: Any) -> list[Finding]:
+    """The plugin's findings on `value`, remembered for the overview page."""
+    found = list(plugin.diagnose(value)) if has_diagnosis(type(plugin)) else []
+    ws.findings[plugin.name] = (context_key(ws), found)
+    return found
+
+
+def sort_findings(findings: list[tuple[str, Finding]]) -> list[tuple[str, Finding]]:
+    return sorted(findings, key=lambda item: SEVERITY_ORDER.get(item[1].severity, 9))

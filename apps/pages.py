@@ -1,0 +1,414 @@
+"""The pages: an overview, then one page per registered plugin, grouped by the plugin's section.
+
+Nothing here knows any particular plugin. A plugin page draws the plugin's texts in the session's
+language, controls generated from its `Params`, its compatibility verdict, and its figures (or its
+own `render`); whatever the plugin raises is shown on its own page, with the traceback folded away.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import dlviz
+from apps import charts, compute, export, state, widgets
+from dlviz.errors import DlvizError
+from dlviz.i18n import t
+from dlviz.plugin import SECTIONS, Plugin
+from dlviz.registry import PluginInfo
+
+SEVERITY_STYLE = {"problem": "error", "warning": "warning", "info": "info", "ok": "success"}
+SEVERITY_ICON = {
+    "problem": ":material/error:",
+    "warning": ":material/warning:",
+    "info": ":material/info:",
+    "ok": ":material/check_circle:",
+}
+OVERVIEW_PATH = "overview"
+MAX_OPEN_CONTROLS = 6  # more controls than this start folded, so the figures come into view first
+
+
+def navigation(language: str) -> Any:
+    """`st.navigation` over the overview and every registered plugin, sections in SECTIONS order."""
+    grouped: dict[str, list] = {section: [] for section in SECTIONS}
+    grouped["Overview"].append(
+        st.Page(
+            overview_page,
+            title=t("overview.title", language),
+            icon=":material/home:",
+            url_path=OVERVIEW_PATH,
+            default=True,
+        )
+    )
+    for name, info in dlviz.plugins().items():
+        if info.plugin is None:
+            grouped["Other"].append(
+                st.Page(_failed_page(info), title=name, icon=":material/error:", url_path=name)
+            )
+            continue
+        section = info.plugin.section if info.plugin.section in grouped else "Other"
+        title = _plugin_title(info.plugin, language)
+        grouped[section].append(st.Page(_plugin_page(name), title=title, url_path=name))
+    pages = {t(f"section.{section}", language): entries for section, entries in grouped.items() if entries}
+    return st.navigation(pages, position="top")
+
+
+def _plugin_title(plugin_cls: type[Plugin], language: str) -> str:
+    try:
+        return plugin_cls().texts(language).title or plugin_cls.name
+    except Exception:  # a plugin's texts must not take the navigation down
+        return plugin_cls.name
+
+
+def _plugin_page(name: str) -> Callable[[], None]:
+    def page() -> None:
+        plugin_page(name)
+
+    page.__name__ = f"plugin_{name}"
+    return page
+
+
+def _failed_page(info: PluginInfo) -> Callable[[], None]:
+    def page() -> None:
+        language = state.language()
+        st.title(info.name)
+        st.error(t("plugin.failed_to_load", language, name=info.name, error=info.error or ""))
+        if info.traceback:
+            with st.expander(t("plugin.traceback", language)):
+                st.code(info.traceback, language="text")
+
+    page.__name__ = f"failed_{info.name}"
+    return page
+
+
+def show_notices(ws: state.Workspace, area: Any, language: str) -> None:
+    """Messages from the sidebar (errors, saved runs...) at the top of the page; shown once."""
+    for notice in ws.notices:
+        getattr(area, notice.kind, area.info)(notice.text)
+        if notice.details:
+            with area.expander(t("plugin.traceback", language)):
+                st.code(notice.details, language="text")
+    ws.notices.clear()
+
+
+# ----------------------------------------------------------------------------- plugin pages
+
+
+def plugin_page(name: str) -> None:
+    """One plugin's page; every failure of the plugin stays on this page."""
+    ws, language = state.workspace(), state.language()
+    info = dlviz.plugins().get(name)
+    if info is None or info.plugin is None:
+        st.error(t("plugin.missing", language, name=name))
+        return
+    plugin = info.plugin()
+    texts = plugin.texts(language)
+    st.title(texts.title)
+    if texts.description:
+        st.markdown(texts.description)
+    specs = widgets.plugin_specs(info.plugin)
+    params = _plugin_controls(plugin, specs, ws, language)
+    if params is None:
+        return
+    try:
+        ctx = compute.context(ws, language)
+        verdict = plugin.is_compatible(ctx)
+    except Exception as exc:
+        _show_failure(plugin, exc, language)
+        return
+    if verdict is not True:
+        st.info(t("plugin.incompatible", language, reason=str(verdict)), icon=":material/block:")
+        if texts.what_to_look_for:
+            _look_for(texts.what_to_look_for, language)
+        return
+    if texts.what_to_look_for:
+        _look_for(texts.what_to_look_for, language)
+    progress_area = st.empty()
+    try:
+        value, params_key = compute.result(plugin, ws, language, params, progress_area)
+        findings = compute.record_findings(ws, plugin, value)
+    except Exception as exc:
+        _show_failure(plugin, exc, language)
+        return
+    _findings([(name, finding) for finding in findings], language)
+    try:
+        if type(plugin).render is not Plugin.render:
+            plugin.render(st, compute.context(ws, language), value)
+            figures = None
+        else:
+            figures = compute.figures(plugin, ws, value, params_key, language)
+            for index, figure in enumerate(figures):
+                st.plotly_chart(figure, width="stretch", key=f"figure.{name}.{index}")
+    except Exception as exc:
+        _show_failure(plugin, exc, language)
+        return
+    if figures is None:
+        try:
+            figures = compute.figures(plugin, ws, value, params_key, language)
+        except Exception:  # the plugin drew itself; export is a bonus, not worth an error
+            figures = []
+    _downloads(name, figures, language)
+
+
+def _plugin_controls(plugin: Plugin, specs: list, ws: state.Workspace, language: str) -> Any:
+    """The plugin's settings as a Params instance, or None (after showing why) when they are invalid."""
+    if not specs:
+        return plugin.Params()
+    prefix = f"param.{plugin.name}"
+    store = ws.params.setdefault(f"plugin:{plugin.name}", {})
+    expanded = len(specs) <= MAX_OPEN_CONTROLS
+    with st.expander(t("plugin.settings", language), expanded=expanded, icon=":material/tune:"):
+        if st.button(
+            t("plugin.reset", language),
+            key=f"{prefix}.__reset__",
+            type="tertiary",
+            icon=":material/restart_alt:",
+        ):
+            widgets.reset(specs, prefix, store)
+        try:
+            values = widgets.controls(specs, prefix, language, store)
+            return dlviz.plugin.make_params(plugin.Params, values)
+        except DlvizError as exc:
+            st.error(t("plugin.bad_params", language, problem=str(exc)))
+            return None
+
+
+def _look_for(text: str, language: str) -> None:
+    st.info(f"**{t('plugin.look_for', language)}** {text}", icon=":material/visibility:")
+
+
+def _findings(findings: list[tuple[str, Any]], language: str) -> None:
+    """Problems and warnings as alerts; notes and all-clears folded into one expander."""
+    ordered = compute.sort_findings(findings)
+    alerts = [finding for _, finding in ordered if finding.severity in ("problem", "warning")]
+    notes = [finding for _, finding in ordered if finding.severity not in ("problem", "warning")]
+    for finding in alerts:
+        _finding(finding, language)
+    if notes:
+        with st.expander(t("plugin.notes", language, count=len(notes)), icon=":material/fact_check:"):
+            for finding in notes:
+                icon = SEVERITY_ICON.get(finding.severity, "")
+                st.markdown(f"{icon} {_finding_text(finding, language)}")
+
+
+def _finding_text(finding: Any, language: str) -> str:
+    where = []
+    if finding.layer and finding.layer not in finding.headline:
+        where.append(t("finding.layer", language, layer=finding.layer))
+    if finding.step is not None and str(finding.step) not in finding.headline:
+        where.append(t("finding.step", language, step=finding.step))
+    text = f"**{finding.headline}**" + (f" ({', '.join(where)})" if where else "")
+    if finding.advice:
+        text += f"  \n{finding.advice}"
+    return text
+
+
+def _finding(finding: Any, language: str) -> None:
+    style = SEVERITY_STYLE.get(finding.severity, "info")
+    text = _finding_text(finding, language)
+    getattr(st, style)(text, icon=SEVERITY_ICON.get(finding.severity))
+
+
+def _show_failure(plugin: Plugin, exc: BaseException, language: str) -> None:
+    message = exc.problem if isinstance(exc, DlvizError) and exc.fix is None else str(exc)
+    st.error(
+        t("plugin.error", language, title=plugin.texts(language).title, message=message),
+        icon=":material/bug_report:",
+    )
+    with st.expander(t("plugin.traceback", language)):
+        st.code("".join(traceback.format_exception(exc)), language="text")
+
+
+def _downloads(name: str, figures: list, language: str) -> None:
+    if not figures:
+        return
+    missing = export.png_support()
+    with st.expander(t("export.title", language), icon=":material/download:"):
+        if missing:
+            st.caption(t(f"export.png_missing.{missing}", language))
+        for index, figure in enumerate(figures):
+            title = export.figure_title(figure, index)
+            file_stem = f"{name}-{index + 1}-{export.safe_file_name(title)}"
+            label, html_slot, png_slot = st.columns([4, 1, 1], vertical_alignment="center")
+            label.write(title)
+            html_slot.download_button(
+                "HTML",
+                data=lambda figure=figure: export.figure_html(figure),
+                file_name=f"{file_stem}.html",
+                mime="text/html",
+                key=f"export.{name}.{index}.html",
+                on_click="ignore",
+                icon=":material/code:",
+                help=t("export.html_help", language),
+            )
+            png_slot.download_button(
+                "PNG",
+                data=lambda figure=figure: export.figure_png(figure),
+                file_name=f"{file_stem}.png",
+                mime="image/png",
+                key=f"export.{name}.{index}.png",
+                on_click="ignore",
+                icon=":material/image:",
+                disabled=missing is not None,
+                help=t("export.png_help", language)
+                if missing is None
+                else t(f"export.png_missing.{missing}", language),
+            )
+
+
+# ----------------------------------------------------------------------------- overview
+
+
+def overview_page() -> None:
+    ws, language = state.workspace(), state.language()
+    st.title(t("overview.heading", language))
+    st.markdown(t("overview.tagline", language))
+    if not ws.runs:
+        with st.container(border=True):
+            st.markdown(t("overview.welcome", language))
+    _status(ws, language)
+    _diagnosis(ws, language)
+    current = ws.known_runs().get(ws.current_run) if ws.current_run else None
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("overview.curves", language))
+        if current is not None and len(current.run.epochs.get("epoch", ())):
+            st.plotly_chart(
+                charts.training_curves(current.run.epochs, language), width="stretch", key="overview.curves"
+            )
+        elif ws.dataset is not None:
+            st.caption(t("overview.no_run", language))
+            preview = charts.samples(ws.dataset, language)
+            st.plotly_chart(
+                preview if preview is not None else charts.class_counts(ws.dataset, language),
+                width="stretch",
+                key="overview.preview",
+            )
+    with right:
+        st.subheader(t("overview.layers", language))
+        _layers(ws, language)
+    if ws.dataset is not None:
+        with st.expander(t("overview.data", language), icon=":material/dataset:"):
+            st.plotly_chart(charts.class_counts(ws.dataset, language), width="stretch", key="overview.counts")
+    _failed_plugins(language)
+
+
+def _status(ws: state.Workspace, language: str) -> None:
+    """Four short facts, each with its detail below (metric values must stay short to fit)."""
+    dataset, model = ws.dataset, ws.model
+    facts = [
+        (
+            t("overview.dataset", language),
+            getattr(dataset, "name", "—") if dataset is not None else "—",
+            t(
+                "data.summary",
+                language,
+                train=len(dataset.x_train),
+                test=len(dataset.x_test),
+                classes=dataset.n_classes,
+            )
+            if dataset is not None
+            else "",
+        ),
+        (
+            t("overview.model", language),
+            f"{model.count_params():,}" if model is not None else "—",
+            t("overview.params_of", language, label=ws.model_label) if model is not None else "",
+        ),
+        (t("overview.epochs", language), str(ws.trained_epochs), ""),
+        (
+            t("overview.device", language),
+            compute.device_description().split(" (")[0],
+            compute.device_description(),
+        ),
+    ]
+    for column, (label, value, detail) in zip(st.columns(4), facts, strict=True):
+        column.metric(label, value)
+        if detail:
+            column.caption(detail)
+
+
+def _layers(ws: state.Workspace, language: str) -> None:
+    if ws.model is None:
+        st.caption(t("overview.no_model", language))
+        return
+    try:
+        layers = compute.model_handle(ws).layers
+    except DlvizError as exc:
+        st.error(str(exc))
+        return
+    table = pd.DataFrame(
+        {
+            t("layers.name", language): [layer.name for layer in layers],
+            t("layers.kind", language): [layer.kind for layer in layers],
+            t("layers.shape", language): [str(layer.output_shape) for layer in layers],
+            t("layers.params", language): [int(layer.params) for layer in layers],
+            t("layers.activation", language): [layer.activation or "" for layer in layers],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(t("overview.params", language, params=f"{ws.model.count_params():,}"))
+
+
+def _diagnosis(ws: state.Workspace, language: str) -> None:
+    """Headlines from every plugin that diagnoses: computed here for run readers, else from their page."""
+    found: list[tuple[str, Any]] = []
+    pending: list[str] = []
+    key = compute.context_key(ws)
+    area = st.empty()
+    for name, info in dlviz.plugins().items():
+        if info.plugin is None or not compute.has_diagnosis(info.plugin):
+            continue
+        plugin = info.plugin()
+        remembered = ws.findings.get(name)
+        if remembered is not None and remembered[0] == key:
+            found += [(name, finding) for finding in remembered[1]]
+            continue
+        try:
+            ctx = compute.context(ws, language)
+            if plugin.is_compatible(ctx) is not True:
+                continue
+            if "run" not in plugin.requires:
+                pending.append(plugin.texts(language).title)
+                continue
+            value, _ = compute.result(plugin, ws, language, plugin.Params(), area)
+            found += [(name, finding) for finding in compute.record_findings(ws, plugin, value)]
+        except Exception as exc:  # a failing diagnosis is the plugin's page's business
+            found.append(
+                (
+                    name,
+                    dlviz.Finding(
+                        "info",
+                        t(
+                            "overview.diagnosis_failed",
+                            language,
+                            title=plugin.texts(language).title,
+                            error=str(exc),
+                        ),
+                    ),
+                )
+            )
+    if not found and not pending:
+        return
+    st.subheader(t("overview.diagnosis", language))
+    titles = {name: _plugin_title(dlviz.plugins()[name].plugin, language) for name, _ in found}
+    found = [(name, dataclasses.replace(f, headline=f"{titles[name]}: {f.headline}")) for name, f in found]
+    if found and not any(finding.severity in ("problem", "warning") for _, finding in found):
+        st.success(t("overview.all_clear", language), icon=":material/check_circle:")
+    _findings(found, language)
+    if pending:
+        st.caption(t("overview.pending", language, pages=", ".join(pending)))
+
+
+def _failed_plugins(language: str) -> None:
+    failed = [info for info in dlviz.plugins().values() if info.plugin is None]
+    if failed:
+        st.warning(
+            t("overview.failed_plugins", language, names=", ".join(info.name for info in failed)),
+            icon=":material/extension_off:",
+        )

@@ -1,0 +1,131 @@
+"""Per-session state: the workspace of one browser session (dataset, model, runs, plugin settings).
+
+Everything a session changes lives in its `Workspace`, stored in ``st.session_state``, so two
+browser sessions never see each other's training, data or language. Only read-only things are
+shared between sessions (through ``st.cache_resource``, see `apps.logdir`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from dlviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+
+WORKSPACE_KEY = "dlviz.workspace"
+LANGUAGE_KEY = "language"
+
+_session_numbers = itertools.count(1)
+
+
+@dataclasses.dataclass
+class RunEntry:
+    """A run the session can show: trained here, opened from a file, or found in the logdir.
+
+    `key` names the run for the whole session; `version` changes whenever the run's content does
+    (a logdir run still being written), so cached results are keyed by both.
+    """
+
+    key: str
+    run: Any
+    origin: str
+    version: str = ""
+    label_args: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.key}@{self.version}"
+
+    def label(self, language: str) -> str:
+        """How the sidebar names the run, in `language` (origin "trained", "opened" or "logdir")."""
+        return t(f"runs.label.{self.origin}", language, **self.label_args)
+
+
+@dataclasses.dataclass
+class Notice:
+    """A message for the top of the page: "error", "warning", "success" or "info"."""
+
+    kind: str
+    text: str
+    details: str = ""
+
+
+@dataclasses.dataclass
+class Workspace:
+    """The dataset, model and runs of one browser session."""
+
+    dataset: Any = None
+    dataset_spec: tuple | None = None
+    model: Any = None
+    handle: Any = None
+    model_spec: tuple | None = None
+    model_version: str = ""
+    model_label: str = ""
+    make_model: Callable[[], Any] | None = None
+    trained_epochs: int = 0
+    runs: dict[str, RunEntry] = dataclasses.field(default_factory=dict)
+    logdir_runs: dict[str, RunEntry] = dataclasses.field(default_factory=dict)
+    current_run: str | None = None
+    compare: tuple[str, ...] = ()
+    params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    findings: dict[str, tuple[str, list]] = dataclasses.field(default_factory=dict)
+    notices: list[Notice] = dataclasses.field(default_factory=list)
+    session_number: int = dataclasses.field(default_factory=lambda: next(_session_numbers))
+    run_counter: int = 0
+
+    def notify(self, kind: str, text: str, exc: BaseException | None = None) -> None:
+        details = "".join(traceback.format_exception(exc)) if exc is not None else ""
+        self.notices.append(Notice(kind, text, details))
+
+    def set_model(self, model: Any, spec: tuple, label: str, make_model: Callable[[], Any] | None) -> None:
+        """Show `model` from now on; it is untrained, so the current run no longer describes it."""
+        self.model = model
+        self.handle = None
+        self.model_spec = spec
+        self.model_label = label
+        self.make_model = make_model
+        self.model_version = uuid.uuid4().hex
+        self.trained_epochs = 0
+        self.current_run = None
+
+    def model_changed(self) -> None:
+        """The weights changed (training): cached results of the old weights no longer apply."""
+        self.handle = None
+        self.model_version = uuid.uuid4().hex
+
+    def known_runs(self) -> dict[str, RunEntry]:
+        """Runs of this session, then the runs found in the logdir (re-read on every rerun)."""
+        return {**self.runs, **self.logdir_runs}
+
+    def add_run(self, run: Any, origin: str, **label_args: Any) -> RunEntry:
+        """Keep `run` for this session under a new key (labelled with `label_args`)."""
+        self.run_counter += 1
+        label_args.setdefault("number", self.run_counter)
+        entry = RunEntry(f"{origin}:{self.run_counter}", run, origin, uuid.uuid4().hex[:8], label_args)
+        self.runs[entry.key] = entry
+        return entry
+
+
+def workspace() -> Workspace:
+    """This session's workspace, created on first use."""
+    if WORKSPACE_KEY not in st.session_state:
+        st.session_state[WORKSPACE_KEY] = Workspace()
+    return st.session_state[WORKSPACE_KEY]
+
+
+def language() -> str:
+    """The language this session chose in the sidebar."""
+    chosen = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def digest(data: bytes) -> str:
+    """A short content hash, to tell uploads apart."""
+    return hashlib.sha256(data).hexdigest()[:16]
