@@ -262,11 +262,9 @@ class Recorder(keras.callbacks.Callback):
                 before.assign(variable)
         if not (self.gradients or self.activations):
             return result
-        capture = self._handle.capture(x, y if self.gradients else None, training=False)
+        activations, gradients = self._capture(x, y if self.gradients else None)
         if self.activations:
-            acts = [
-                tf.reshape(tf.cast(capture.activations[name], tf.float32), [-1]) for name in self._act_layers
-            ]
+            acts = [tf.reshape(tf.cast(activations[name], tf.float32), [-1]) for name in self._act_layers]
             stats = [
                 _activation_stats(a, self._act_kinds.get(name))
                 for a, name in zip(acts, self._act_layers, strict=True)
@@ -279,7 +277,7 @@ class Recorder(keras.callbacks.Callback):
         if self.gradients:
             # Inside a fit called under strategy.scope(), Keras divides the loss by the replica count.
             unscale = float(tf.distribute.get_strategy().num_replicas_in_sync)
-            gradients = [capture.gradients[path] for path in self._handle.variable_paths]
+            gradients = [gradients[path] for path in self._handle.variable_paths]
             grads = [
                 tf.concat([tf.reshape(tf.cast(gradients[i], tf.float32), [-1]) for i in indices], 0) * unscale
                 for indices in self._layer_variable_index.values()
@@ -290,6 +288,23 @@ class Recorder(keras.callbacks.Callback):
             if self._summary_writer is not None:
                 self._write_summaries("gradients", self._grad_layers, grads, step)
         return result
+
+    def _capture(self, x, y):
+        """The probe's activations and gradients (None without labels), from inside the record graph.
+
+        Under a tf.distribute strategy's scope, gradients of distributed variables can only be taken
+        in a replica context: each replica then runs the whole probe and the first one's result is used.
+        """
+
+        def probe(x, y):
+            capture = self._handle.capture(x, y, training=False)
+            return capture.activations, capture.gradients
+
+        if not (tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()):
+            return probe(x, y)
+        strategy = tf.distribute.get_strategy()
+        per_replica = strategy.run(probe, args=(x, y))
+        return tf.nest.map_structure(lambda value: strategy.experimental_local_results(value)[0], per_replica)
 
     def _write_summaries(self, group, layers, values, step):
         with self._summary_writer.as_default(step=step):
@@ -328,8 +343,9 @@ class Recorder(keras.callbacks.Callback):
         except DlvizError:
             raise
         except Exception as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
             raise RunError(
-                f"Recording failed at step {step}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}",
+                f"Recording failed at step {step}: {lines[-1] if lines else repr(exc)}",
                 "Check that the probe fits the model; report a bug if it does.",
             ) from exc
 
@@ -517,9 +533,9 @@ def _probe_for_model(handle, x, y):
     """The probe as tensors of the dtypes and shapes the model expects, or a DataError saying why not."""
     try:
         if y is None:
-            x_checked, y_checked = handle._check_x(x), None
+            x_checked, y_checked = handle.prepare(x), None
         else:
-            x_checked, y_checked = handle._check_xy(x, y)
+            x_checked, y_checked = handle.prepare(x, y)
     except DataError as exc:
         raise DataError(f"The probe does not fit the model: {exc.problem}", exc.fix) from exc
     return tf.constant(x_checked), None if y_checked is None else tf.constant(y_checked)

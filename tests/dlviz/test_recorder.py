@@ -1,0 +1,349 @@
+"""The Recorder callback: what it records, how it agrees with the handle, durability, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dlviz.errors import DataError, RunError
+from dlviz.handle import wrap
+from dlviz.recorder import Recorder
+from dlviz.runs import Run
+
+REPO = Path(__file__).resolve().parents[2]
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(120, 4)).astype("float32")
+Y = np.argmax(X @ RNG.normal(size=(4, 3)), axis=1).astype("int64")
+PROBE = (X[:32], Y[:32])
+
+
+def tiny_model(seed: int = 0, optimizer="adam") -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="tanh", name="hidden_tanh"),
+            keras.layers.Dense(6, activation="sigmoid", name="hidden_sigmoid"),
+            keras.layers.Dense(5, activation="relu", name="hidden_relu"),
+            keras.layers.Dense(3, activation="softmax", name="out"),
+        ]
+    )
+    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def fit(model, recorder, epochs=2, **kwargs):
+    return model.fit(X, Y, batch_size=20, epochs=epochs, verbose=0, callbacks=[recorder], **kwargs)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """One recorded fit shared by the read-only tests: 6 steps per epoch, 2 epochs, a record every 5 steps."""
+    model = tiny_model()
+    recorder = Recorder(every=5, probe=PROBE)
+    history = fit(model, recorder, validation_data=(X[:40], Y[:40]))
+    return model, recorder, history
+
+
+def test_metrics_are_recorded_every_step_and_every_epoch(trained):
+    _, recorder, history = trained
+    run = recorder.run
+    np.testing.assert_array_equal(run.steps["step"], np.arange(12))
+    np.testing.assert_array_equal(run.steps["epoch"], np.repeat([0, 1], 6))
+    assert {"loss", "accuracy"} <= set(run.steps)
+    np.testing.assert_array_equal(run.epochs["epoch"], [0, 1])
+    np.testing.assert_array_equal(run.epochs["step"], [6, 12])
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(run.epochs[name], history.history[name], rtol=1e-6)
+    # Keras reports the running epoch mean to callbacks: the last step of an epoch is the epoch's value.
+    np.testing.assert_allclose(run.steps["loss"][[5, 11]], history.history["loss"], rtol=1e-6)
+
+
+def test_meta_describes_model_optimizer_and_settings(trained):
+    run = trained[1].run
+    assert run.layers == ["hidden_tanh", "hidden_sigmoid", "hidden_relu", "out"]
+    assert run.layer_kinds["out"] == "Dense" and run.layer_activations["hidden_tanh"] == "tanh"
+    assert run.meta["optimizer"]["class"] == "Adam" and run.meta["optimizer"]["learning_rate"] > 0
+    assert run.meta["recorder"]["every"] == 5 and run.meta["recorder"]["probe_size"] == 32
+    assert run.meta["created"].startswith("20") and "T" in run.meta["created"]
+    assert run.meta["dlviz_version"]
+    assert [v["shape"] for v in run.meta["variables"]][:2] == [[4, 8], [8]]
+    layer_info = run.meta["layers"][0]
+    assert layer_info["params"] == 40 and layer_info["output_shape"] == [None, 8]
+    json.dumps(run.meta)
+
+
+def test_records_agree_with_the_handle_on_the_snapshot_weights(trained):
+    model, recorder, _ = trained
+    run = recorder.run
+    np.testing.assert_array_equal(run.record_steps, [0, 5, 10])
+    np.testing.assert_array_equal(run.snapshot_steps, [0, 5, 10])
+    clone = tiny_model(seed=1)
+    handle = wrap(clone)
+    for i, vector in enumerate(run.snapshots):
+        for variable, value in zip(clone.trainable_variables, run.unflatten(vector), strict=True):
+            variable.assign(value)
+        gradients = handle.gradients(*PROBE)
+        for layer in run.layers:
+            expected = np.sqrt(
+                sum(np.sum(g.astype(np.float64) ** 2) for p, g in gradients.items() if layer in p)
+            )
+            np.testing.assert_allclose(run.series("grad_norm")[layer][i], expected, rtol=1e-5)
+        activations = handle.activations(PROBE[0])
+        for layer, values in activations.items():
+            values = values.ravel()
+            np.testing.assert_allclose(run.series("act_mean")[layer][i], values.mean(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(run.series("act_std")[layer][i], values.std(), rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(run.series("act_zero_frac")[layer][i], np.mean(values == 0))
+            counts, edges = run.histograms("act")[layer]
+            assert edges[i][0] == pytest.approx(values.min()) and edges[i][-1] == pytest.approx(values.max())
+            reference, _ = np.histogram(values, bins=edges[i])
+            assert counts[i].sum() == values.size and np.abs(counts[i] - reference).sum() <= 2
+        sat = run.series("act_sat_frac")
+        sigmoid = activations["hidden_sigmoid"]
+        np.testing.assert_allclose(sat["hidden_sigmoid"][i], np.mean((sigmoid < 0.01) | (sigmoid > 0.99)))
+        np.testing.assert_allclose(sat["hidden_tanh"][i], np.mean(np.abs(activations["hidden_tanh"]) > 0.99))
+        assert np.isnan(sat["hidden_relu"][i]) and np.isnan(sat["out"][i])
+    counts, edges = run.histograms("grad")["out"]
+    assert counts.shape == (3, 30) and edges.shape == (3, 31)
+    assert np.all(counts.sum(axis=1) == 5 * 3 + 3)
+
+
+def test_update_ratio_is_the_relative_weight_change_of_that_step():
+    model = tiny_model(optimizer=keras.optimizers.SGD(0.5))
+    recorder = Recorder(every=1, probe=PROBE, max_snapshots=1000)
+    fit(model, recorder, epochs=1)
+    run = recorder.run
+    np.testing.assert_array_equal(run.snapshot_steps, np.arange(6))
+    layer_of = [v["layer"] for v in run.meta["variables"]]
+    for i in range(5):
+        before, after = run.unflatten(run.snapshots[i]), run.unflatten(run.snapshots[i + 1])
+        for layer, ratios in run.series("update_ratio").items():
+            parts = [k for k, owner in enumerate(layer_of) if owner == layer]
+            change = np.sqrt(sum(np.sum((after[k] - before[k]) ** 2) for k in parts))
+            size = np.sqrt(sum(np.sum(before[k] ** 2) for k in parts))
+            np.testing.assert_allclose(ratios[i], change / size, rtol=1e-4)
+    assert np.all(np.isfinite(run.series("update_ratio")["out"]))
+
+
+def test_probe_without_labels_records_activations_only_and_says_so_once():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        recorder = Recorder(every=3, probe=PROBE[0])
+        fit(tiny_model(), recorder, epochs=1)
+    assert sum("no labels" in str(w.message) for w in caught) == 1
+    run = recorder.run
+    assert run.series("grad_norm") == {} and run.histograms("grad") == {}
+    assert set(run.series("act_mean")) == set(run.layers)
+    assert set(run.series("update_ratio")) == set(run.layers)
+
+
+def test_logdir_run_loads_equal_to_the_in_memory_run_and_snapshots_are_bounded(tmp_path):
+    logdir = tmp_path / "run"
+    recorder = Recorder(every=1, probe=PROBE, logdir=logdir, max_snapshots=5)
+    model = tiny_model()
+    fit(model, recorder, epochs=3)
+    fit(model, recorder, epochs=1)  # a second fit continues the same run
+    run = recorder.run
+    np.testing.assert_array_equal(run.steps["step"], np.arange(24))
+    np.testing.assert_array_equal(run.epochs["epoch"], np.arange(4))
+    steps = run.snapshot_steps
+    assert steps[0] == 0 and 3 <= len(steps) <= 5 and len(set(np.diff(steps))) == 1, steps
+    assert len(list((logdir / "snapshots").iterdir())) == len(steps)
+    loaded = Run.load(logdir)
+    assert loaded.problems == [] and loaded.meta["status"] == "finished"
+    assert loaded.layers == run.layers and loaded.meta["variables"] == run.meta["variables"]
+    for name, values in run.steps.items():
+        np.testing.assert_array_equal(loaded.steps[name], values)
+    for quantity in ("grad_norm", "update_ratio", "act_std", "act_sat_frac"):
+        for layer, values in run.series(quantity).items():
+            np.testing.assert_array_equal(loaded.series(quantity)[layer], values)
+    np.testing.assert_array_equal(loaded.snapshot_steps, steps)
+    np.testing.assert_array_equal(loaded.snapshots, run.snapshots)
+    clone = pickle.loads(pickle.dumps(run))
+    np.testing.assert_array_equal(clone.histograms("grad")["out"][0], run.histograms("grad")["out"][0])
+    with pytest.raises(RunError, match="one Recorder per model"):
+        fit(tiny_model(), recorder, epochs=1)
+
+
+def test_for_dataset_takes_the_first_training_samples():
+    datasets = pytest.importorskip("dlviz.datasets")
+    dataset = datasets.load("iris")
+    recorder = Recorder.for_dataset(dataset, n=16, every=2)
+    np.testing.assert_array_equal(recorder.probe_x, dataset.x_train[:16])
+    assert recorder.dataset_name == "iris"
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, batch_size=32, verbose=0, callbacks=[recorder])
+    assert recorder.run.meta["dataset"] == "iris" and len(recorder.run.record_steps) > 0
+    with pytest.raises(RunError, match="probe"):
+        Recorder.for_dataset(dataset, probe=PROBE)
+
+
+def test_tensorboard_histograms_are_written(tmp_path):
+    recorder = Recorder(every=2, probe=PROBE, logdir=tmp_path / "run", tensorboard=True)
+    fit(tiny_model(), recorder, epochs=1)
+    events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    assert events
+    tags = set()
+    for event in tf.compat.v1.train.summary_iterator(str(events[0])):
+        for value in event.summary.value:
+            if value.metadata.plugin_data.plugin_name == "histograms":
+                tags.add(value.tag)
+    assert {"gradients/out", "activations/hidden_tanh"} <= tags
+    assert Run.load(tmp_path / "run").problems == []
+
+
+def test_recorder_bad_inputs_raise_clear_errors(tmp_path):
+    with pytest.raises(RunError, match="every must be an integer >= 1"):
+        Recorder(every=0)
+    with pytest.raises(RunError, match="every"):
+        Recorder(every=2.5)
+    with pytest.raises(RunError, match="max_snapshots"):
+        Recorder(max_snapshots=1)
+    with pytest.raises(DataError, match="32 inputs but 10 labels"):
+        Recorder(probe=(X[:32], Y[:10]))
+    bad = X[:8].copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        Recorder(probe=(bad, Y[:8]))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunError, match="existing file"):
+        Recorder(logdir=tmp_path / "file")
+    with pytest.raises(RunError, match="needs a logdir"):
+        Recorder(tensorboard=True)
+    with pytest.raises(RunError, match="Nothing has been recorded"):
+        _ = Recorder().run
+    with pytest.raises(DataError, match=r"expects \(None, 4\)"):
+        fit(tiny_model(), Recorder(probe=(np.zeros((8, 5), "float32"), Y[:8])), epochs=1)
+    labels = Y[:8].copy()
+    labels[0] = 7
+    with pytest.raises(DataError, match="class id"):
+        fit(tiny_model(), Recorder(probe=(X[:8], labels)), epochs=1)
+
+
+def _run_script(tmp_path: Path, body: str, *args: str, **popen) -> subprocess.Popen:
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(body))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, str(script), *args], env=env, cwd=REPO, text=True, stdout=subprocess.PIPE, **popen
+    )
+
+
+TRAIN_FOREVER = """
+    import sys, time
+    import numpy as np, keras
+    from dlviz.recorder import Recorder
+
+    class Announce(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print(f"epoch {epoch} flushed", flush=True)
+            time.sleep(0.05)
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    recorder = Recorder(every=2, probe=(x[:16], y[:16]), logdir=sys.argv[1], max_snapshots=6)
+    model.fit(x, y, batch_size=8, epochs=100000, verbose=0, callbacks=[recorder, Announce()])
+"""
+
+
+def test_a_killed_training_leaves_a_run_with_everything_flushed(tmp_path):
+    logdir = tmp_path / "run"
+    process = _run_script(tmp_path, TRAIN_FOREVER, str(logdir))
+    announced = -1
+    try:
+        for line in process.stdout:
+            if line.startswith("epoch "):
+                announced = int(line.split()[1])
+                if announced >= 3:
+                    process.send_signal(signal.SIGKILL)
+                    break
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+    assert announced >= 3, "the training script ended before announcing 4 epochs"
+    assert process.returncode == -signal.SIGKILL
+    run = Run.load(logdir)
+    assert run.problems == [] and run.meta["status"] == "recording"
+    n_epochs = len(run.epochs["epoch"])
+    assert n_epochs >= announced + 1
+    np.testing.assert_array_equal(run.epochs["epoch"], np.arange(n_epochs))
+    np.testing.assert_array_equal(run.steps["step"], np.arange(8 * n_epochs))
+    assert np.all(run.record_steps % 2 == 0) and len(run.record_steps) == 4 * n_epochs
+    assert 0 < len(run.snapshot_steps) <= 6 and run.snapshot_steps[0] == 0
+
+
+MIRRORED = """
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import numpy as np, keras
+    from dlviz.recorder import Recorder
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = np.argmax(x @ rng.normal(size=(4, 3)), axis=1).astype("int64")
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh", name="hidden"),
+                                  keras.layers.Dense(3, activation="softmax", name="out")])
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        return model
+
+    def record(model, logdir):
+        recorder = Recorder(every=2, probe=(x[:16], y[:16]), logdir=logdir)
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=[recorder])
+        return recorder.run
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    runs = {"single": record(build(), sys.argv[1] + "/single")}
+    with strategy.scope():
+        mirrored = build()
+    runs["mirrored"] = record(mirrored, sys.argv[1] + "/mirrored")
+    with strategy.scope():
+        runs["mirrored_in_scope"] = record(build(), sys.argv[1] + "/in_scope")
+    reference = runs.pop("single")
+    differences = {}
+    for name, run in runs.items():
+        diffs = [float(np.max(np.abs(run.steps["loss"] - reference.steps["loss"])))]
+        for quantity in ("grad_norm", "update_ratio", "act_mean", "act_std"):
+            for layer, values in reference.series(quantity).items():
+                diffs.append(float(np.max(np.abs(run.series(quantity)[layer] - values))))
+        diffs.append(float(np.max(np.abs(run.snapshots - reference.snapshots))))
+        differences[name] = {"max": max(diffs), "n_records": len(run.record_steps),
+                             "replicas": mirrored.distribute_strategy.num_replicas_in_sync}
+    print(json.dumps(differences))
+"""
+
+
+def test_mirrored_strategy_records_the_same_numbers_once(tmp_path):
+    process = _run_script(tmp_path, MIRRORED, str(tmp_path), stderr=subprocess.PIPE)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    differences = json.loads(out.strip().splitlines()[-1])
+    for name, result in differences.items():
+        assert result["replicas"] == 2 and result["n_records"] == 4
+        assert result["max"] < 1e-5, (name, result)
+    for folder in ("single", "mirrored", "in_scope"):
+        chunks = sorted(p.name for p in (tmp_path / folder / "chunks").iterdir())
+        assert chunks == ["000000.npz", "000001.npz"], (folder, chunks)
