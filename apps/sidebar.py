@@ -456,6 +456,7 @@ def _save(ws: Workspace, current: Any, root: Path, language: str) -> None:
                 ws.notify("error", t("runs.save_failed", language, problem=str(exc)))
             else:
                 ws.notify("success", t("runs.saved", language, path=str(target)))
+                st.rerun()  # list the saved run with the others
     st.download_button(
         t("runs.download", language),
         data=lambda: export.run_zip(current.run, current.key.replace(":", "-")),
