@@ -64,7 +64,8 @@ def quiet_tensorflow() -> None:
     """Prepare a quiet TensorFlow start; call it before anything imports TensorFlow. Idempotent, and cheap:
     it does not import TensorFlow.
 
-    Sets ``TF_CPP_MIN_LOG_LEVEL=2`` (info and warnings hidden, errors shown) unless the user chose a level;
+    Sets ``TF_CPP_MIN_LOG_LEVEL=2`` (info and warnings hidden, errors shown) unless the user chose a level,
+    and ``TF_FORCE_GPU_ALLOW_GROWTH=true`` unless the user chose otherwise;
     on a Linux machine that shows no accelerator (no NVIDIA, WSL, ROCm or TPU device node, no
     pluggable-device plugin) sets ``TF_ENABLED_DEVICE_TYPES=CPU`` unless the user set it; and arranges for
     the first ``import tensorflow``, wherever it happens, to run through a filter that drops the native log
@@ -72,6 +73,9 @@ def quiet_tensorflow() -> None:
     imported there is nothing left to do: it reads these settings when it loads.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Read by TensorFlow when it creates its GPU devices, however it is first imported, so a
+    # dashboard never grabs the whole card even before dlviz.device has run.
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     if "tensorflow" in sys.modules:
         return
     if (
