@@ -395,29 +395,19 @@ class Landscape(dlviz.Plugin):
                 "train with dlviz.Recorder(weights=True) and pass its run, or choose the random plane.",
             )
         x, y = self._evaluation_subset(ctx, params)
-        evaluator = BatchedLoss(ctx.model, x, y)
+        n_params = int(sum(math.prod(v.shape) for v in model.trainable_variables))
         points = params.resolution**2 + params.line_points + sum(len(run.snapshots) for run in runs) * 2
-        work = points * len(x) * evaluator.n_params
+        work = points * len(x) * n_params
         if work > MAX_MULTIPLY_ADDS:
             raise ParamsError(
-                f"About {points:,} weight settings x {len(x):,} samples x {evaluator.n_params:,} parameters "
+                f"About {points:,} weight settings x {len(x):,} samples x {n_params:,} parameters "
                 f"(~{work:.1e} multiply-adds) is more than this view computes.",
                 "lower 'Grid points per axis' or 'Evaluation samples'.",
             )
+        evaluator = BatchedLoss(ctx.model, x, y)
         centre = flat_weights(model)
-        rng = np.random.default_rng(ctx.seed)
         ctx.report(0.02, "choosing the plane")
-        if mode == "random":
-            directions = np.stack([filter_normalized_direction(model, rng) for _ in range(2)])
-            half = (params.resolution - 1) // 2
-            alphas = params.span * np.arange(-half, half + 1) / half  # exactly 0 in the middle
-            betas = alphas.copy()
-            explained: tuple[float, ...] = ()
-            coordinates = []
-        else:
-            directions, ratio, coordinates = pca_plane([run.snapshots for run in runs], centre)
-            explained = tuple(float(value) for value in ratio)
-            alphas, betas = (_covering_axis(coordinates, axis, params.resolution) for axis in (0, 1))
+        directions, alphas, betas, explained, coordinates = self._plane(ctx, mode, runs, centre, params)
 
         def report(start: float, width: float, message: str):
             return lambda fraction: ctx.report(start + width * fraction, message)
@@ -461,6 +451,19 @@ class Landscape(dlviz.Plugin):
             log_scale=params.log_scale,
             seed=ctx.seed,
         )
+
+    @staticmethod
+    def _plane(ctx: dlviz.Context, mode: str, runs: list, centre: np.ndarray, params):
+        """Directions [2, n_params] and grid axes of the plane, explained variance, trajectory coordinates."""
+        if mode == "random":
+            rng = np.random.default_rng(ctx.seed)
+            directions = np.stack([filter_normalized_direction(ctx.model.model, rng) for _ in range(2)])
+            half = (params.resolution - 1) // 2
+            axis = params.span * np.arange(-half, half + 1) / half  # exactly 0 in the middle
+            return directions, axis, axis.copy(), (), []
+        directions, ratio, coordinates = pca_plane([run.snapshots for run in runs], centre)
+        alphas, betas = (_covering_axis(coordinates, axis, params.resolution) for axis in (0, 1))
+        return directions, alphas, betas, tuple(float(value) for value in ratio), coordinates
 
     @staticmethod
     def _runs_with_snapshots(ctx: dlviz.Context) -> list:

@@ -723,7 +723,12 @@ class Optimizers(dlviz.Plugin):
                 x=[float(result.start[0])],
                 y=[float(result.start[1])],
                 mode="markers",
-                marker={"symbol": "circle", "size": 12, "color": "white", "line": {"width": 2, "color": "black"}},
+                marker={
+                    "symbol": "circle",
+                    "size": 12,
+                    "color": "white",
+                    "line": {"width": 2, "color": "black"},
+                },
                 name=tr(language, "start", "起点"),
             )
         )
@@ -1013,9 +1018,10 @@ class Optimizers(dlviz.Plugin):
         language = ctx.language
         st.latex(spec.latex)
         st.caption(tr(language, spec.note, spec.note_zh))
-        for figure in self.figures(result, language=language):
-            st.plotly_chart(figure, use_container_width=True)
-        with st.expander(tr(language, "Update rules (as Keras implements them)", "更新规则（Keras 的实现）")):
+        for index, figure in enumerate(self.figures(result, language=language)):
+            st.plotly_chart(figure, width="stretch", key=f"figure.{self.name}.{index}")
+        title = tr(language, "Update rules (as Keras implements them)", "更新规则（Keras 的实现）")
+        with st.expander(title, expanded=True):
             st.caption(
                 tr(
                     language,

@@ -1,5 +1,7 @@
 """The optimizer race: real Keras optimizers, paths, convergence, exact first steps, figures."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,31 @@ def test_bad_parameters_are_refused():
 def test_quick_method_needs_no_model():
     figures = dlviz.figures("optimizers", function="ravine", optimizers=("adam",), steps=10)
     assert len(figures) == 3
+
+
+class RecordingStreamlit:
+    """Stands in for the streamlit module: records every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append((name, args, kwargs))
+
+    def expander(self, *args, **kwargs):
+        self.calls.append(("expander", args, kwargs))
+        return contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_render_shows_the_formula_figures_and_every_update_rule_in_latex(language):
+    result = race(function="beale", optimizers=("sgd", "adam", "nadam"), steps=5)
+    st = RecordingStreamlit()
+    PLUGIN.render(st, Context(language=language), result)
+    latex = [args[0] for name, args, _ in st.calls if name == "latex"]
+    assert latex == [FUNCTIONS["beale"].latex] + [OPTIMIZERS[key].latex for key in ("sgd", "adam", "nadam")]
+    charts = [kwargs["key"] for name, _, kwargs in st.calls if name == "plotly_chart"]
+    assert len(set(charts)) == 3
+    teaching = [args[0] for name, args, _ in st.calls if name == "markdown"]
+    expected = OPTIMIZERS["adam"].teaching if language == "en" else OPTIMIZERS["adam"].teaching_zh
+    assert any(expected in text for text in teaching)
