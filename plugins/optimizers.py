@@ -419,6 +419,14 @@ class RaceResult:
     def spec(self) -> TestFunction:
         return FUNCTIONS[self.function]
 
+    @property
+    def x_range(self) -> list[float]:
+        return [float(self.x[0]), float(self.x[-1])]
+
+    @property
+    def y_range(self) -> list[float]:
+        return [float(self.y[0]), float(self.y[-1])]
+
 
 GRID_POINTS = 160
 SURFACE_POINTS = 70
@@ -430,9 +438,18 @@ CONTOUR_DELTA = 1e-5
 SURFACE_DELTA = 1e-3
 
 
-def _grid(spec: TestFunction, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.linspace(*spec.x_range, points)
-    y = np.linspace(*spec.y_range, points)
+def _plot_ranges(spec: TestFunction, start) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The function's usual domain, widened to show a custom start point that lies outside it."""
+    ranges = []
+    for (low, high), value in ((spec.x_range, start[0]), (spec.y_range, start[1])):
+        margin = 0.05 * (high - low)
+        ranges.append((min(low, value - margin), max(high, value + margin)))
+    return ranges[0], ranges[1]
+
+
+def _grid(spec: TestFunction, x_range, y_range, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.linspace(*x_range, points)
+    y = np.linspace(*y_range, points)
     xx, yy = np.meshgrid(x, y)
     return x, y, spec.formula(xx, yy, np)
 
@@ -641,7 +658,7 @@ class Optimizers(dlviz.Plugin):
                 path[step:] = np.nan
         with np.errstate(all="ignore"):
             losses = spec.formula(paths[..., 0].astype(np.float64), paths[..., 1].astype(np.float64), np)
-        x, y, z = _grid(spec, GRID_POINTS)
+        x, y, z = _grid(spec, *_plot_ranges(spec, start), GRID_POINTS)
         ctx.report(1.0, "done")
         return RaceResult(
             function=spec.key,
@@ -769,8 +786,8 @@ class Optimizers(dlviz.Plugin):
         pause = tr(language, "Pause", "暂停")
         figure.update_layout(
             title=tr(language, "Optimizer race: ", "优化器赛跑：") + f"{_title(spec, language)}, {spec.text}",
-            xaxis={"title": {"text": "x"}, "range": list(spec.x_range), "constrain": "domain"},
-            yaxis={"title": {"text": "y"}, "range": list(spec.y_range)},
+            xaxis={"title": {"text": "x"}, "range": result.x_range, "constrain": "domain"},
+            yaxis={"title": {"text": "y"}, "range": result.y_range},
             legend={"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom"},
             height=680,
             updatemenus=[
@@ -887,7 +904,7 @@ class Optimizers(dlviz.Plugin):
     def _surface_figure(self, result: RaceResult, language: str) -> go.Figure:
         spec = result.spec
         height = _Heights.of(result, SURFACE_DELTA)
-        x, y, z = _grid(spec, SURFACE_POINTS)
+        x, y, z = _grid(spec, result.x_range, result.y_range, SURFACE_POINTS)
         lift = 0.01 * float(np.ptp(height(z)))
         figure = go.Figure(
             go.Surface(
@@ -906,10 +923,10 @@ class Optimizers(dlviz.Plugin):
             keep = np.unique(np.linspace(0, len(path) - 1, min(len(path), 300)).round().astype(int))
             path = path[keep]
             inside = (
-                (path[:, 0] >= spec.x_range[0])
-                & (path[:, 0] <= spec.x_range[1])
-                & (path[:, 1] >= spec.y_range[0])
-                & (path[:, 1] <= spec.y_range[1])
+                (path[:, 0] >= result.x_range[0])
+                & (path[:, 0] <= result.x_range[1])
+                & (path[:, 1] >= result.y_range[0])
+                & (path[:, 1] <= result.y_range[1])
             )
             path = np.where(inside[:, None], path, np.nan)
             with np.errstate(all="ignore"):
@@ -948,8 +965,8 @@ class Optimizers(dlviz.Plugin):
         figure.update_layout(
             title=tr(language, "3-D surface: ", "三维曲面：") + _title(spec, language),
             scene={
-                "xaxis": {"title": {"text": "x"}, "range": list(spec.x_range)},
-                "yaxis": {"title": {"text": "y"}, "range": list(spec.y_range)},
+                "xaxis": {"title": {"text": "x"}, "range": result.x_range},
+                "yaxis": {"title": {"text": "y"}, "range": result.y_range},
                 "zaxis": {
                     "title": {
                         "text": tr(language, "f(x, y) (log scale)", "f(x, y)（对数刻度）")

@@ -49,6 +49,16 @@ def test_every_path_starts_at_the_start_point(ravine):
     np.testing.assert_array_equal(ravine.paths[:, 0], np.tile(np.float32(FUNCTIONS["ravine"].start), (8, 1)))
     custom = race(function="beale", steps=5, custom_start=True, start_x=0.5, start_y=-1.25)
     np.testing.assert_array_equal(custom.paths[:, 0], np.tile(np.float32([0.5, -1.25]), (8, 1)))
+    assert custom.x_range == list(FUNCTIONS["beale"].x_range)  # inside the usual domain: unchanged
+
+
+def test_a_start_outside_the_usual_domain_widens_the_plot():
+    result = race(
+        function="ravine", optimizers=("adam",), steps=5, custom_start=True, start_x=-8.0, start_y=0.5
+    )
+    contour = PLUGIN.figures(result)[0]
+    assert result.x[0] < -8.0 < result.x[-1] and result.y_range == list(FUNCTIONS["ravine"].y_range)
+    assert contour.layout.xaxis.range[0] == result.x[0] and contour.data[0].x[0] == pytest.approx(result.x[0])
 
 
 def test_every_optimizer_with_a_sane_rate_converges_on_the_convex_quadratic(ravine):
