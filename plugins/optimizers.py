@@ -430,9 +430,8 @@ class RaceResult:
 
 GRID_POINTS = 160
 SURFACE_POINTS = 70
-MAX_FRAMES = 40
+MAX_FRAMES = 30
 MAX_TRAIL_POINTS = 120
-SLIDER_LABEL_EVERY = 5
 DIVERGED_MAGNITUDE = 1e6
 CONTOUR_DELTA = 1e-5
 SURFACE_DELTA = 1e-3
@@ -825,20 +824,21 @@ class Optimizers(dlviz.Plugin):
             sliders=[
                 {
                     "active": len(frame_steps) - 1,
-                    "x": 0.15,
+                    "x": 0.22,
                     "y": -0.08,
-                    "len": 0.85,
-                    "currentvalue": {"prefix": tr(language, "step ", "步数 ")},
+                    "len": 0.78,
+                    "currentvalue": {"prefix": tr(language, "step ", "步数 "), "font": {"size": 13}},
+                    "font": {"size": 9},
                     "steps": [
                         {
-                            "label": str(step) if index % SLIDER_LABEL_EVERY == 0 else "",
+                            "label": str(step),
                             "method": "animate",
                             "args": [
                                 [str(step)],
                                 {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"},
                             ],
                         }
-                        for index, step in enumerate(frame_steps)
+                        for step in frame_steps
                     ],
                 }
             ],
