@@ -562,6 +562,18 @@ def _norm_lines(result: GradientsResult, language: str) -> go.Figure:
                     },
                 )
             )
+    shown = _positive(result.norms)
+    floor = np.nanmin(shown, initial=np.inf) / 10 if np.isfinite(shown).any() else 1e-8
+    ceiling = np.nanmax(shown, initial=-np.inf) * 10 if np.isfinite(shown).any() else 1.0
+    # One rung per layer below the lowest line (above the highest), so that markers of several layers stay apart.
+    rung = {layer: 1.5**index for index, layer in enumerate(result.layers)}
+    for trace in _unplottable(
+        result,
+        language,
+        zero_at=lambda layer: floor / rung[layer],
+        broken_at=lambda layer: ceiling * rung[layer],
+    ):
+        figure.add_trace(trace)
     figure.update_layout(
         title=tr(language, "Gradient norm per layer (log scale)", "各层梯度范数（对数坐标）"),
         xaxis_title=_step_axis(language),
@@ -573,6 +585,43 @@ def _norm_lines(result: GradientsResult, language: str) -> go.Figure:
         legend_title_text=tr(language, "layer (input → output)", "层（输入 → 输出）"),
     )
     return figure
+
+
+def _unplottable(result: GradientsResult, language: str, *, zero_at, broken_at) -> list[go.Scatter]:
+    """Markers where a log scale has no place for a norm: exactly zero (dead) or NaN/infinite (exploded).
+
+    `zero_at(layer)` and `broken_at(layer)` give the y of the marker (the axis floor and ceiling of
+    the line chart, the layer's own row in the heatmap).
+    """
+    colour_of = dict(zip(result.layers, layer_colours(len(result.layers)), strict=True))
+    kinds = (
+        (result.norms == 0, "x", zero_at, tr(language, "gradient exactly 0", "梯度恰为 0")),
+        (
+            ~np.isfinite(result.norms),
+            "triangle-up",
+            broken_at,
+            tr(language, "NaN or infinite gradient", "梯度为 NaN 或无穷大"),
+        ),
+    )
+    traces = []
+    for mask, symbol, place, label in kinds:
+        rows, cols = np.nonzero(mask)
+        if not len(rows):
+            continue
+        names = [result.layers[row] for row in rows]
+        traces.append(
+            go.Scatter(
+                x=result.steps[cols],
+                y=[place(name) for name in names],
+                mode="markers",
+                marker={"symbol": symbol, "size": 9, "color": [colour_of[name] for name in names]},
+                name=label,
+                showlegend=True,
+                customdata=names,
+                hovertemplate=f"%{{customdata}}<br>step %{{x}}: {label}<extra></extra>",
+            )
+        )
+    return traces
 
 
 def _norm_heatmap(result: GradientsResult, language: str) -> go.Figure:
@@ -592,10 +641,13 @@ def _norm_heatmap(result: GradientsResult, language: str) -> go.Figure:
             ),
         )
     )
+    for trace in _unplottable(result, language, zero_at=str, broken_at=str):
+        figure.add_trace(trace)
     figure.update_layout(
         title=tr(language, "Gradient norm: layer x step (log₁₀)", "梯度范数：层 x 步数（log₁₀）"),
         xaxis_title=_step_axis(language),
         yaxis={"title": tr(language, "layer (input at top)", "层（输入在上）"), "autorange": "reversed"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2},
     )
     return figure
 
