@@ -1,0 +1,284 @@
+"""The `shap` plugin: shap's explainers on the digits CNN, the breast_cancer MLP and a subclassed model."""
+
+import dataclasses
+import pickle
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import dlviz
+import plugins.shap_values as shap_values
+from dlviz.datasets import Dataset
+from dlviz.plugin import make_params
+from dlviz.registry import make_context, run_plugin
+from dlviz.testing import tiny_context
+from plugins.shap_values import Shap
+
+PLUGIN = Shap()
+
+
+class SubclassedCNN(keras.Model):
+    """A subclassed model: no `.inputs`, so shap's Deep/Gradient explainers cannot take it as it is."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu")
+        self.flatten = keras.layers.Flatten()
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.head = keras.layers.Dense(10, activation="softmax")
+
+    def call(self, x):
+        return self.head(self.hidden(self.flatten(self.conv(x))))
+
+
+@pytest.fixture(scope="module")
+def image():
+    return tiny_context("image")
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    return tiny_context("tabular")
+
+
+@pytest.fixture(scope="module")
+def subclassed(image):
+    dataset = image.dataset
+    keras.utils.set_random_seed(0)
+    model = SubclassedCNN()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(dataset.x_train, dataset.y_train, epochs=5, batch_size=32, verbose=0)
+    return make_context(model=model, dataset=dataset)
+
+
+def compute(ctx, **params):
+    return run_plugin(PLUGIN, ctx, make_params(Shap.Params, params))
+
+
+def background_of(ctx, size):
+    """The background rows the plugin draws (same seed, same rule)."""
+    train = ctx.dataset.x_train
+    rng = np.random.default_rng(ctx.seed)
+    return train[np.sort(rng.choice(len(train), min(size, len(train)), replace=False))]
+
+
+@pytest.mark.parametrize("which", ["image", "tabular", "subclassed"])
+def test_default_path_is_deep_and_additive(which, request):
+    ctx = request.getfixturevalue(which)
+    result = compute(ctx, n_samples=30, background=40)
+    assert result.method == "deep"
+    assert result.additivity_error < 1e-3
+    values, base = result.values, result.base_values
+    np.testing.assert_allclose(base + values.sum(axis=1), result.outputs, atol=1e-3 * np.mean(result.outputs))
+    # the output explained is each sample's predicted class probability
+    outputs = ctx.model.predict(ctx.dataset.x_test[:30])
+    probabilities = np.concatenate([1 - outputs, outputs], axis=1) if outputs.shape[1] == 1 else outputs
+    np.testing.assert_allclose(result.outputs, probabilities.max(axis=1), rtol=1e-5)
+
+
+def test_result_is_a_real_explanation_that_pickles(image, tabular):
+    import shap
+
+    for ctx in (image, tabular):
+        result = compute(ctx, n_samples=12, background=20)
+        explanation = result.explanation
+        assert isinstance(explanation, shap.Explanation)
+        assert explanation.values.shape == ((12, *ctx.model.input_shape) if ctx is image else (12, 30))
+        assert explanation.base_values.shape == (12,)
+        assert len(explanation.feature_names) == int(np.prod(ctx.model.input_shape))
+        np.testing.assert_array_equal(
+            np.asarray(explanation.data).reshape(12, -1), ctx.dataset.x_test[:12].reshape(12, -1)
+        )
+        copy = pickle.loads(pickle.dumps(result))
+        np.testing.assert_array_equal(copy.explanation.values, explanation.values)
+        assert copy.explanation.feature_names == explanation.feature_names
+    # shap's own slicing works on it
+    assert explanation[0].values.shape == (30,)
+
+
+def test_subclassed_model_is_wrapped_and_said_so(subclassed):
+    result = compute(subclassed, n_samples=10, background=20)
+    assert result.method == "deep"
+    assert any("wrapped in a Functional model" in note for note in result.notes)
+    assert "DeepExplainer" in PLUGIN.figures(result)[0].layout.title.text
+
+
+def test_batched_deep_equals_shap_deep_explainer(image, monkeypatch):
+    import shap
+
+    monkeypatch.setattr(shap_values, "DEEP_ROWS_PER_CALL", 100)  # several graph calls of 2 samples each
+    result = compute(image, n_samples=5, background=25)
+    background = background_of(image, 25)
+    x = image.dataset.x_test[:5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        explainer = shap.DeepExplainer(
+            (image.model.model.inputs[0], image.model.model.outputs[0]), background
+        )
+        reference = np.asarray(explainer.shap_values(x, check_additivity=False))  # (n, H, W, C, classes)
+    expected = reference[np.arange(5), ..., result.targets]
+    np.testing.assert_allclose(result.explanation.values, expected, atol=1e-5)
+    np.testing.assert_allclose(
+        result.base_values, np.asarray(explainer.expected_value)[result.targets], atol=1e-5
+    )
+
+
+def test_single_sigmoid_class_zero_is_the_complement(tabular):
+    one = compute(tabular, n_samples=10, background=20, target=1)
+    zero = compute(tabular, n_samples=10, background=20, target=0)
+    np.testing.assert_allclose(zero.values, -one.values, atol=1e-6)
+    np.testing.assert_allclose(zero.base_values, 1.0 - one.base_values, atol=1e-6)
+    np.testing.assert_allclose(zero.outputs, 1.0 - one.outputs, atol=1e-6)
+    assert zero.additivity_error < 1e-3
+
+
+def test_gradient_explainer_reports_its_additivity(tabular):
+    result = compute(tabular, explainer="gradient", n_samples=10, background=20)
+    assert result.method == "gradient"
+    recomputed = np.abs(result.base_values + result.values.sum(axis=1) - result.outputs).max()
+    assert result.additivity_error_abs == pytest.approx(recomputed, rel=1e-5)
+    assert "GradientExplainer" in PLUGIN.figures(result)[0].layout.title.text
+
+
+def test_kernel_explainer_calls_the_compiled_function_not_model_predict(tabular, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("model.predict must not be called")
+
+    monkeypatch.setattr(tabular.model.model, "predict", refuse)
+    result = compute(tabular, explainer="kernel", n_samples=3, background=10)
+    assert result.method == "kernel"
+    assert result.additivity_error < 1e-3  # KernelExplainer enforces base + sum = output
+    assert result.values.shape == (3, 30)
+
+
+def test_auto_falls_back_when_deep_fails(tabular, monkeypatch):
+    def broken(task, functional):
+        raise LookupError("no gradient handler for this operation")
+
+    monkeypatch.setattr(shap_values, "_deep_values", broken)
+    result = compute(tabular, n_samples=5, background=10)
+    assert result.method == "gradient"
+    assert any("DeepExplainer failed" in note for note in result.notes)
+    with pytest.raises(dlviz.PluginError, match="DeepExplainer cannot handle"):
+        compute(tabular, explainer="deep", n_samples=5, background=10)
+
+
+def test_unwrappable_subclassed_model_falls_back_to_kernel(tabular, monkeypatch):
+    monkeypatch.setattr(shap_values, "_functional", lambda handle: (None, "TypeError: symbolic call failed"))
+    handle = dlviz.wrap(tabular.model.model)  # a fresh handle: nothing cached for it yet
+    ctx = make_context(model=handle, dataset=tabular.dataset)
+    result = compute(ctx, n_samples=2, background=10)
+    assert result.method == "kernel"
+    assert any("could not be wrapped" in note for note in result.notes)
+    with pytest.raises(dlviz.PluginError, match="explainer=kernel"):
+        compute(ctx, explainer="gradient", n_samples=2, background=10)
+
+
+def test_slow_choices_warn_in_result_and_figure(image, monkeypatch):
+    per_row = 5e-6
+    task = shap_values._Task(
+        ctx=image,
+        head=None,
+        background=np.zeros((100, 8, 8, 1)),
+        expected=np.zeros(10),
+        x=np.zeros((100, 8, 8, 1)),
+        classes=np.zeros(100, dtype=int),
+        outputs=np.zeros(100),
+    )
+    assert shap_values._estimate_seconds("kernel", task, 100, per_row) > shap_values.SLOW_SECONDS
+    assert shap_values._estimate_seconds("auto", task, 100, per_row) < shap_values.SLOW_SECONDS
+
+    monkeypatch.setattr(shap_values, "SLOW_SECONDS", 0.0)
+    result = compute(image, n_samples=4, background=10)
+    assert any(note.startswith("Warning:") and "min" in note for note in result.notes)
+    annotations = " ".join(a.text for a in PLUGIN.figures(result)[0].layout.annotations)
+    assert "Warning:" in annotations
+
+
+def test_bad_parameters_are_refused(image, tabular):
+    with pytest.raises(dlviz.ParamsError, match="Class 10 does not exist"):
+        compute(image, n_samples=4, background=10, target=10)
+    with pytest.raises(dlviz.ParamsError, match="Class 2 does not exist"):
+        compute(tabular, n_samples=4, background=10, target=2)
+    with pytest.raises(dlviz.ParamsError, match="not among the 4 samples"):
+        compute(image, n_samples=4, background=10, sample=4)
+    with pytest.raises(dlviz.ParamsError, match="not an input"):
+        compute(tabular, n_samples=4, background=10, feature="colour")
+    with pytest.raises(dlviz.ParamsError):
+        compute(image, explainer="lime")
+
+
+def test_figures_plot_the_computed_values(image):
+    result = compute(image, n_samples=20, background=20, sample=3, top_classes=2)
+    beeswarm, bars, waterfall, dependence, maps = PLUGIN.figures(result)
+    values = result.values
+    importance = np.abs(values).mean(axis=0)
+    top = np.argsort(-importance, kind="stable")[: shap_values.TOP_FEATURES][::-1]
+    np.testing.assert_allclose(beeswarm.data[0].x, values[:, top].T.reshape(-1), rtol=1e-6)
+    assert list(beeswarm.layout.yaxis.ticktext) == [result.feature_names[f] for f in top]
+
+    top15 = np.argsort(-importance, kind="stable")[:15][::-1]
+    np.testing.assert_allclose(bars.data[0].x, importance[top15], rtol=1e-6)
+
+    steps = np.asarray(waterfall.data[0].x, dtype=float)
+    assert steps[0] == pytest.approx(result.base_values[3])
+    assert steps[0] + steps[1:-1].sum() == pytest.approx(result.outputs[3], abs=1e-3)
+
+    feature = result.dependence_feature
+    assert feature == int(np.argmax(importance))
+    np.testing.assert_allclose(dependence.data[0].y, values[:, feature], rtol=1e-6)
+    np.testing.assert_allclose(dependence.data[0].x, result.feature_values[:, feature], rtol=1e-6)
+
+    overlays = [trace for trace in maps.data if trace.colorscale and trace.zmid == 0]
+    assert len(overlays) == 3 * 2
+    np.testing.assert_allclose(overlays[0].z, result.image_values[0, 0].sum(axis=-1), rtol=1e-6)
+    assert result.image_classes[0, 0] == result.targets[0]  # the top class comes first
+    for figure in (beeswarm, bars, waterfall, dependence, maps):
+        assert "DeepExplainer" in figure.layout.title.text
+    assert (
+        "概率" in PLUGIN.figures(result, language="zh")[0].layout.title.text
+        or "类别" in PLUGIN.figures(result, language="zh")[0].layout.title.text
+    )
+
+
+def test_tabular_figures_use_the_dataset_units(tabular):
+    result = compute(tabular, n_samples=15, background=20, feature="mean radius")
+    dependence = PLUGIN.figures(result)[3]
+    index = result.feature_names.index("mean radius")
+    raw = tabular.dataset.scaler.inverse_transform(tabular.dataset.x_test[:15])[:, index]
+    np.testing.assert_allclose(dependence.data[0].x, raw, rtol=1e-5)
+    assert dependence.layout.xaxis.title.text.startswith("mean radius")
+    assert len(PLUGIN.figures(result)) == 4  # no image maps for a table
+
+
+def test_diagnosis_flags_values_that_do_not_add_up(tabular):
+    result = compute(tabular, n_samples=10, background=20)
+    assert [f.severity for f in PLUGIN.diagnose(result)] == ["info"]
+    broken = dataclasses.replace(result, additivity_error=0.3)
+    assert PLUGIN.diagnose(broken)[0].severity == "warning"
+
+
+def test_binary_images_and_two_class_softmax_agree():
+    """A single sigmoid unit and the equivalent two-unit softmax give the same SHAP values per class."""
+    full = tiny_context("image").dataset
+    keep = full.y_train < 2
+    dataset = Dataset.from_arrays(
+        full.x_train[keep], full.y_train[keep], name="digits 0/1", kind="image", standardize=False
+    )
+    sigmoid = dlviz.models.build("cnn", dataset, hidden=(8,), seed=0)
+    sigmoid.fit(dataset.x_train, dataset.y_train, epochs=1, verbose=0)
+    softmax = keras.models.clone_model(sigmoid)
+    softmax.pop()
+    softmax.add(keras.layers.Dense(2, activation="softmax", name="output"))
+    softmax.build((None, *dataset.input_shape))
+    softmax.set_weights(sigmoid.get_weights()[:-2] + [np.zeros((8, 2), "float32"), np.zeros(2, "float32")])
+    kernel, bias = sigmoid.get_weights()[-2:]
+    softmax.layers[-1].set_weights([np.concatenate([-kernel / 2, kernel / 2], 1), np.r_[-bias / 2, bias / 2]])
+    for target in (0, 1):
+        a = compute(make_context(model=sigmoid, dataset=dataset), n_samples=6, background=15, target=target)
+        b = compute(make_context(model=softmax, dataset=dataset), n_samples=6, background=15, target=target)
+        np.testing.assert_allclose(a.outputs, b.outputs, atol=1e-5)
+        np.testing.assert_allclose(a.base_values, b.base_values, atol=1e-5)
+        assert a.additivity_error < 1e-3 and b.additivity_error < 1e-3
