@@ -9,6 +9,7 @@ for the recorder. Metrics Keras reports are kept for every step and epoch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import importlib.metadata
 import json
@@ -63,6 +64,8 @@ class Recorder(keras.callbacks.Callback):
         tensorboard: bool = False,
     ):
         super().__init__()
+        # tf.keras hands such callbacks the step's tensors instead of converting them every step; Keras 3
+        # converts logs itself, off the training thread for callbacks that are async_safe (see above).
         self._supports_tf_logs = True
         self.every = _positive_int(every, "every", minimum=1, example=10)
         self.max_snapshots = _positive_int(max_snapshots, "max_snapshots", minimum=2, example=200)
@@ -164,6 +167,7 @@ class Recorder(keras.callbacks.Callback):
         handle = wrap(model)
         self._handle = handle
         self._recorded_model = model
+        self._probe_x = self._probe_y = None
         if self.probe_x is not None:
             self._probe_x, self._probe_y = _probe_for_model(handle, self.probe_x, self.probe_y)
         self._act_layers = [info.name for info in handle.layers] if self.activations else []
@@ -186,19 +190,30 @@ class Recorder(keras.callbacks.Callback):
         self._epoch_first_step = 0
         self._next_record = 0
         self._schedule = SnapshotSchedule(self.every, self.max_snapshots)
-        if self.weights and self._variables:
+        self._keeps_weights = bool(self.weights and self._variables)
+        if self._keeps_weights:
+            self._layer_ranges = _layer_ranges(self._variables, list(self._layer_variable_index.values()))
             with tf.init_scope():
-                self._before = [
-                    tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False, name="dlviz_before")
-                    for v in self._variables
-                ]
+                # The flattened weights before the step of a record, to measure that step's update.
+                self._before = tf.Variable(
+                    tf.zeros([sum(int(np.prod(v.shape)) for v in self._variables)], tf.float32),
+                    trainable=False,
+                    name="dlviz_weights_before",
+                )
         self._writer = RunWriter(self.logdir) if self.logdir is not None and _is_chief(model) else None
         self._summary_writer = None
         if self.tensorboard and self._writer is not None:
             self._summary_writer = tf.summary.create_file_writer(str(self.logdir / "tensorboard"))
-        self._record_fn = tf.function(self._record_graph)
-        self._ratio_fn = tf.function(self._ratio_graph)
-        self._snapshot_fn = tf.function(self._snapshot_graph)
+        with _recording_errors("preparing the recorder"):
+            # Concrete functions, traced once here: calling them skips tf.function's signature matching.
+            if self._summary_writer is not None:
+                self._record_fn = tf.function(self._record_graph).get_concrete_function(
+                    tf.TensorSpec([], tf.int64)
+                )
+            else:
+                self._record_fn = tf.function(self._record_graph).get_concrete_function()
+            if self._keeps_weights:
+                self._ratio_fn = tf.function(self._ratio_graph).get_concrete_function()
         self._run = Run(self._meta(model, handle))
         self._run.path = self.logdir if self._writer is not None else None
 
@@ -254,15 +269,19 @@ class Recorder(keras.callbacks.Callback):
 
     # ------------------------------------------------------------------ compiled work
 
-    def _record_graph(self, x, y, step):
-        """Everything one record holds, in one graph: probe gradients, activations, weight copies."""
+    def _record_graph(self, step=None):
+        """Everything one record holds, in one graph: probe gradients, activations, the weights.
+
+        ``step`` is only needed (and only passed) for TensorBoard summaries.
+        """
+        x, y = self._probe_x, self._probe_y if self.gradients else None
         result = {}
-        if self.weights and self._variables:
-            for before, variable in zip(self._before, self._variables, strict=True):
-                before.assign(variable)
+        if self._keeps_weights:
+            result["weights"] = self._flat_weights()
+            self._before.assign(result["weights"])
         if not (self.gradients or self.activations):
             return result
-        activations, gradients = self._capture(x, y if self.gradients else None)
+        activations, gradients = self._capture(x, y)
         if self.activations:
             acts = [tf.reshape(tf.cast(activations[name], tf.float32), [-1]) for name in self._act_layers]
             stats = [
@@ -276,12 +295,13 @@ class Recorder(keras.callbacks.Callback):
                 self._write_summaries("activations", self._act_layers, acts, step)
         if self.gradients:
             # Inside a fit called under strategy.scope(), Keras divides the loss by the replica count.
-            unscale = float(tf.distribute.get_strategy().num_replicas_in_sync)
-            gradients = [gradients[path] for path in self._handle.variable_paths]
-            grads = [
-                tf.concat([tf.reshape(tf.cast(gradients[i], tf.float32), [-1]) for i in indices], 0) * unscale
-                for indices in self._layer_variable_index.values()
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            gradients = [
+                tf.reshape(tf.cast(gradients[p], tf.float32), [-1]) for p in self._handle.variable_paths
             ]
+            grads = [tf.concat([gradients[i] for i in idx], 0) for idx in self._layer_variable_index.values()]
+            if replicas > 1:
+                grads = [g * float(replicas) for g in grads]
             result["grad_norm"] = tf.stack([tf.norm(g) for g in grads])
             counts, edges = _histograms(grads, self.bins, all_finite=_all_finite(result["grad_norm"]))
             result["grad_hist_counts"], result["grad_hist_edges"] = counts, edges
@@ -312,42 +332,33 @@ class Recorder(keras.callbacks.Callback):
                 tf.summary.histogram(f"{group}/{layer}", value, buckets=self.bins)
 
     def _ratio_graph(self):
-        ratios = []
-        for indices in self._layer_variable_index.values():
-            change = tf.add_n([tf.reduce_sum(tf.square(self._delta(i))) for i in indices])
-            size = tf.add_n([tf.reduce_sum(tf.square(tf.cast(self._before[i], tf.float32))) for i in indices])
-            ratios.append(tf.where(size > 0, tf.sqrt(change) / tf.sqrt(size), math.nan))
-        return tf.stack(ratios)
+        """||w_now - w_before|| / ||w_before|| per layer (NaN where w_before is all zeros)."""
+        before = self._before.read_value()
+        change = _range_sums(tf.square(self._flat_weights() - before), self._layer_ranges)
+        size = _range_sums(tf.square(before), self._layer_ranges)
+        return tf.where(size > 0, tf.sqrt(change / tf.where(size > 0, size, 1.0)), math.nan)
 
-    def _delta(self, i):
-        return tf.cast(self._variables[i], tf.float32) - tf.cast(self._before[i], tf.float32)
-
-    def _snapshot_graph(self):
+    def _flat_weights(self):
         return tf.concat([tf.reshape(tf.cast(v, tf.float32), [-1]) for v in self._variables], 0)
 
     # ------------------------------------------------------------------ bookkeeping
 
     def _record(self, step: int) -> None:
-        try:
-            if self.gradients or self.activations or self.weights and self._variables:
-                x = self._probe_x if self.probe_x is not None else None
-                y = self._probe_y if self.gradients else None
-                outputs = self._record_fn(x, y, tf.constant(step, tf.int64))
-                self._pending_records.append((step, outputs))
-                self._ratio_pending = bool(self.weights and self._variables)
-            if self.weights and self._variables and self._schedule.wants(step):
-                self._pending_snapshots[step] = self._snapshot_fn()
+        if not (self.gradients or self.activations or self._keeps_weights):
+            return
+        with _recording_errors(f"recording step {step}"):
+            if self._summary_writer is not None:
+                outputs = self._record_fn(tf.constant(step, tf.int64))
+            else:
+                outputs = self._record_fn()
+            weights = outputs.pop("weights", None)
+            self._pending_records.append((step, outputs))
+            self._ratio_pending = self._keeps_weights
+            if self._keeps_weights and self._schedule.wants(step):
+                self._pending_snapshots[step] = weights
                 for dropped in self._schedule.add(step):
                     if self._pending_snapshots.pop(dropped, None) is None:
                         self._dropped_snapshots.append(dropped)
-        except DlvizError:
-            raise
-        except Exception as exc:
-            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-            raise RunError(
-                f"Recording failed at step {step}: {lines[-1] if lines else repr(exc)}",
-                "Check that the probe fits the model; report a bug if it does.",
-            ) from exc
 
     def _flush(self, epoch_row: dict | None) -> None:
         """Move everything gathered since the last flush into the Run (and to disk as one chunk)."""
@@ -472,6 +483,44 @@ def _robust_histogram(values, bins: int):
     n_nonfinite = tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int32))
     counts = counts - n_nonfinite * tf.one_hot(0, bins, dtype=tf.int32)
     return counts, tf.linspace(low, high, bins + 1)
+
+
+def _layer_ranges(variables, layer_variable_indices) -> list[list[tuple[int, int]]]:
+    """Where each layer's variables lie in the flattened weight vector: [(start, stop), ...] per layer.
+
+    Adjacent variables of one layer share a range, so usually each layer is one slice.
+    """
+    offsets = np.concatenate([[0], np.cumsum([int(np.prod(v.shape)) for v in variables])]).tolist()
+    ranges = []
+    for indices in layer_variable_indices:
+        spans: list[tuple[int, int]] = []
+        for i in sorted(indices):
+            if spans and spans[-1][1] == offsets[i]:
+                spans[-1] = (spans[-1][0], offsets[i + 1])
+            else:
+                spans.append((offsets[i], offsets[i + 1]))
+        ranges.append(spans)
+    return ranges
+
+
+def _range_sums(values, layer_ranges):
+    """Per-layer sums of a flattened vector (static slices: cheaper than segment sums or cumsum on CPU)."""
+    return tf.stack([tf.add_n([tf.reduce_sum(values[a:b]) for a, b in spans]) for spans in layer_ranges])
+
+
+@contextlib.contextmanager
+def _recording_errors(doing: str):
+    """Re-raise a TensorFlow failure as a RunError that says what the Recorder was doing."""
+    try:
+        yield
+    except DlvizError:
+        raise
+    except Exception as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise RunError(
+            f"The Recorder failed while {doing}: {lines[-1] if lines else repr(exc)}",
+            "Check that the probe fits the model; report a bug if it does.",
+        ) from exc
 
 
 def _positive_int(value, name: str, minimum: int, example: int) -> int:

@@ -208,7 +208,7 @@ class Run:
         self.path: Path | None = None
         self._chunks: list[dict[str, np.ndarray]] = []
         self._snapshots: dict[int, np.ndarray] = {}
-        self._tables: dict[str, dict[str, np.ndarray]] = {}
+        self._tables: dict[str, tuple[int, dict[str, np.ndarray]]] = {}
 
     # ------------------------------------------------------------------ what a run holds
 
@@ -309,27 +309,21 @@ class Run:
 
     def _append_chunk(self, chunk: dict[str, np.ndarray]) -> None:
         self._chunks.append(chunk)
-        self._tables = {}
 
-    def _add_snapshot(self, step: int, vector: np.ndarray, max_snapshots: int) -> list[int]:
-        """Keep ``vector`` as the snapshot at ``step``; thin evenly past max_snapshots.
-
-        Thinning drops every other snapshot counted from the first, so snapshots taken on a regular
-        grid stay on a regular grid with twice the spacing (the caller then doubles its snapshot
-        interval). Returns the steps that were dropped. Needs max_snapshots >= 1.
-        """
+    def _put_snapshot(self, step: int, vector: np.ndarray) -> None:
         self._snapshots[int(step)] = np.asarray(vector, np.float32)
-        if len(self._snapshots) <= max_snapshots:
-            return []
-        dropped = sorted(self._snapshots)[1::2]
-        for old in dropped:
-            del self._snapshots[old]
-        return dropped
+
+    def _drop_snapshot(self, step: int) -> None:
+        self._snapshots.pop(int(step), None)
 
     def _table(self, prefix: str, index: str) -> dict[str, np.ndarray]:
-        if prefix not in self._tables:
-            self._tables[prefix] = _concatenate(self._chunks, prefix, index)
-        return self._tables[prefix]
+        # Keyed by the chunk count, so a reader racing a Recorder's append never keeps a stale table.
+        chunks = list(self._chunks)
+        cached = self._tables.get(prefix)
+        if cached is None or cached[0] != len(chunks):
+            cached = (len(chunks), _concatenate(chunks, prefix, index))
+            self._tables[prefix] = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ disk
 
@@ -439,6 +433,40 @@ def _concatenate(chunks: list[dict[str, np.ndarray]], prefix: str, index: str) -
                 pieces.append(np.full(missing, np.nan))
         table[key[len(prefix) :]] = np.concatenate(pieces) if pieces else example[:0]
     return table
+
+
+# ----------------------------------------------------------------------------- snapshots
+
+
+class SnapshotSchedule:
+    """Which steps keep a weight snapshot, bounded by ``max_snapshots``.
+
+    Snapshots sit on a regular grid of ``interval`` steps starting at the first one; when there
+    would be more than ``max_snapshots``, every other one (counted from the first) is dropped and
+    the interval doubles, so the kept steps stay evenly spaced and always include the first.
+    """
+
+    def __init__(self, interval: int, max_snapshots: int):
+        if max_snapshots < 2:
+            raise RunError(f"max_snapshots must be at least 2, got {max_snapshots}.", "Use e.g. 200.")
+        self.interval = int(interval)
+        self.max_snapshots = int(max_snapshots)
+        self.kept: list[int] = []
+        self._next = 0
+
+    def wants(self, step: int) -> bool:
+        return step >= self._next
+
+    def add(self, step: int) -> list[int]:
+        """Keep ``step``; return the steps dropped by thinning (empty when none)."""
+        self.kept.append(int(step))
+        dropped: list[int] = []
+        if len(self.kept) > self.max_snapshots:
+            dropped = self.kept[1::2]
+            self.kept = self.kept[::2]
+            self.interval *= 2
+        self._next = (step // self.interval + 1) * self.interval
+        return dropped
 
 
 # ----------------------------------------------------------------------------- writing
