@@ -1,5 +1,6 @@
-"""What the `gradients` and `activations` plugins share: windows over a run's records, histograms
-rebinned to common edges, the onset of a persistent condition, and the heatmap-of-histograms figure.
+"""What the `gradients` and `activations` plugins share: their record controls, windows over a run's
+records, histograms rebinned to common edges, the onset of a persistent condition, the
+heatmap-of-histograms figure, and the test samples (with their input images) both show.
 
 Runs record histograms with each record's own edges (a record's gradients may span 1e-6 or 1e2);
 a heatmap over steps needs one set of edges, so counts are redistributed onto common edges assuming a
@@ -279,6 +280,43 @@ def histogram_heatmaps(
             text=value_label, textangle=-90, x=-0.09, y=0.5, xref="paper", yref="paper", showarrow=False
         )
     return figure
+
+
+def test_samples(dataset, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices, x, y) of up to `count` test samples from index `first` (training samples without a test split)."""
+    x, y = (dataset.x_test, dataset.y_test) if len(dataset.x_test) else (dataset.x_train, dataset.y_train)
+    if first >= len(x):
+        raise dlviz.ParamsError(
+            f"sample_index {first} is past the last test sample ({len(x) - 1}).",
+            f"choose a sample index between 0 and {len(x) - 1}.",
+        )
+    indices = np.arange(first, min(first + count, len(x)))
+    return indices, x[indices], y[indices]
+
+
+def class_labels(dataset, class_ids) -> tuple[str, ...]:
+    """The dataset's names of `class_ids` (the ids themselves when it names no classes)."""
+    names = dataset.class_names
+    return tuple(str(names[int(i)]) if names else str(int(i)) for i in class_ids)
+
+
+def predicted_classes(scores: np.ndarray) -> np.ndarray:
+    """Class ids from model outputs [n, units]: one sigmoid unit thresholds at 0.5, several take the argmax."""
+    scores = np.asarray(scores).reshape(len(scores), -1)
+    return (scores[:, 0] > 0.5).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
+
+
+def image_trace(image: np.ndarray, name: str = "") -> go.Image | go.Heatmap:
+    """An input image [H, W, C] as a trace: RGB as an image, one channel as a grey heatmap."""
+    if image.shape[-1] == 3:
+        return go.Image(z=(np.clip(image, 0, 1) * 255).astype(np.uint8), name=name, hoverinfo="skip")
+    return go.Heatmap(
+        z=image[..., 0],
+        colorscale="gray",
+        showscale=False,
+        name=name,
+        hovertemplate="x %{x}, y %{y}<br>%{z:.2f}<extra></extra>",
+    )
 
 
 def run_label(run, index: int) -> str:

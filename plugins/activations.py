@@ -14,13 +14,17 @@ from plugins._records import (
     PASS_THROUGH_KINDS,
     HistogramsOverTime,
     RecordParams,
+    class_labels,
     histogram,
     histogram_heatmaps,
     histograms_over_time,
+    image_trace,
     layer_colours,
     onset,
     pick_layers,
+    predicted_classes,
     record_window,
+    test_samples,
 )
 
 VIEWS = ("all", "distributions", "training", "feature_maps", "unit_responses")
@@ -29,9 +33,7 @@ RELU_LIKE = frozenset({"relu", "relu6"})
 SATURATING = frozenset({"sigmoid", "tanh"})
 # Outputs in the flat tails, as the Recorder counts them: sigmoid below 0.01 or above 0.99, |tanh| above 0.99.
 SIGMOID_TAIL, TANH_TAIL = 0.01, 0.99
-CONV_KINDS = frozenset(
-    {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"}
-)
+CONV_KINDS = frozenset({"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"})
 MAX_MAP_PIXELS = 48  # feature maps larger than this (per side) are average-pooled for display
 MAX_RESPONSE_VALUES = 120_000  # unit-response thumbnails share this many grid values (figure < 1 MB)
 
@@ -409,8 +411,11 @@ def _dense_layers(handle) -> list:
     return [info for info in handle.layers if info.kind == "Dense"]
 
 
-def _default_layers(infos) -> list[str]:
-    return [name for name, kind in infos if kind not in PASS_THROUGH_KINDS]
+def _shown_layers(available: list[str], kinds: dict[str, str], requested: tuple[str, ...]) -> list[str]:
+    """The requested layers, or by default every layer that does more than reshape or mask its input."""
+    if requested:
+        return pick_layers(available, requested)
+    return [name for name in available if kinds.get(name, "") not in PASS_THROUGH_KINDS]
 
 
 # ----------------------------------------------------------------------------- compute
@@ -479,8 +484,7 @@ def _saturated_share(values: np.ndarray, activation: str) -> float:
 
 def _distributions(ctx: dlviz.Context, probe: _Probe | None, params: Params) -> Distributions | None:
     if probe is not None:
-        infos = [(name, probe.kinds[name]) for name in probe.outputs]
-        layers = pick_layers(list(probe.outputs), params.layers) if params.layers else _default_layers(infos)
+        layers = _shown_layers(list(probe.outputs), probe.kinds, params.layers)
         edges, fractions = [], []
         for layer in layers:
             shares, layer_edges = histogram(probe.outputs[layer], params.bins)
@@ -501,13 +505,8 @@ def _distributions(ctx: dlviz.Context, probe: _Probe | None, params: Params) -> 
     histograms = run.histograms("act")
     if not histograms:
         return None
-    kinds = run.layer_kinds
     available = [layer for layer in run.layers if layer in histograms]
-    layers = (
-        pick_layers(available, params.layers)
-        if params.layers
-        else _default_layers([(layer, kinds.get(layer, "")) for layer in available])
-    )
+    layers = _shown_layers(available, run.layer_kinds, params.layers)
     zero_series = run.series("act_zero_frac")
     edges, fractions = [], []
     for layer in layers:
@@ -533,14 +532,10 @@ def _distributions(ctx: dlviz.Context, probe: _Probe | None, params: Params) -> 
 def _training(run, params: Params):
     steps = run.record_steps
     shown = record_window(steps, params.first_step, params.last_step, params.max_points)
-    kinds, activations = run.layer_kinds, run.layer_activations
+    activations = run.layer_activations
     histograms = run.histograms("act")
     available = [layer for layer in run.layers if layer in histograms]
-    layers = (
-        pick_layers(available, params.layers)
-        if params.layers
-        else _default_layers([(layer, kinds.get(layer, "")) for layer in available])
-    )
+    layers = _shown_layers(available, run.layer_kinds, params.layers)
     zeros, saturated = run.series("act_zero_frac"), run.series("act_sat_frac")
     relu_layers, watched = _watched_layers(activations, run.layers)
     relu = tuple(layer for layer in layers if layer in relu_layers and layer in zeros)
@@ -563,27 +558,19 @@ def _rows(series: dict[str, np.ndarray], layers: tuple[str, ...], shown: np.ndar
 
 def _feature_maps(ctx: dlviz.Context, params: Params) -> FeatureMaps:
     dataset, handle = ctx.dataset, ctx.model
-    x, y = (dataset.x_test, dataset.y_test) if len(dataset.x_test) else (dataset.x_train, dataset.y_train)
-    if params.sample_index >= len(x):
-        raise dlviz.ParamsError(
-            f"sample_index {params.sample_index} is past the last test sample ({len(x) - 1}).",
-            f"choose a sample index between 0 and {len(x) - 1}.",
-        )
-    sample = x[params.sample_index : params.sample_index + 1]
+    _, sample, label = test_samples(dataset, params.sample_index, 1)
     conv = [info.name for info in _conv_layers(handle)]
     outputs = handle.activations(sample)
-    scores = outputs[handle.layers[-1].name][0].ravel()
-    predicted = int(scores[0] > 0.5) if scores.size == 1 else int(np.argmax(scores))
+    predicted = predicted_classes(outputs[handle.layers[-1].name])
     maps, channels = [], []
     for layer in conv:
         values = np.moveaxis(outputs[layer][0], -1, 0)  # [channels, h, w]
         channels.append(values.shape[0])
         maps.append(_shrink(values[: params.max_maps]).astype(np.float32))
-    names = dataset.class_names
     return FeatureMaps(
         sample_index=params.sample_index,
-        label=str(names[int(y[params.sample_index])]) if names else str(int(y[params.sample_index])),
-        predicted=str(names[predicted]) if names else str(predicted),
+        label=class_labels(dataset, label)[0],
+        predicted=class_labels(dataset, predicted)[0],
         image=sample[0].astype(np.float32),
         layers=tuple(conv),
         maps=tuple(maps),
@@ -870,20 +857,7 @@ def _feature_map_figures(feature_maps: FeatureMaps, language: str) -> list[go.Fi
                 ),
             ],
         )
-        if image.shape[-1] == 3:
-            figure.add_trace(go.Image(z=(np.clip(image, 0, 1) * 255).astype(np.uint8)), row=1, col=1)
-        else:
-            figure.add_trace(
-                go.Heatmap(
-                    z=image[..., 0],
-                    colorscale="gray",
-                    showscale=False,
-                    name=tr(language, "input", "输入"),
-                    hovertemplate="x %{x}, y %{y}<br>%{z:.2f}<extra></extra>",
-                ),
-                row=1,
-                col=1,
-            )
+        figure.add_trace(image_trace(image, tr(language, "input", "输入")), row=1, col=1)
         h, w = maps.shape[1:]
         channel = np.full(tiled.shape, -1, np.int16)
         for i in range(len(maps)):

@@ -13,14 +13,18 @@ from dlviz.plugin import tr
 from plugins._records import (
     HistogramsOverTime,
     RecordParams,
+    class_labels,
     histogram,
     histogram_heatmaps,
     histograms_over_time,
+    image_trace,
     layer_colours,
     onset,
     pick_layers,
+    predicted_classes,
     record_window,
     run_label,
+    test_samples,
 )
 
 # Update-to-weight ratios inside this band (around the rule of thumb 1e-3) look healthy.
@@ -342,24 +346,15 @@ def _saliency(ctx: dlviz.Context, params: Params) -> Saliency | None:
     dataset, handle = ctx.dataset, ctx.model
     if handle is None or dataset is None or dataset.kind != "image":
         return None
-    x, y = (dataset.x_test, dataset.y_test) if len(dataset.x_test) else (dataset.x_train, dataset.y_train)
-    if params.sample_index >= len(x):
-        raise dlviz.ParamsError(
-            f"sample_index {params.sample_index} is past the last test sample ({len(x) - 1}).",
-            f"choose a sample index between 0 and {len(x) - 1}.",
-        )
-    indices = np.arange(params.sample_index, min(params.sample_index + params.saliency_samples, len(x)))
-    images = x[indices]
+    indices, images, labels = test_samples(dataset, params.sample_index, params.saliency_samples)
     gradients = handle.input_gradients(images)
-    scores = handle.predict(images)
-    predicted = (scores[:, 0] > 0.5).astype(int) if scores.shape[-1] == 1 else scores.argmax(axis=-1)
-    names = dataset.class_names
+    predicted = predicted_classes(handle.predict(images))
     return Saliency(
         indices=tuple(int(i) for i in indices),
         images=images.astype(np.float32),
         gradients=gradients.reshape(images.shape).sum(axis=-1).astype(np.float32),
-        labels=tuple(str(names[int(label)]) for label in y[indices]),
-        predicted=tuple(str(names[int(label)]) for label in predicted),
+        labels=class_labels(dataset, labels),
+        predicted=class_labels(dataset, predicted),
     )
 
 
@@ -781,16 +776,7 @@ def _saliency_figure(saliency: Saliency, language: str) -> go.Figure:
     ] + [tr(language, "saliency", "显著图")] * n
     figure = make_subplots(rows=2, cols=n, subplot_titles=titles, vertical_spacing=0.12)
     for col, (image, gradient) in enumerate(zip(saliency.images, saliency.gradients, strict=True), start=1):
-        if image.shape[-1] == 3:
-            picture = go.Image(z=(np.clip(image, 0, 1) * 255).astype(np.uint8), hoverinfo="skip")
-        else:
-            picture = go.Heatmap(
-                z=image[..., 0],
-                colorscale="gray",
-                showscale=False,
-                hovertemplate="x %{x}, y %{y}<br>%{z:.2f}<extra></extra>",
-            )
-        figure.add_trace(picture, row=1, col=col)
+        figure.add_trace(image_trace(image), row=1, col=col)
         # Each map on its own scale: a confident prediction has far smaller gradients than an unsure one.
         largest = float(np.abs(gradient).max()) or 1.0
         figure.add_trace(
