@@ -284,12 +284,9 @@ class Recorder(keras.callbacks.Callback):
         activations, gradients = self._capture(x, y)
         if self.activations:
             acts = [tf.reshape(tf.cast(activations[name], tf.float32), [-1]) for name in self._act_layers]
-            stats = [
-                _activation_stats(a, self._act_kinds.get(name))
-                for a, name in zip(acts, self._act_layers, strict=True)
-            ]
-            result["act_stats"] = tf.stack(stats)
-            counts, edges = _histograms(acts, self.bins, all_finite=_all_finite(result["act_stats"][:, :2]))
+            kinds = [self._act_kinds.get(name) for name in self._act_layers]
+            result["act_stats"] = stats = _activation_stats(acts, kinds)
+            counts, edges = _histograms(acts, self.bins, all_finite=_all_finite(stats[:, :2]))
             result["act_hist_counts"], result["act_hist_edges"] = counts, edges
             if self._summary_writer is not None:
                 self._write_summaries("activations", self._act_layers, acts, step)
@@ -302,8 +299,9 @@ class Recorder(keras.callbacks.Callback):
             grads = [tf.concat([gradients[i] for i in idx], 0) for idx in self._layer_variable_index.values()]
             if replicas > 1:
                 grads = [g * float(replicas) for g in grads]
-            result["grad_norm"] = tf.stack([tf.norm(g) for g in grads])
-            counts, edges = _histograms(grads, self.bins, all_finite=_all_finite(result["grad_norm"]))
+            squares = tf.stack([tf.reduce_sum(tf.square(g)) for g in grads])
+            result["grad_norm"] = tf.sqrt(squares)
+            counts, edges = _histograms(grads, self.bins, all_finite=_all_finite(squares))
             result["grad_hist_counts"], result["grad_hist_edges"] = counts, edges
             if self._summary_writer is not None:
                 self._write_summaries("gradients", self._grad_layers, grads, step)
@@ -429,60 +427,77 @@ class Recorder(keras.callbacks.Callback):
 # ------------------------------------------------------------------ helpers
 
 
-def _activation_stats(values, activation: str | None):
-    """[mean, std, fraction exactly zero, fraction saturated] of one layer's flattened outputs."""
-    mean, variance = tf.nn.moments(values, axes=[0])
-    size = tf.cast(tf.size(values), tf.float32)
-    zero = 1.0 - tf.cast(tf.math.count_nonzero(values), tf.float32) / size
-    if activation == "sigmoid":
-        saturated = tf.reduce_mean(tf.cast((values < 0.01) | (values > 0.99), tf.float32))
-    elif activation == "tanh":
-        saturated = tf.reduce_mean(tf.cast(tf.abs(values) > 0.99, tf.float32))
-    else:
-        saturated = tf.constant(math.nan, tf.float32)
-    return tf.stack([mean, tf.sqrt(variance), zero, saturated])
+def _activation_stats(tensors, activations):
+    """[mean, std, fraction exactly zero, fraction saturated] per flattened layer output -> [n, 4].
+
+    Saturated: sigmoid outputs < 0.01 or > 0.99, tanh |a| > 0.99; NaN for other activations. Each
+    statistic is one or two reductions per layer (small models pay per op, not per element).
+    """
+    means = [tf.reduce_mean(t) for t in tensors]
+    variances = [
+        tf.reduce_mean(tf.math.squared_difference(t, m)) for t, m in zip(tensors, means, strict=True)
+    ]
+    zeros = [tf.reduce_mean(tf.cast(tf.equal(t, 0.0), tf.float32)) for t in tensors]
+    saturated = []
+    for t, activation in zip(tensors, activations, strict=True):
+        if activation == "sigmoid":
+            saturated.append(tf.reduce_mean(tf.cast((t < 0.01) | (t > 0.99), tf.float32)))
+        elif activation == "tanh":
+            saturated.append(tf.reduce_mean(tf.cast(tf.abs(t) > 0.99, tf.float32)))
+        else:
+            saturated.append(tf.constant(math.nan, tf.float32))
+    return tf.stack(
+        [tf.stack(means), tf.sqrt(tf.stack(variances)), tf.stack(zeros), tf.stack(saturated)], axis=1
+    )
 
 
 def _all_finite(summary):
-    """True when no layer can hold a NaN or inf: their means, stds or norms would not be finite."""
+    """True when no tensor can hold a NaN or inf: their means, variances or norms would not be finite."""
     return tf.reduce_all(tf.math.is_finite(summary))
 
 
 def _histograms(tensors, bins: int, all_finite):
     """Per-tensor (counts [n, bins] int32, edges [n, bins + 1]) over each tensor's own min..max.
 
-    The usual case (every value finite) takes the short path; otherwise non-finite values are left
-    out of the counts, which tf.histogram_fixed_width would refuse.
+    Binning is tf.histogram_fixed_width's. The usual case (every value finite) takes the short path;
+    otherwise non-finite values are left out of the counts (tf.histogram_fixed_width refuses NaN).
+    A tensor whose values are all equal gets the range [v, v + 1].
     """
+    n = len(tensors)
 
-    def histograms(histogram):
-        counts, edges = zip(*(histogram(t, bins) for t in tensors), strict=True)
-        return tf.stack(counts), tf.stack(edges)
+    def finite_case():
+        low = tf.stack([tf.reduce_min(t) for t in tensors])
+        high = tf.stack([tf.reduce_max(t) for t in tensors])
+        return (*_usable_range(low, high), tf.zeros([n], tf.int32), list(tensors))
 
-    return tf.cond(all_finite, lambda: histograms(_finite_histogram), lambda: histograms(_robust_histogram))
+    def with_nonfinite_values():
+        finite = [tf.math.is_finite(t) for t in tensors]
+        low = tf.stack(
+            [tf.reduce_min(tf.where(f, t, math.inf)) for f, t in zip(finite, tensors, strict=True)]
+        )
+        high = tf.stack(
+            [tf.reduce_max(tf.where(f, t, -math.inf)) for f, t in zip(finite, tensors, strict=True)]
+        )
+        low, high = _usable_range(low, high)
+        # Non-finite values are parked in the first bin and subtracted from it below.
+        parked = [tf.where(f, t, low[i]) for i, (f, t) in enumerate(zip(finite, tensors, strict=True))]
+        nonfinite = tf.stack([tf.size(f) - tf.math.count_nonzero(f, dtype=tf.int32) for f in finite])
+        return low, high, nonfinite, parked
+
+    low, high, nonfinite, values = tf.cond(all_finite, finite_case, with_nonfinite_values)
+    ranges = tf.stack([low, high], axis=1)
+    counts = tf.stack([tf.histogram_fixed_width(v, ranges[i], nbins=bins) for i, v in enumerate(values)])
+    counts = counts - nonfinite[:, None] * tf.one_hot(0, bins, dtype=tf.int32)[None, :]
+    edges = low[:, None] + (high - low)[:, None] * tf.linspace(0.0, 1.0, bins + 1)[None, :]
+    return counts, edges
 
 
-def _finite_histogram(values, bins: int):
-    low, high = tf.reduce_min(values), tf.reduce_max(values)
-    high = tf.where(high > low, high, low + 1.0)
-    return tf.histogram_fixed_width(values, tf.stack([low, high]), nbins=bins), tf.linspace(
-        low, high, bins + 1
-    )
-
-
-def _robust_histogram(values, bins: int):
-    finite = tf.math.is_finite(values)
-    low = tf.reduce_min(tf.where(finite, values, math.inf))
-    high = tf.reduce_max(tf.where(finite, values, -math.inf))
-    any_finite = tf.reduce_any(finite)
-    low = tf.where(any_finite, low, 0.0)
-    high = tf.where(any_finite, high, 1.0)
-    high = tf.where(high > low, high, low + 1.0)
-    # Non-finite values are parked in the first bin and subtracted from it again.
-    counts = tf.histogram_fixed_width(tf.where(finite, values, low), tf.stack([low, high]), nbins=bins)
-    n_nonfinite = tf.reduce_sum(tf.cast(tf.logical_not(finite), tf.int32))
-    counts = counts - n_nonfinite * tf.one_hot(0, bins, dtype=tf.int32)
-    return counts, tf.linspace(low, high, bins + 1)
+def _usable_range(low, high):
+    """Ranges with no finite value become [0, 1]; empty ranges [v, v] become [v, v + 1]."""
+    valid = low <= high
+    low = tf.where(valid, low, 0.0)
+    high = tf.where(valid, high, 1.0)
+    return low, tf.where(high > low, high, low + 1.0)
 
 
 def _layer_ranges(variables, layer_variable_indices) -> list[list[tuple[int, int]]]:
