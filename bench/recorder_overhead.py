@@ -100,6 +100,12 @@ def main() -> None:
             f"{name:12s} median epoch {wall[name] * 1000:7.1f} ms wall, {cpu[name] * 1000:7.1f} ms cpu "
             f"(wall per epoch: {np.round(v['wall'], 3).tolist()})"
         )
+    paired = [
+        r / p for r, p in zip(variants["recorder"]["wall"][1:], variants["plain"]["wall"][1:], strict=True)
+    ]
+    print(
+        f"median of per-round wall ratios (robust to load changing between rounds): {statistics.median(paired):.2f}x"
+    )
     print(
         f"cpu time: recorder/plain {cpu['recorder'] / cpu['plain']:.2f}x, "
         f"tensorboard/plain {cpu['tensorboard'] / cpu['plain']:.2f}x"

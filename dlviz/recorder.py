@@ -25,8 +25,6 @@ from dlviz.errors import DataError, DlvizError, RunError
 from dlviz.handle import wrap
 from dlviz.runs import Run, RunWriter, SnapshotSchedule
 
-_SATURATING = {"sigmoid", "tanh"}
-
 
 class Recorder(keras.callbacks.Callback):
     """Record what happens inside a Keras model during `model.fit`; the result is ``recorder.run``.

@@ -265,6 +265,7 @@ TRAIN_FOREVER = """
 """
 
 
+@pytest.mark.slow
 def test_a_killed_training_leaves_a_run_with_everything_flushed(tmp_path):
     logdir = tmp_path / "run"
     process = _run_script(tmp_path, TRAIN_FOREVER, str(logdir))
@@ -336,6 +337,7 @@ MIRRORED = """
 """
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_records_the_same_numbers_once(tmp_path):
     process = _run_script(tmp_path, MIRRORED, str(tmp_path), stderr=subprocess.PIPE)
     out, err = process.communicate(timeout=300)
