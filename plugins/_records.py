@@ -10,11 +10,11 @@ uniform density inside each recorded bin (exact at the edges the two sets share)
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
-from plotly.subplots import make_subplots
 
 import dlviz
 from dlviz.plugin import tr
@@ -205,11 +205,14 @@ def histograms_over_time(
     return HistogramsOverTime(tuple(shown), np.asarray(steps)[indices], tuple(edges), tuple(fractions))
 
 
+@functools.cache
+def _colour_steps(n: int) -> tuple[str, ...]:
+    return tuple(sample_colorscale("Plasma", list(np.linspace(0.0, 0.85, n)) if n > 1 else [0.0]))
+
+
 def layer_colours(n: int) -> list[str]:
     """One colour per layer, dark (input side) to light (output side), all readable on white."""
-    if n <= 1:
-        return sample_colorscale("Plasma", [0.0])
-    return sample_colorscale("Plasma", list(np.linspace(0.0, 0.85, n)))
+    return list(_colour_steps(n))
 
 
 # Shares below this (in %) are drawn as empty; the colour scale spans SHARE_FLOOR..100 % in decades.
@@ -222,24 +225,22 @@ def histogram_heatmaps(
     """One heatmap per layer (rows, input at the top): step on x, value on y, share of values as colour.
 
     The colour is logarithmic in the share, so that the thin tails of a distribution stay visible
-    beside its peak; empty bins are left blank.
+    beside its peak; empty bins are left blank. The rows share one step axis; the layout is written
+    out directly (make_subplots costs more than everything else this figure does).
     """
     n = len(histograms.layers)
-    figure = make_subplots(
-        rows=n,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=min(0.1, 0.5 / max(n, 1)),
-        subplot_titles=list(histograms.layers),
-    )
+    gap = min(0.1, 0.5 / max(n, 1))
+    row_height = (1 - gap * (n - 1)) / n
     share = tr(language, "share of values", "数值占比")
+    traces, layout, titles = [], {}, []
     for row, (layer, edges, fractions) in enumerate(
-        zip(histograms.layers, histograms.edges, histograms.fractions, strict=True), start=1
+        zip(histograms.layers, histograms.edges, histograms.fractions, strict=True)
     ):
         percent = fractions.T.astype(np.float64) * 100
         with np.errstate(divide="ignore", invalid="ignore"):
             shade = np.where(percent >= SHARE_FLOOR, np.log10(percent), np.nan)
-        figure.add_trace(
+        axis = f"y{row + 1}" if row else "y"
+        traces.append(
             go.Heatmap(
                 x=histograms.steps,
                 y=(edges[:-1] + edges[1:]) / 2,
@@ -247,39 +248,70 @@ def histogram_heatmaps(
                 customdata=percent.astype(np.float32),
                 coloraxis="coloraxis",
                 name=layer,
+                yaxis=axis,
                 hovertemplate=(
                     f"{layer}<br>step %{{x}}<br>{value_label} %{{y:.3g}}<br>{share} %{{customdata:.2f}}%"
                     "<extra></extra>"
                 ),
-            ),
-            row=row,
-            col=1,
+            )
         )
-        figure.update_yaxes(title_text=value_label if n <= 3 else "", row=row, col=1)
-    figure.update_yaxes(exponentformat="e")
-    figure.update_xaxes(title_text=tr(language, "training step", "训练步数 (step)"), row=n, col=1)
-    decades = np.arange(np.log10(SHARE_FLOOR), 2.5)
-    figure.update_layout(
-        title=title,
-        height=max(320, (150 if n <= 6 else 110) * n + 120),
-        coloraxis={
-            "colorscale": "Viridis",
-            "cmin": float(decades[0]),
-            "cmax": 2.0,
-            "colorbar": {
-                "title": {"text": share + " (%)"},
-                "tickvals": decades.tolist(),
-                "ticktext": [f"{10.0**d:g}%" for d in decades],
-            },
-        },
-        plot_bgcolor="white",
-        margin={"l": 80, "r": 20, "t": 80, "b": 50},
-    )
+        top = 1 - row * (row_height + gap)
+        layout[f"yaxis{row + 1 if row else ''}"] = {
+            "domain": [max(top - row_height, 0.0), top],
+            "anchor": "x",
+            "exponentformat": "e",
+            "title": {"text": value_label if n <= 3 else ""},
+        }
+        titles.append(
+            {
+                "text": layer,
+                "x": 0.5,
+                "y": top,
+                "xref": "paper",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 14},
+            }
+        )
     if n > 3:
-        figure.add_annotation(
-            text=value_label, textangle=-90, x=-0.09, y=0.5, xref="paper", yref="paper", showarrow=False
+        titles.append(
+            {
+                "text": value_label,
+                "textangle": -90,
+                "x": -0.09,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "showarrow": False,
+            }
         )
-    return figure
+    decades = np.arange(np.log10(SHARE_FLOOR), 2.5)
+    return go.Figure(
+        traces,
+        layout={
+            **layout,
+            "title": {"text": title},
+            "xaxis": {
+                "anchor": f"y{n}" if n > 1 else "y",
+                "title": {"text": tr(language, "training step", "训练步数 (step)")},
+            },
+            "annotations": titles,
+            "height": max(320, (150 if n <= 6 else 110) * n + 120),
+            "coloraxis": {
+                "colorscale": "Viridis",
+                "cmin": float(decades[0]),
+                "cmax": 2.0,
+                "colorbar": {
+                    "title": {"text": share + " (%)"},
+                    "tickvals": decades.tolist(),
+                    "ticktext": [f"{10.0**d:g}%" for d in decades],
+                },
+            },
+            "plot_bgcolor": "white",
+            "margin": {"l": 80, "r": 20, "t": 80, "b": 50},
+        },
+    )
 
 
 def test_samples(dataset, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
