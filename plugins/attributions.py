@@ -693,11 +693,12 @@ def _image_figure(result: AttributionResult, language: str) -> go.Figure:
         tr(language, "attribution", "归因"),
         tr(language, "overlay", "叠加"),
     ]
+    row_titles = [_method_name(m, language).replace(" (", "<br>(") for m in result.methods]
     figure = make_subplots(
         rows=rows,
         cols=3,
         column_titles=headers,
-        row_titles=[_method_name(m, language) for m in result.methods],
+        row_titles=row_titles,
         horizontal_spacing=0.03,
         vertical_spacing=0.03,
     )
@@ -719,11 +720,7 @@ def _image_figure(result: AttributionResult, language: str) -> go.Figure:
         figure.add_trace(signed_heatmap(scaled, 1.0, opacity=HEATMAP_OPACITY), row=row, col=3)
     image_axes(figure, rows, 3)
     figure.for_each_annotation(
-        lambda note: (
-            note.update(x=-0.02, xanchor="right", textangle=0)
-            if note.text in [_method_name(m, language) for m in result.methods]
-            else None
-        )
+        lambda note: note.update(x=-0.02, xanchor="right", textangle=0) if note.text in row_titles else None
     )
     layer = (
         f", Grad-CAM {tr(language, 'layer', '层')} {result.grad_cam_layer}" if result.grad_cam_layer else ""
@@ -891,13 +888,14 @@ def _sanity_curve(result: AttributionResult, language: str) -> go.Figure:
 def _sanity_maps(result: AttributionResult, language: str) -> go.Figure:
     labels = _stage_labels(result, language)
     rows, cols = len(result.methods), len(labels)
-    titles = [
-        f"{_method_name(m, language) if c == 0 else ''} {labels[c]}".strip()
-        for m in result.methods
-        for c in range(cols)
-    ]
+    row_titles = [_method_name(m, language).replace(" (", "<br>(") for m in result.methods]
     figure = make_subplots(
-        rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.06
+        rows=rows,
+        cols=cols,
+        column_titles=labels,
+        row_titles=row_titles,
+        horizontal_spacing=0.02,
+        vertical_spacing=0.04,
     )
     for row, method in enumerate(result.methods, start=1):
         for col in range(cols):
@@ -912,14 +910,20 @@ def _sanity_maps(result: AttributionResult, language: str) -> go.Figure:
                 col=col + 1,
             )
     image_axes(figure, rows, cols)
-    figure.update_annotations(font_size=10)
+    figure.for_each_annotation(
+        lambda note: note.update(x=-0.01, xanchor="right", textangle=0) if note.text in row_titles else None
+    )
+    figure.update_annotations(font_size=11)
     figure.update_layout(
         title=tr(
             language,
-            f"Maps as layers are randomised: {_class_text(result, result.sample, language)}",
-            f"逐层随机化后的归因图：{_class_text(result, result.sample, language)}",
+            f"Maps as the weights are randomised from the top layer down: {_class_text(result, result.sample, language)}"
+            "<br><sup>columns: weights randomised down to that layer; an all-white map is zero everywhere</sup>",
+            f"自顶向下逐层随机化权重后的归因图：{_class_text(result, result.sample, language)}"
+            "<br><sup>每一列：权重已随机化到该层；全白的图处处为零</sup>",
         ),
-        height=180 * rows + 140,
-        width=max(700, 150 * cols + 120),
+        height=170 * rows + 150,
+        width=max(760, 140 * cols + 240),
+        margin={"l": 190},
     )
     return figure

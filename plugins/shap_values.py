@@ -291,7 +291,7 @@ class Shap(dlviz.Plugin):
         flat = values[main].reshape(len(x), -1)
         dependence = _feature_index(params.feature, names, flat)
         interaction = _interaction_feature(dependence, flat, shown)
-        import shap
+        shap = _shap()
 
         explanation = shap.Explanation(
             values=values[main] if image else flat,
@@ -459,7 +459,7 @@ class _DeepGraph:
     """
 
     def __init__(self, functional: keras.Model, background: np.ndarray, units: int):
-        import shap
+        shap = _shap()
         from shap.explainers._deep import deep_tf
         from tensorflow.python.eager import execute as tf_execute
 
@@ -535,7 +535,7 @@ def _cached(handle, key: str, build):
 
 def _gradient_values(task: _Task, functional: keras.Model):
     """shap's GradientExplainer (expected gradients) with its defaults, one class per sample."""
-    import shap
+    shap = _shap()
 
     weights, _ = task.weights()
     units = np.argmax(np.abs(weights), axis=1)[:, None]
@@ -555,7 +555,7 @@ def _gradient_values(task: _Task, functional: keras.Model):
 
 def _kernel_values(task: _Task):
     """shap's KernelExplainer on a summarised background, calling the model's compiled predict."""
-    import shap
+    shap = _shap()
 
     handle, dataset = task.handle, task.ctx.dataset
     shape = tuple(handle.input_shape)
@@ -638,6 +638,14 @@ def _interaction_feature(index: int, values: np.ndarray, data: np.ndarray) -> in
     return int(np.argmax(scores))
 
 
+def _shap():
+    """The shap package, imported on first use (it is slow to import, and warns about matplotlib)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import shap
+    return shap
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
@@ -657,8 +665,9 @@ def _output_text(result: ShapResult, language: str) -> str:
 def _method_text(result: ShapResult, language: str) -> str:
     return tr(
         language,
-        f"{result.method_label}, {len(result.targets)} samples, background {result.background_size}",
-        f"{result.method_label}，{len(result.targets)} 个样本，背景 {result.background_size} 行",
+        f"<br><sup>{result.method_label}, {len(result.targets)} samples, background {result.background_size} rows"
+        "</sup>",
+        f"<br><sup>{result.method_label}，{len(result.targets)} 个样本，背景 {result.background_size} 行</sup>",
     )
 
 
@@ -666,9 +675,9 @@ def _notes(result: ShapResult, language: str) -> tuple[str, ...]:
     additivity = tr(
         language,
         f"Additivity: base + sum(SHAP) vs output, max error {result.additivity_error_abs:.2g} "
-        f"({result.additivity_error:.2%} relative). Computed in {result.seconds:.1f} s.",
+        f"({result.additivity_error:.2g} of the mean output). Computed in {result.seconds:.1f} s.",
         f"可加性：基准值 + SHAP 之和 对比 模型输出，最大误差 {result.additivity_error_abs:.2g}"
-        f"（相对 {result.additivity_error:.2%}）。用时 {result.seconds:.1f} 秒。",
+        f"（为平均输出的 {result.additivity_error:.2g}）。用时 {result.seconds:.1f} 秒。",
     )
     return (additivity, *result.notes)
 
@@ -718,7 +727,8 @@ def _beeswarm(result: ShapResult, language: str) -> go.Figure:
     figure.add_vline(x=0, line_color="grey", line_width=1)
     figure.update_layout(
         title=tr(language, "SHAP summary: ", "SHAP 汇总：")
-        + f"{_output_text(result, language)} ({_method_text(result, language)})",
+        + _output_text(result, language)
+        + _method_text(result, language),
         xaxis_title=tr(
             language,
             f"SHAP value (change of {_output_text(result, language)} from the base value)",
@@ -750,7 +760,7 @@ def _importance_bars(result: ShapResult, language: str) -> go.Figure:
     figure.update_layout(
         title=tr(language, "Mean |SHAP|: ", "平均 |SHAP|：")
         + tr(language, "global feature importance", "全局特征重要性")
-        + f" ({_method_text(result, language)})",
+        + _method_text(result, language),
         xaxis_title=tr(
             language,
             f"mean |SHAP value| over samples ({_output_text(result, language)})",
@@ -793,9 +803,9 @@ def _waterfall(result: ShapResult, language: str, shown: int = 10) -> go.Figure:
     figure.update_layout(
         title=tr(
             language,
-            f"SHAP waterfall: sample {index}, P(class {target}) = {result.outputs[index]:.3f} "
-            f"({result.method_label})",
-            f"SHAP 瀑布图：样本 {index}，P(类别 {target}) = {result.outputs[index]:.3f}（{result.method_label}）",
+            f"SHAP waterfall: sample {index}, P(class {target}) = {result.outputs[index]:.3f}"
+            f"<br><sup>{result.method_label}</sup>",
+            f"SHAP 瀑布图：样本 {index}，P(类别 {target}) = {result.outputs[index]:.3f}<br><sup>{result.method_label}</sup>",
         ),
         xaxis_title=tr(language, f"P(class {target})", f"P(类别 {target})"),
         yaxis={
@@ -830,7 +840,7 @@ def _dependence(result: ShapResult, language: str) -> go.Figure:
     figure.add_hline(y=0, line_color="grey", line_width=1)
     figure.update_layout(
         title=tr(language, f"SHAP dependence: {name}", f"SHAP 依赖图：{name}")
-        + f" ({_method_text(result, language)})",
+        + _method_text(result, language),
         xaxis_title=tr(language, f"{name} (feature value)", f"{name}（特征取值）"),
         yaxis_title=tr(
             language,

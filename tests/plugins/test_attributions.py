@@ -272,5 +272,5 @@ def test_figures_plot_the_computed_maps(image, tabular):
     np.testing.assert_allclose(first.data[0].customdata, ig[order], rtol=1e-6)
     assert [trace.name for trace in first.data] == [attributions.METHOD_NAMES[m][0] for m in table.methods]
     chinese = PLUGIN.figures(result, language="zh")
-    assert "积分梯度" in " ".join(a.text for a in chinese[0].layout.annotations)
+    assert "积分梯度<br>(Integrated Gradients)" in [a.text for a in chinese[0].layout.annotations]
     assert "合理性检验" in chinese[2].layout.title.text
