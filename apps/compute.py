@@ -16,10 +16,12 @@ import streamlit as st
 
 import dlviz
 from apps.state import Workspace
+from dlviz.errors import DlvizError
 from dlviz.plugin import Context, Finding, Plugin
 from dlviz.registry import run_plugin
 
 SEVERITY_ORDER = {"problem": 0, "warning": 1, "info": 2, "ok": 3}
+FIGURE_CACHE_SIZE = 48
 
 
 @st.cache_resource(show_spinner=False)
@@ -52,6 +54,18 @@ def context(ws: Workspace, language: str, progress: Callable[[float, str], None]
         language=language,
         progress=progress,
     )
+
+
+def vocabulary(ws: Workspace) -> tuple[str, ...]:
+    """Names a free multi-valued parameter probably wants: the layers of the model (or of the run)."""
+    try:
+        handle = model_handle(ws)
+    except DlvizError:
+        handle = None
+    if handle is not None:
+        return tuple(layer.name for layer in handle.layers)
+    current = ws.known_runs().get(ws.current_run) if ws.current_run else None
+    return tuple(current.run.layers) if current is not None else ()
 
 
 def context_key(ws: Workspace) -> str:
@@ -115,8 +129,33 @@ def result(plugin: Plugin, ws: Workspace, language: str, params: Any, area: Any)
 
 
 def figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str, language: str) -> list:
-    """`plugin.figures(value, language)`, cached with the result's key and the language."""
-    return _cached_figures(plugin, value, plugin.name, context_key(ws), params_key, language)
+    """`plugin.figures(value, language)`, kept in the session with the result's key and the language.
+
+    Figures stay in the session as objects: through ``st.cache_data`` every page switch would pay
+    for unpickling them, which re-validates every Plotly property (slower than drawing them anew).
+    """
+    key = (context_key(ws), plugin.name, params_key, language)
+    cached = ws.figure_cache.get(key)
+    if cached is None:
+        cached = list(type(plugin).figures(plugin, value, language=language))
+        ws.figure_cache[key] = cached
+        while len(ws.figure_cache) > FIGURE_CACHE_SIZE:
+            ws.figure_cache.popitem(last=False)
+    else:
+        ws.figure_cache.move_to_end(key)
+    return cached
+
+
+def with_cached_figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str) -> Plugin:
+    """`plugin` whose `figures` answers from the session's cache: for plugins that draw themselves."""
+
+    def cached_figures(result: Any, language: str = "en") -> list:
+        if result is value:
+            return figures(plugin, ws, value, params_key, language)
+        return type(plugin).figures(plugin, result, language=language)
+
+    plugin.figures = cached_figures  # an instance attribute: the class and other instances are untouched
+    return plugin
 
 
 def has_diagnosis(plugin_cls: type[Plugin]) -> bool:

@@ -17,9 +17,10 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from apps import logdir, pages, sidebar, state  # noqa: E402
+from apps import logdir, pages, sidebar, startup, state  # noqa: E402
 
 st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
+startup.warm_up()
 
 workspace = state.workspace()
 top = st.container()

@@ -100,27 +100,29 @@ def show_notices(ws: state.Workspace, area: Any, language: str) -> None:
 
 
 def plugin_page(name: str) -> None:
-    """One plugin's page; every failure of the plugin stays on this page."""
+    """One plugin's page; whatever the plugin raises stays on this page."""
     ws, language = state.workspace(), state.language()
     info = dlviz.plugins().get(name)
     if info is None or info.plugin is None:
         st.error(t("plugin.missing", language, name=name))
         return
     plugin = info.plugin()
+    try:
+        _plugin_body(plugin, ws, language)
+    except Exception as exc:  # anything the plugin (or its declarations) raise is shown, not thrown
+        _show_failure(plugin, exc, language)
+
+
+def _plugin_body(plugin: Plugin, ws: state.Workspace, language: str) -> None:
     texts = plugin.texts(language)
     st.title(texts.title)
     if texts.description:
         st.markdown(texts.description)
-    specs = widgets.plugin_specs(info.plugin)
-    params = _plugin_controls(plugin, specs, ws, language)
+    params = _plugin_controls(plugin, widgets.plugin_specs(type(plugin)), ws, language)
     if params is None:
         return
-    try:
-        ctx = compute.context(ws, language)
-        verdict = plugin.is_compatible(ctx)
-    except Exception as exc:
-        _show_failure(plugin, exc, language)
-        return
+    ctx = compute.context(ws, language)
+    verdict = plugin.is_compatible(ctx)
     if verdict is not True:
         st.info(t("plugin.incompatible", language, reason=str(verdict)), icon=":material/block:")
         if texts.what_to_look_for:
@@ -128,31 +130,20 @@ def plugin_page(name: str) -> None:
         return
     if texts.what_to_look_for:
         _look_for(texts.what_to_look_for, language)
-    progress_area = st.empty()
-    try:
-        value, params_key = compute.result(plugin, ws, language, params, progress_area)
-        findings = compute.record_findings(ws, plugin, value)
-    except Exception as exc:
-        _show_failure(plugin, exc, language)
-        return
-    _findings([(name, finding) for finding in findings], language)
-    try:
-        if type(plugin).render is not Plugin.render:
-            plugin.render(st, compute.context(ws, language), value)
-            figures = None
-        else:
-            figures = compute.figures(plugin, ws, value, params_key, language)
-            for index, figure in enumerate(figures):
-                st.plotly_chart(figure, width="stretch", key=f"figure.{name}.{index}")
-    except Exception as exc:
-        _show_failure(plugin, exc, language)
-        return
-    if figures is None:
+    value, params_key = compute.result(plugin, ws, language, params, st.empty())
+    findings = compute.record_findings(ws, plugin, value)
+    _findings([(plugin.name, finding) for finding in findings], language)
+    if type(plugin).render is not Plugin.render:
+        compute.with_cached_figures(plugin, ws, value, params_key).render(st, ctx, value)
         try:
             figures = compute.figures(plugin, ws, value, params_key, language)
         except Exception:  # the plugin drew itself; export is a bonus, not worth an error
             figures = []
-    _downloads(name, figures, language)
+    else:
+        figures = compute.figures(plugin, ws, value, params_key, language)
+        for index, figure in enumerate(figures):
+            st.plotly_chart(figure, width="stretch", key=f"figure.{plugin.name}.{index}")
+    _downloads(plugin.name, figures, language)
 
 
 def _plugin_controls(plugin: Plugin, specs: list, ws: state.Workspace, language: str) -> Any:
@@ -171,7 +162,7 @@ def _plugin_controls(plugin: Plugin, specs: list, ws: state.Workspace, language:
         ):
             widgets.reset(specs, prefix, store)
         try:
-            values = widgets.controls(specs, prefix, language, store)
+            values = widgets.controls(specs, prefix, language, store, suggestions=compute.vocabulary(ws))
             return dlviz.plugin.make_params(plugin.Params, values)
         except DlvizError as exc:
             st.error(t("plugin.bad_params", language, problem=str(exc)))

@@ -7,6 +7,7 @@ shared between sessions (through ``st.cache_resource``, see `apps.logdir`).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 import itertools
@@ -76,6 +77,7 @@ class Workspace:
     compare: tuple[str, ...] = ()
     params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     findings: dict[str, tuple[str, list]] = dataclasses.field(default_factory=dict)
+    figure_cache: collections.OrderedDict = dataclasses.field(default_factory=collections.OrderedDict)
     notices: list[Notice] = dataclasses.field(default_factory=list)
     session_number: int = dataclasses.field(default_factory=lambda: next(_session_numbers))
     run_counter: int = 0

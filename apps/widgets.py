@@ -1,7 +1,8 @@
 """Widgets generated from parameter declarations (`dlviz.plugin.param_specs`), never written per plugin.
 
 One rule maps a declaration to a widget: ``choices`` give a select box (a multi-select with
-``multiple``), a bool a checkbox, a number with both bounds a slider (over decades with ``log``),
+``multiple``; ``multiple`` without choices, e.g. layer names, a multi-select of suggestions that
+also takes typed values), a bool a checkbox, a number with both bounds a slider (over decades with ``log``),
 other numbers a number input, a tuple of numbers a comma-separated text input, anything else a
 text input. Values survive page switches: Streamlit forgets the state of a widget that a run does
 not draw, so each value is also kept in the session's store and seeded back into the widget.
@@ -78,10 +79,18 @@ def value_of(spec: ParamSpec, raw: Any) -> Any:
     return raw
 
 
-def control(spec: ParamSpec, key: str, language: str, container: Any = st) -> Any:
-    """Draw the widget for `spec` under `key` in `container`; return its raw value."""
+def control(spec: ParamSpec, key: str, language: str, container: Any = st, suggestions: tuple = ()) -> Any:
+    """Draw the widget for `spec` under `key` in `container`; return its raw value.
+
+    A multi-valued parameter without declared choices (e.g. layer names) gets a multi-select that
+    offers `suggestions` and accepts typed values.
+    """
     label, help_text = spec.text(language)
     help_text = help_text or None
+    if spec.multiple and spec.choices is None:
+        return container.multiselect(
+            label, list(suggestions), key=key, help=help_text, format_func=str, accept_new_options=True
+        )
     if spec.choices is not None:
         options = list(spec.choices)
         if spec.multiple:
@@ -138,6 +147,7 @@ def controls(
     store: MutableMapping[str, Any],
     columns: int = 3,
     container: Any = st,
+    suggestions: tuple = (),
 ) -> dict[str, Any]:
     """Draw a widget per spec (laid out in up to `columns` columns) and return the parameter values.
 
@@ -153,7 +163,7 @@ def controls(
         if key not in st.session_state:
             stored = store.get(spec.name, raw_default(spec))
             st.session_state[key] = stored if _accepts(spec, stored) else raw_default(spec)
-        raw_values[spec.name] = control(spec, key, language, slots[index % len(slots)])
+        raw_values[spec.name] = control(spec, key, language, slots[index % len(slots)], suggestions)
         store[spec.name] = raw_values[spec.name]
     return {spec.name: value_of(spec, raw_values[spec.name]) for spec in specs}
 
@@ -170,6 +180,8 @@ def plugin_specs(plugin_cls: type) -> list[ParamSpec]:
 
 
 def _accepts(spec: ParamSpec, raw: Any) -> bool:
+    if spec.multiple and spec.choices is None:
+        return isinstance(raw, list)
     if spec.choices is not None:
         if spec.multiple:
             return isinstance(raw, list) and all(item in spec.choices for item in raw)
@@ -186,6 +198,7 @@ def _is_number(value: Any) -> bool:
 def _is_number_tuple(spec: ParamSpec) -> bool:
     return (
         spec.choices is None
+        and not spec.multiple
         and isinstance(spec.default, tuple)
         and all(_is_number(item) for item in spec.default)
     )

@@ -77,6 +77,7 @@ class Controls(dlviz.Plugin):
         ratio: float = dlviz.param(0.5, label="Ratio", min=0.0, max=1.0, step=0.1)
         sizes: tuple = dlviz.param((4, 2), label="Sizes")
         note: str = dlviz.param("hi", label="Note", label_zh="备注")
+        layers: tuple = dlviz.param((), label="Layers", multiple=True)
 
     calls = 0
 
@@ -105,13 +106,16 @@ def test_a_plugin_registered_at_runtime_gets_a_page_with_generated_controls(regi
     assert at.slider(key=f"{prefix}.ratio").value == pytest.approx(0.5)
     assert at.text_input(key=f"{prefix}.sizes").value == "4, 2"
     assert at.text_input(key=f"{prefix}.note").value == "hi"
+    layer_names = [layer.name for layer in workspace(at).handle.layers]
+    assert at.multiselect(key=f"{prefix}.layers").options == layer_names, "free values get the layers as suggestions"
     assert "sizes=(4, 2)" in chart_specs(at)[0]["layout"]["title"]["text"]
 
     at.slider(key=f"{prefix}.count").set_value(7)
     at.text_input(key=f"{prefix}.sizes").set_value("8, 4, 2")
+    at.multiselect(key=f"{prefix}.layers").set_value([layer_names[-1]])
     at.run()
     title = chart_specs(at)[0]["layout"]["title"]["text"]
-    assert "count=7" in title and "sizes=(8, 4, 2)" in title
+    assert "count=7" in title and "sizes=(8, 4, 2)" in title and f"layers=('{layer_names[-1]}',)" in title
     assert Controls.calls == 2
 
     open_page(at, "overview").run()

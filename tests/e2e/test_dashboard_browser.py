@@ -71,6 +71,16 @@ def shoot(page, name: str) -> None:
 def test_train_then_every_plugin_page_draws_a_chart(dashboard, chromium):
     page = chromium.new_page(viewport={"width": 1440, "height": 1600})
     page.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        walk_through(page, dashboard)
+    except Exception:
+        shoot(page, "failure")
+        raise
+    finally:
+        page.close()
+
+
+def walk_through(page, dashboard) -> None:
     page.goto(dashboard)
     wait_until_idle(page)
     main_charts(page).first.wait_for(state="visible")
@@ -80,7 +90,7 @@ def test_train_then_every_plugin_page_draws_a_chart(dashboard, chromium):
     epochs.fill("2")
     epochs.press("Enter")
     wait_until_idle(page)
-    page.get_by_role("button", name=t("train.button", "en")).click()
+    page.get_by_role("button", name=t("train.button", "en"), exact=True).click()
     page.get_by_text("Training finished").wait_for(timeout=TRAIN_TIMEOUT_MS)
     wait_until_idle(page)
     main_charts(page).first.wait_for(state="visible")

@@ -1,0 +1,161 @@
+"""Dashboard speed: cold start to the first chart in a browser, and the server time of a page switch.
+
+1. Cold start: from spawning ``streamlit run`` to the first Plotly chart drawn in Debian's chromium
+   (driven by Playwright), for our app and for a bare Streamlit page with one Plotly chart, measured
+   alternately in this one run (goal: ours / bare <= 2).
+2. Page switch: the dashboard trained for one epoch and every page visited once (results cached),
+   then the server time of each further switch between pages, timed around ``AppTest.run()``
+   (goal: under 300 ms).
+
+    python bench/app.py [--repeats 3]
+
+The last line is the headline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAIN = ROOT / "apps" / "main.py"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+BARE_APP = """
+import plotly.graph_objects as go
+import streamlit as st
+
+st.plotly_chart(go.Figure(go.Scatter(y=[1, 3, 2])))
+"""
+CHART = ".js-plotly-plot .plot-container"
+TIMEOUT_S = 300
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cold_start(script: Path, browser) -> float:
+    """Seconds from spawning the server to the first chart rendered in a fresh browser session."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    start = time.perf_counter()
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_health(port, server)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
+        elapsed = time.perf_counter() - start
+        context.close()
+        return elapsed
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for_health(port: int, server: subprocess.Popen) -> None:
+    deadline = time.perf_counter() + TIMEOUT_S
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("streamlit did not start")
+
+
+def cold_starts(repeats: int) -> tuple[list[float], list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    ours, bare = [], []
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
+        bare_script = Path(scratch) / "bare.py"
+        bare_script.write_text(BARE_APP)
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        for round_number in range(repeats):
+            bare.append(cold_start(bare_script, browser))
+            ours.append(cold_start(MAIN, browser))
+            print(f"  round {round_number + 1}: bare {bare[-1]:.2f} s, dlviz {ours[-1]:.2f} s", flush=True)
+        browser.close()
+    return ours, bare
+
+
+def page_switches(rounds: int) -> list[float]:
+    """Server seconds per page switch, every page visited once before (cached results)."""
+    from streamlit.testing.v1 import AppTest
+    from streamlit.util import calc_hash
+
+    import dlviz
+
+    at = AppTest.from_file(str(MAIN), default_timeout=TIMEOUT_S).run()
+    at.number_input(key="train.epochs").set_value(1)
+    at.button(key="train.go").click().run()
+    pages = ["overview", *(name for name, info in dlviz.plugins().items() if info.plugin is not None)]
+    for name in pages:
+        at._page_hash = calc_hash(name)  # st.Page callables are identified by hash(url_path)
+        at.run()
+    times = []
+    for _ in range(rounds):
+        for name in pages:
+            at._page_hash = calc_hash(name)
+            start = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - start)
+            if at.exception:
+                raise RuntimeError(f"page {name} raised: {at.exception[0].message}")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="cold starts of each app, alternated")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over every page for the switch time")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if shutil.which("chromium") is None:
+        sys.exit("bench/app.py needs Debian's chromium (apt-get install chromium)")
+
+    print("cold start to first chart in the browser:", flush=True)
+    ours, bare = cold_starts(args.repeats)
+    ours_s, bare_s = statistics.median(ours), statistics.median(bare)
+    print(f"  median: dlviz {ours_s:.2f} s, bare Streamlit + one Plotly chart {bare_s:.2f} s")
+
+    print("page switch with cached results (server time, AppTest):", flush=True)
+    switches = page_switches(args.rounds)
+    switch_ms, worst_ms = 1000 * statistics.median(switches), 1000 * max(switches)
+    print(f"  {len(switches)} switches: median {switch_ms:.0f} ms, max {worst_ms:.0f} ms (goal < 300 ms)")
+    print(
+        f"dashboard cold start: {ours_s / bare_s:.2f}x a bare Streamlit page with one Plotly chart "
+        f"(dlviz {ours_s:.1f} s vs {bare_s:.1f} s to the first chart; goal <= 2x); "
+        f"cached page switch {switch_ms:.0f} ms median, {worst_ms:.0f} ms max (goal < 300 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
