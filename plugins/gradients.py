@@ -213,7 +213,9 @@ class Gradients(dlviz.Plugin):
         if _run_gradients(ctx.run):
             result = _from_run(ctx.run, params)
             others = tuple(
-                _other_run(run, index, params) for index, run in enumerate(ctx.runs) if _run_gradients(run)
+                other
+                for index, run in enumerate(ctx.runs)
+                if run is not ctx.run and (other := _other_run(run, index, params)) is not None
             )
         else:
             result, others = _from_batch(ctx, params), ()
@@ -294,12 +296,18 @@ def _from_run(run, params: Params) -> GradientsResult:
     )
 
 
-def _other_run(run, index: int, params: Params) -> RunNorms:
+def _other_run(run, index: int, params: Params) -> RunNorms | None:
+    """Another run's norms in the same step window; None when it has no gradient records there."""
     series = _run_gradients(run)
     layers = _ordered(run, [layer for layer in series if not params.layers or layer in params.layers])
+    if not layers:
+        return None
     steps = run.record_steps
-    shown = record_window(steps, params.first_step, params.last_step, params.max_points)
-    norms = np.stack([series[layer][shown] for layer in layers]) if layers else np.zeros((0, len(shown)))
+    try:
+        shown = record_window(steps, params.first_step, params.last_step, params.max_points)
+    except dlviz.ParamsError:  # a shorter run than the one shown: nothing to overlay
+        return None
+    norms = np.stack([series[layer][shown] for layer in layers])
     return RunNorms(run_label(run, index), tuple(layers), steps[shown], norms)
 
 

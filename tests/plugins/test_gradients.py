@@ -174,7 +174,10 @@ def test_layer_and_step_selection(relu_ctx):
 
 def test_other_runs_are_overlaid(relu_ctx, sigmoid_ctx):
     ctx = registry.make_context(
-        model=relu_ctx.model, dataset=relu_ctx.dataset, run=relu_ctx.run, runs=(sigmoid_ctx.run,)
+        model=relu_ctx.model,
+        dataset=relu_ctx.dataset,
+        run=relu_ctx.run,
+        runs=(sigmoid_ctx.run, relu_ctx.run, Run({"layers": []})),  # itself and an empty run: not overlaid
     )
     plugin, result = compute(ctx)
     (other,) = result.other_runs
