@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 
 import keras
 import numpy as np
@@ -291,7 +292,8 @@ class Attributions(dlviz.Plugin):
         targets = resolve_targets(head, outputs, params.target)
         baseline = _baseline(params.baseline, dataset, x, image)
         notes: list[str] = []
-        engine = _Engine(handle, head, params.score, layer)
+        engine = _engine(handle, head, params.score, layer)
+        trained = engine.weights()
         rng = np.random.default_rng(ctx.seed)
         train = np.asarray(dataset.x_train, dtype=np.float32)
         noise = params.smoothgrad_noise * float(train.max() - train.min())
@@ -299,7 +301,7 @@ class Attributions(dlviz.Plugin):
         noises = rng.normal(size=(len(x), plan.noisy, *x.shape[1:])).astype(np.float32) * noise
 
         ctx.report(0.05, "attributions")
-        raw, ig = engine.attribute(plan, x, targets, baseline, noises, engine.trained)
+        raw, ig = engine.attribute(plan, x, targets, baseline, noises, trained)
         notes.extend(engine.notes)
         maps = {method: _display(raw[method], image) for method in methods}
         ig_sums = ig_deltas = completeness = None
@@ -316,7 +318,7 @@ class Attributions(dlviz.Plugin):
         if params.sanity_check:
             ctx.report(0.3, "sanity check")
             sanity = _sanity_check(
-                ctx, engine, plan, x, targets, baseline, noises, maps, params.sample, image
+                ctx, engine, trained, plan, x, targets, baseline, noises, maps, params.sample, image
             )
         probabilities = class_probabilities(head, outputs)[np.arange(len(x)), targets]
         ctx.report(1.0, "done")
@@ -500,7 +502,6 @@ class _Engine:
         self.head = head
         self.layer = layer
         self.variables = list(handle.model.trainable_variables)
-        self.trained = [np.asarray(v.numpy()) for v in self.variables]
         self.notes: list[str] = []
         self.use_logits = score == "logit" and head.activation in ("softmax", "sigmoid")
         shape = tuple(handle.input_shape)
@@ -511,6 +512,10 @@ class _Engine:
             [tf.TensorSpec(v.shape, v.dtype) for v in self.variables],
         ]
         self._function = tf.function(self._graph, input_signature=signature, autograph=False)
+
+    def weights(self) -> list[np.ndarray]:
+        """The model's current trainable weights (copies)."""
+        return [np.array(v.numpy()) for v in self.variables]
 
     def _graph(self, rows, weights, values):
         with keras.StatelessScope(state_mapping=list(zip(self.variables, values, strict=True))):
@@ -600,11 +605,23 @@ class _Engine:
         return maps, ig
 
 
+# Compiled engines per model handle, reused while the handle lives (a view recomputed skips tracing).
+_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _engine(handle, head: Head, score: str, layer: str | None) -> _Engine:
+    engines = _ENGINES.setdefault(handle, {})
+    key = (head, score, layer)
+    if key not in engines:
+        engines[key] = _Engine(handle, head, score, layer)
+    return engines[key]
+
+
 # --------------------------------------------------------------------- sanity check
 
 
 def _sanity_check(
-    ctx, engine: _Engine, plan, x, targets, baseline, noises, maps, sample, image
+    ctx, engine: _Engine, trained, plan, x, targets, baseline, noises, maps, sample, image
 ) -> SanityCheck:
     """Adebayo et al. (2018), cascading randomisation: re-draw the weights of the top layer, then the top
     two, ... down to the first, and compare each method's maps with the trained model's (Spearman rank
@@ -620,10 +637,9 @@ def _sanity_check(
     layers = [info for info in reversed(handle.layers) if info.trainable_paths]
     rng = np.random.default_rng(ctx.seed + 1)
     random_values = [
-        rng.normal(0.0, float(value.std()) or 0.05, size=value.shape).astype(value.dtype)
-        for value in engine.trained
+        rng.normal(0.0, float(value.std()) or 0.05, size=value.shape).astype(value.dtype) for value in trained
     ]
-    values = list(engine.trained)
+    values = list(trained)
     stages = ["trained"]
     correlations = {method: [1.0] for method in plan.methods}
     signed = {method: [1.0] for method in plan.methods}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import warnings
 import weakref
@@ -494,7 +495,9 @@ class _DeepGraph:
             finally:
                 self._execute.record_gradient = saved
 
-        (result,) = self._deep.execute_with_overridden_gradients(run)
+        # shap swaps TensorFlow's global gradient registry while the graph is traced: one caller at a time
+        with _SHAP_LOCK:
+            (result,) = self._deep.execute_with_overridden_gradients(run)
         return result
 
 
@@ -522,6 +525,7 @@ def _deep_values(task: _Task, functional: keras.Model):
     return values, task.base_values(task.expected)
 
 
+_SHAP_LOCK = threading.Lock()
 # Compiled explainer graphs and Functional wrappers, per model handle, reused while the handle lives.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -210,8 +210,8 @@ def test_one_compiled_function_serves_every_weight_setting(image):
     plan = attributions._Plan(attributions.METHODS, steps=10, smoothgrad_samples=3, noise=0.1)
     targets = np.zeros(9, dtype=np.int64)
     noises = np.zeros((9, 3, 8, 8, 1), dtype=np.float32)
-    engine.attribute(plan, x, targets, np.zeros_like(x), noises, engine.trained)
-    random = [np.random.default_rng(0).normal(size=v.shape).astype(v.dtype) for v in engine.trained]
+    engine.attribute(plan, x, targets, np.zeros_like(x), noises, engine.weights())
+    random = [np.random.default_rng(0).normal(size=v.shape).astype(v.dtype) for v in engine.weights()]
     engine.attribute(plan, x[:4], targets[:4], np.zeros_like(x[:4]), noises[:4], random)
     assert engine._function.experimental_get_tracing_count() == 1
 
