@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlviz.errors import DataError, DlvizError, RunError
+from dlviz.errors import DataError, DlvizError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.runs import Run, RunWriter, SnapshotSchedule
 
@@ -171,6 +171,12 @@ class Recorder(keras.callbacks.Callback):
         self._act_layers = [info.name for info in handle.layers] if self.activations else []
         self._act_kinds = {info.name: info.activation for info in handle.layers}
         self._variables = list(model.trainable_variables)
+        if len(self._variables) != len(handle.variable_paths):
+            raise ModelError(
+                f"The model {model.name!r} created its weights only when first called, after it was "
+                "marked as built, so its layers and weights cannot be listed reliably.",
+                "Call the model once on a batch before fit, e.g. model(x_train[:1]).",
+            )
         owners = [handle.layer_of_path[path] for path in handle.variable_paths]
         layer_order = [info.name for info in handle.layers] + [model.name]
         self._grad_layers = [name for name in layer_order if name in owners]
@@ -280,7 +286,7 @@ class Recorder(keras.callbacks.Callback):
         if not (self.gradients or self.activations):
             return result
         activations, gradients = self._capture(x, y)
-        if self.activations:
+        if self.activations and self._act_layers:
             acts = [tf.reshape(tf.cast(activations[name], tf.float32), [-1]) for name in self._act_layers]
             kinds = [self._act_kinds.get(name) for name in self._act_layers]
             result["act_stats"] = stats = _activation_stats(acts, kinds)
@@ -288,7 +294,7 @@ class Recorder(keras.callbacks.Callback):
             result["act_hist_counts"], result["act_hist_edges"] = counts, edges
             if self._summary_writer is not None:
                 self._write_summaries("activations", self._act_layers, acts, step)
-        if self.gradients:
+        if self.gradients and self._grad_layers:
             # Inside a fit called under strategy.scope(), Keras divides the loss by the replica count.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             gradients = [

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlviz.errors import DataError, RunError
+from dlviz.errors import DataError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.recorder import Recorder
 from dlviz.runs import Run
@@ -377,3 +377,41 @@ def test_a_diverging_model_is_recorded_without_crashing():
     assert not np.all(np.isfinite(norms))
     counts, _ = recorder.run.histograms("act")["hidden_tanh"]
     assert counts.shape == (6, 30)
+
+
+class TwoLayers(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(8, activation="tanh")
+        self.out = keras.layers.Dense(3, activation="softmax")
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+
+def test_subclassed_and_nested_models_are_recorded():
+    keras.utils.set_random_seed(0)
+    subclassed = TwoLayers()
+    subclassed(X[:1])
+    inputs = keras.Input((4,))
+    inner = keras.Sequential([keras.layers.Dense(5, activation="sigmoid", name="inner_dense")], name="inner")
+    nested = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="head")(inner(inputs)))
+    for model in (subclassed, nested):
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        recorder = Recorder(every=3, probe=PROBE)
+        fit(model, recorder, epochs=1)
+        run = recorder.run
+        assert len(run.layers) == 2 and set(run.series("grad_norm")) == set(run.layers)
+        assert run.snapshots.shape == (2, run.n_params) and len(run.record_steps) == 2
+    assert run.layer_activations["inner_dense"] == "sigmoid"
+    assert np.all(np.isfinite(run.series("act_sat_frac")["inner_dense"]))
+
+
+def test_a_model_marked_built_without_weights_gets_a_clear_error():
+    model = TwoLayers()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.build((None, 4))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(ModelError, match=r"model\(x_train\[:1\]\)"):
+        fit(model, Recorder(every=3, probe=PROBE), epochs=1)
