@@ -231,7 +231,8 @@ class Context:
 class Finding:
     """One diagnosis headline, e.g. "dense_3: vanishing gradients since step 120".
 
-    `severity` is "ok", "info", "warning" or "problem"; `advice` says what to try.
+    `severity` is "ok", "info", "warning" or "problem"; `advice` says what to try. `headline_zh` and
+    `advice_zh` carry the Chinese text; `text(language)` picks one, English as fallback.
     """
 
     severity: str
@@ -239,6 +240,14 @@ class Finding:
     advice: str = ""
     layer: str | None = None
     step: int | None = None
+    headline_zh: str = ""
+    advice_zh: str = ""
+
+    def text(self, language: str = "en") -> tuple[str, str]:
+        """The headline and advice in `language`."""
+        if language == "zh":
+            return self.headline_zh or self.headline, self.advice_zh or self.advice
+        return self.headline, self.advice
 
 
 @dataclasses.dataclass(frozen=True)
