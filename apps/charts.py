@@ -17,13 +17,15 @@ _VALIDATION_COLOUR = "#F58518"
 _PREVIEW_IMAGES = 12
 
 
-def training_curves(epochs: Mapping[str, Sequence[float]], language: str) -> go.Figure:
-    """Loss and accuracy per epoch, training and validation, side by side."""
+def training_curves(epochs: Mapping[str, Sequence[float]], language: str, titled: bool = True) -> go.Figure:
+    """Loss and accuracy per epoch, training and validation, side by side (`titled`: with a title)."""
     metrics = [name for name in ("loss", "accuracy") if name in epochs] or [
         name for name in epochs if name not in ("epoch", "step") and not name.startswith("val_")
     ][:2]
     titles = [t(f"curves.{name}", language) if name in ("loss", "accuracy") else name for name in metrics]
-    figure = make_subplots(rows=1, cols=max(len(metrics), 1), subplot_titles=titles or [""])
+    figure = make_subplots(
+        rows=1, cols=max(len(metrics), 1), subplot_titles=titles or [""], horizontal_spacing=0.14
+    )
     epoch_axis = np.asarray(epochs.get("epoch", np.arange(len(next(iter(epochs.values()), [])))))
     epoch_axis = epoch_axis + 1
     for column, name in enumerate(metrics, start=1):
@@ -54,9 +56,9 @@ def training_curves(epochs: Mapping[str, Sequence[float]], language: str) -> go.
         )
         figure.update_yaxes(title_text=titles[column - 1], row=1, col=column)
     figure.update_layout(
-        title=t("curves.title", language),
-        height=380,
-        margin={"l": 60, "r": 20, "t": 70, "b": 40},
+        title=t("curves.title", language) if titled else None,
+        height=380 if titled else 340,
+        margin={"l": 60, "r": 20, "t": 70 if titled else 30, "b": 40},
         legend={"orientation": "h", "y": -0.22, "x": 0.5, "xanchor": "center", "yanchor": "top"},
     )
     return figure

@@ -270,7 +270,9 @@ def overview_page() -> None:
         st.subheader(t("overview.curves", language))
         if current is not None and len(current.run.epochs.get("epoch", ())):
             st.plotly_chart(
-                charts.training_curves(current.run.epochs, language), width="stretch", key="overview.curves"
+                charts.training_curves(current.run.epochs, language, titled=False),
+                width="stretch",
+                key="overview.curves",
             )
         elif ws.dataset is not None:
             st.caption(t("overview.no_run", language))
@@ -347,53 +349,56 @@ def _layers(ws: state.Workspace, language: str) -> None:
 
 
 def _diagnosis(ws: state.Workspace, language: str) -> None:
-    """Headlines from every plugin that diagnoses: computed here for run readers, else from their page."""
-    found: list[tuple[str, Any]] = []
-    pending: list[str] = []
+    """Headlines from the plugins that diagnose.
+
+    Views of the training itself (section "Training dynamics", or needing a run) are checked here
+    at once: they read what was recorded. The others may train or explain for a while, so their
+    findings come from their pages, or from all at once with the "check" button.
+    """
     key = compute.context_key(ws)
-    area = st.empty()
+    found: list[tuple[str, Any]] = []
+    later: list[type[Plugin]] = []
     for name, info in dlviz.plugins().items():
         if info.plugin is None or not compute.has_diagnosis(info.plugin):
             continue
-        plugin = info.plugin()
         remembered = ws.findings.get(name)
         if remembered is not None and remembered[0] == key:
             found += [(name, finding) for finding in remembered[1]]
-            continue
-        try:
-            ctx = compute.context(ws, language)
-            if plugin.is_compatible(ctx) is not True:
-                continue
-            if "run" not in plugin.requires:
-                pending.append(plugin.texts(language).title)
-                continue
-            value, _ = compute.result(plugin, ws, language, plugin.Params(), area)
-            found += [(name, finding) for finding in compute.record_findings(ws, plugin, value)]
-        except Exception as exc:  # a failing diagnosis is the plugin's page's business
-            found.append(
-                (
-                    name,
-                    dlviz.Finding(
-                        "info",
-                        t(
-                            "overview.diagnosis_failed",
-                            language,
-                            title=plugin.texts(language).title,
-                            error=str(exc),
-                        ),
-                    ),
-                )
-            )
-    if not found and not pending:
+        elif info.plugin.section == "Training dynamics" or "run" in info.plugin.requires:
+            found += _diagnose(info.plugin(), ws, language)
+        else:
+            later.append(info.plugin)
+    heading = st.container()
+    if later:
+        titles = ", ".join(_plugin_title(cls, language) for cls in later)
+        if st.button(
+            t("overview.check_all", language, count=len(later)),
+            key="overview.check_all",
+            icon=":material/troubleshoot:",
+            help=t("overview.check_all_help", language, pages=titles),
+        ):
+            for cls in later:
+                found += _diagnose(cls(), ws, language)
+    if not found and not later:
         return
-    st.subheader(t("overview.diagnosis", language))
+    heading.subheader(t("overview.diagnosis", language))
     titles = {name: _plugin_title(dlviz.plugins()[name].plugin, language) for name, _ in found}
     found = [(name, dataclasses.replace(f, headline=f"{titles[name]}: {f.headline}")) for name, f in found]
     if found and not any(finding.severity in ("problem", "warning") for _, finding in found):
         st.success(t("overview.all_clear", language), icon=":material/check_circle:")
     _findings(found, language)
-    if pending:
-        st.caption(t("overview.pending", language, pages=", ".join(pending)))
+
+
+def _diagnose(plugin: Plugin, ws: state.Workspace, language: str) -> list[tuple[str, Any]]:
+    """The plugin's findings with its default settings ([] when it cannot run here)."""
+    try:
+        if plugin.is_compatible(compute.context(ws, language)) is not True:
+            return []
+        value, _ = compute.result(plugin, ws, language, plugin.Params(), st.empty())
+        return [(plugin.name, finding) for finding in compute.record_findings(ws, plugin, value)]
+    except Exception as exc:  # a failing diagnosis is shown in full on the plugin's own page
+        failed = t("overview.diagnosis_failed", language, error=str(exc))
+        return [(plugin.name, dlviz.Finding("info", failed))]
 
 
 def _failed_plugins(language: str) -> None:

@@ -194,8 +194,31 @@ class NeedsRun(dlviz.Plugin):
         return [dlviz.Finding("warning", f"layer out: trained {result.text} epochs", "train longer")]
 
 
+class SlowCheck(NeedsRun):
+    """A diagnosing view outside the training dynamics: checked on request from the overview.
+
+    简介：按需检查。
+
+    What to look for: nothing.
+
+    观察要点：无。
+    """
+
+    name = "zz_slow_check"
+    title = "Slow check"
+    section = "Data"
+    requires = frozenset({"model"})
+
+    def compute(self, ctx, params):
+        return EchoResult("0")
+
+    def diagnose(self, result):
+        return [dlviz.Finding("problem", "the classes are imbalanced", "resample")]
+
+
 def test_an_incompatible_plugin_says_why_and_findings_reach_the_overview(registered):
     registered(NeedsRun)
+    registered(SlowCheck)
     at = new_app().run()
     open_page(at, "zz_needs_run").run()
     assert_no_exception(at)
@@ -207,4 +230,7 @@ def test_an_incompatible_plugin_says_why_and_findings_reach_the_overview(registe
     assert chart_specs(at)[0]["layout"]["title"]["text"] == "1"
     assert any("trained 1 epochs" in text for text in texts(at.warning)), "findings show on the page"
     open_page(at, "overview").run()
+    assert not any("Slow check" in text for text in texts(at.error)), "not computed until asked"
+    at.button(key="overview.check_all").click().run()
+    assert any("Slow check: the classes are imbalanced" in text for text in texts(at.error))
     assert any("Needs a run: layer out: trained 1 epochs" in text for text in texts(at.warning))
