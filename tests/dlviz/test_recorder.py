@@ -274,6 +274,10 @@ def test_a_killed_training_leaves_a_run_with_everything_flushed(tmp_path):
         for line in process.stdout:
             if line.startswith("epoch "):
                 announced = int(line.split()[1])
+                # A reader while the run is being written sees a consistent prefix, never an error.
+                live = Run.load(logdir)
+                assert live.problems == [] and len(live.epochs["epoch"]) >= announced + 1
+                np.testing.assert_array_equal(live.steps["step"], np.arange(len(live.steps["step"])))
                 if announced >= 3:
                     process.send_signal(signal.SIGKILL)
                     break
