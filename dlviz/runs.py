@@ -267,14 +267,16 @@ class Run:
 
     @property
     def snapshot_steps(self) -> np.ndarray:
-        return np.array(sorted(self._snapshots), dtype=np.int64)
+        return np.array(sorted(dict(self._snapshots)), dtype=np.int64)
 
     @property
     def snapshots(self) -> np.ndarray:
         """Flattened trainable weights [n_snapshots, n_params] float32, in meta["variables"] order."""
-        if not self._snapshots:
+        # A copy first: a Recorder may add or thin snapshots from the training thread meanwhile.
+        kept = dict(self._snapshots)
+        if not kept:
             return np.zeros((0, self.n_params), np.float32)
-        return np.stack([self._snapshots[step] for step in sorted(self._snapshots)])
+        return np.stack([kept[step] for step in sorted(kept)])
 
     @property
     def n_params(self) -> int:
