@@ -324,7 +324,10 @@ class Imbalance(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        targets = _Targets.of(ctx.dataset)
+        try:
+            targets = _Targets.of(ctx.dataset)
+        except DataError as exc:
+            return str(exc)
         if targets.n_classes < 2:
             return "Imbalance needs at least two classes; this dataset has one."
         if ctx.model is not None:
@@ -366,7 +369,7 @@ class Imbalance(dlviz.Plugin):
         test_fingerprint = _fingerprint(x_test, y_test)
 
         trainer = _Trainer.create(ctx, params, targets, x_train, y_train)
-        projection = _Projection.fit(x_train, getattr(dataset, "kind", ""), ctx.seed)
+        projection = _Projection.fit(x_train, ctx.seed)
         scatter = [
             projection.panel("original", x_train, y_train, np.zeros(len(y_train), bool), focus, ctx.seed)
         ]
@@ -776,16 +779,22 @@ def _output_units(handle) -> int:
         return int(handle.layers[-1].output_shape[-1])
 
 
-def _head_activation(handle) -> str:
-    for info in reversed(handle.layers):
-        if info.activation:
-            return info.activation
+def _head_activation(model: keras.Model) -> str:
+    """The activation of the model's last layer that has one, looking into a nested last model ("" if none)."""
+    for layer in reversed(model.layers):
+        if isinstance(layer, keras.Model):
+            return _head_activation(layer)
+        if isinstance(layer, keras.layers.Softmax):
+            return "softmax"
+        function = getattr(layer, "activation", None)
+        if function is not None:
+            return getattr(function, "__name__", "")
     return ""
 
 
 @dataclasses.dataclass
 class _Trainer:
-    """Builds each strategy's model as a copy of one initialised template and trains it."""
+    """Trains one initialised template (first strategy) and clones of it holding its initial weights."""
 
     template: keras.Model
     initial_weights: list
@@ -796,19 +805,21 @@ class _Trainer:
     n_classes: int
     seed: int
     description: str
+    template_used: bool = False
 
     @classmethod
     def create(cls, ctx, params, targets: _Targets, x_train, y_train) -> _Trainer:
         from dlviz import models
-        from dlviz.handle import wrap
 
         kind = params.architecture
         dataset = ctx.dataset
         image = getattr(dataset, "kind", "") == "image"
         if kind == "cnn" and not image:
             raise ParamsError("architecture 'cnn' needs image data.", "choose 'mlp' or 'auto'.")
-        keras.utils.set_random_seed(ctx.seed)
+        # dlviz.models.build seeds its own initialisers; a clone or the multi-label MLP draws from the
+        # global seed. (Re-seeding costs: TensorFlow drops its cached kernels.)
         if kind == "auto" and ctx.model is not None:
+            keras.utils.set_random_seed(ctx.seed)
             source = ctx.model.model if hasattr(ctx.model, "model") else ctx.model
             try:
                 template = keras.models.clone_model(source)
@@ -819,6 +830,7 @@ class _Trainer:
                 ) from exc
             description = f"{source.name} (cloned, re-initialised)"
         elif targets.multilabel:
+            keras.utils.set_random_seed(ctx.seed)
             source = template = _multilabel_mlp(x_train.shape[1:], targets.n_classes)
             description = "MLP (32, 16), sigmoid per label"
         else:
@@ -827,9 +839,8 @@ class _Trainer:
             description = f"dlviz.models.build({kind!r})"
         if not template.built:
             template(x_train[:1])
-        handle = wrap(template)
         units = _output_units(template)
-        activation = _head_activation(handle)
+        activation = _head_activation(template)
         if targets.multilabel and (units != targets.n_classes or activation == "softmax"):
             raise ModelError(
                 f"A multi-label target needs {targets.n_classes} independent sigmoid outputs; the model has {units} "
@@ -867,10 +878,19 @@ class _Trainer:
             return np.eye(self.units, dtype=np.float32)[y]
         return y
 
-    def train(self, strategy: str, data: Resampled, params, progress) -> tuple[keras.Model, dict, float]:
+    def _fresh_model(self) -> keras.Model:
+        if not self.template_used:
+            self.template_used = True
+            return self.template
+        # Seeded like the template, so layers that draw random numbers (dropout) start alike too.
         keras.utils.set_random_seed(self.seed)
         model = keras.models.clone_model(self.template)
         model.set_weights(self.initial_weights)
+        return model
+
+    def train(self, strategy: str, data: Resampled, params, progress) -> tuple[keras.Model, dict, float]:
+        model = self._fresh_model()
+        keras.utils.set_random_seed(self.seed)
         model.compile(
             optimizer=keras.optimizers.deserialize(self.optimizer_config),
             loss=self._loss(strategy, params.gamma),
@@ -971,7 +991,7 @@ def _score(y_true, probabilities, multilabel, n_classes, minority, focus, binary
         labels = list(range(n_classes))
         confusion = metrics.confusion_matrix(y_true, predictions, labels=labels)
         balanced = float(metrics.balanced_accuracy_score(y_true, predictions))
-        accuracy = float(metrics.accuracy_score(y_true, predictions))
+        accuracy = float(np.trace(confusion) / max(len(y_true), 1))
         precision, recall, f1, support = metrics.precision_recall_fscore_support(
             y_true, predictions, labels=labels, zero_division=0
         )
@@ -997,15 +1017,8 @@ def _score(y_true, probabilities, multilabel, n_classes, minority, focus, binary
         "confusion": confusion,
         "accuracy": accuracy,
         "balanced_accuracy": balanced,
-        "macro_f1": float(
-            metrics.f1_score(
-                indicator if multilabel else y_true,
-                predictions,
-                average="macro",
-                labels=None if multilabel else list(range(n_classes)),
-                zero_division=0,
-            )
-        ),
+        # sklearn's macro F1 is this mean of the per-class F1 scores (a second call would only re-validate).
+        "macro_f1": float(np.mean(f1)),
         # Binary: ROC-AUC is the same for either class; PR-AUC is the minority class's (the informative one).
         "roc_auc": _nanmean(roc_per_class),
         "pr_auc": float(ap_per_class[focus]) if binary else _nanmean(ap_per_class),
@@ -1070,7 +1083,7 @@ class _Projection:
     explained_variance: tuple[float, ...]
 
     @classmethod
-    def fit(cls, x_train: np.ndarray, kind: str, seed: int) -> _Projection:
+    def fit(cls, x_train: np.ndarray, seed: int) -> _Projection:
         flat = x_train.reshape(len(x_train), -1)
         if flat.shape[1] == 2:
             return cls(None, ())

@@ -292,6 +292,21 @@ def test_every_strategy_starts_from_the_same_initial_weights(small_imbalanced):
     )
 
 
+def test_strategies_start_alike_with_dropout_in_the_context_model(small_imbalanced):
+    model = keras.Sequential(
+        [
+            keras.Input((10,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    result = compute(small_imbalanced, model=model, strategies=("none", "focal_loss"), gamma=0.0, epochs=2)
+    np.testing.assert_allclose(
+        result.outcome("none").probabilities, result.outcome("focal_loss").probabilities, atol=1e-5
+    )
+
+
 def test_deterministic_for_a_seed(small_imbalanced):
     first = compute(small_imbalanced, strategies=("smote", "balanced_batches"), epochs=2, seed=3)
     second = compute(small_imbalanced, strategies=("smote", "balanced_batches"), epochs=2, seed=3)
