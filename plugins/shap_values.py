@@ -245,32 +245,22 @@ class Shap(dlviz.Plugin):
         names = feature_names(dataset, tuple(handle.input_shape))
         image = is_image(handle, dataset)
 
-        # Explained (sample, class) pairs, each once: one per sample, and the top classes of a few images.
-        image_samples = np.arange(min(IMAGE_SAMPLES, len(x))) if image else np.zeros(0, dtype=np.int64)
-        top = min(params.top_classes, head.n_classes)
         probabilities = class_probabilities(head, outputs)
-        image_classes = np.argsort(-probabilities[image_samples], axis=1)[:, :top]
-        wanted = list(zip(range(len(x)), targets.tolist(), strict=True))
-        wanted += [(int(s), int(c)) for s, row in zip(image_samples, image_classes, strict=True) for c in row]
-        position = {pair: i for i, pair in enumerate(dict.fromkeys(wanted))}
-        pair_samples = np.array([pair[0] for pair in position], dtype=np.int64)
-        pair_classes = np.array([pair[1] for pair in position], dtype=np.int64)
-        main = np.array([position[pair] for pair in wanted[: len(x)]], dtype=np.int64)
-        shown_pairs = np.array([position[pair] for pair in wanted[len(x) :]], dtype=np.int64)
+        pairs = _Pairs.choose(targets, probabilities, image, min(params.top_classes, head.n_classes))
 
         rng = np.random.default_rng(ctx.seed)
         train = np.asarray(dataset.x_train, dtype=np.float32)
         background = train[np.sort(rng.choice(len(train), min(params.background, len(train)), replace=False))]
         expected, seconds_per_row = _background_outputs(handle, background)
-        weights, offsets = class_weights(head, pair_classes)
+        weights, offsets = class_weights(head, pairs.classes)
         task = _Task(
             ctx=ctx,
             head=head,
             background=background,
             expected=expected,
-            x=x[pair_samples],
-            classes=pair_classes,
-            outputs=np.sum(outputs[pair_samples] * weights, axis=1) + offsets,
+            x=x[pairs.samples],
+            classes=pairs.classes,
+            outputs=np.sum(outputs[pairs.samples] * weights, axis=1) + offsets,
         )
         notes: list[str] = []
         estimate = _estimate_seconds(params.explainer, task, len(x), seconds_per_row)
@@ -282,10 +272,12 @@ class Shap(dlviz.Plugin):
         ctx.report(0.05, "explaining")
         values, base, method = _explain(task, params.explainer, notes)
 
-        pair_outputs = task.outputs
-        additivity_abs, additivity = _additivity(values[main], base[main], pair_outputs[main])
+        main = pairs.main
+        additivity_abs, additivity = _additivity(values[main], base[main], task.outputs[main])
         if additivity > ADDITIVITY_TOLERANCE:
-            notes.append(f"Warning: base + sum(SHAP) misses the output by {additivity:.1%} (relative).")
+            notes.append(
+                f"Warning: base + sum(SHAP) misses the output by {additivity:.1%} of the mean output."
+            )
 
         ctx.report(0.9, "summarising")
         shown = display_values(dataset, x)
@@ -308,7 +300,7 @@ class Shap(dlviz.Plugin):
             notes=tuple(notes),
             targets=targets,
             class_names=tuple(class_label(dataset.class_names, c, head) for c in range(head.n_classes)),
-            outputs=pair_outputs[main],
+            outputs=task.outputs[main],
             additivity_error=additivity,
             additivity_error_abs=additivity_abs,
             feature_values=shown,
@@ -317,10 +309,12 @@ class Shap(dlviz.Plugin):
             dependence_feature=dependence,
             interaction_feature=interaction,
             image_shape=tuple(handle.input_shape) if image else None,
-            image_samples=image_samples,
-            image_classes=image_classes,
-            image_probabilities=np.take_along_axis(probabilities[image_samples], image_classes, axis=1),
-            image_values=values[shown_pairs].reshape(len(image_samples), top, *x.shape[1:]),
+            image_samples=pairs.image_samples,
+            image_classes=pairs.image_classes,
+            image_probabilities=np.take_along_axis(
+                probabilities[pairs.image_samples], pairs.image_classes, axis=1
+            ),
+            image_values=values[pairs.shown].reshape(*pairs.image_classes.shape, *x.shape[1:]),
             seconds=time.perf_counter() - started,
         )
 
@@ -361,6 +355,35 @@ class Shap(dlviz.Plugin):
 
 
 # --------------------------------------------------------------------- explainers
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pairs:
+    """The (sample, class) pairs to explain, each once: every sample's explained class, and the top
+    classes of the first few images. `main` and `shown` index the pairs of those two purposes."""
+
+    samples: np.ndarray
+    classes: np.ndarray
+    main: np.ndarray
+    shown: np.ndarray
+    image_samples: np.ndarray
+    image_classes: np.ndarray
+
+    @classmethod
+    def choose(cls, targets: np.ndarray, probabilities: np.ndarray, image: bool, top: int) -> _Pairs:
+        image_samples = np.arange(min(IMAGE_SAMPLES, len(targets)) if image else 0)
+        image_classes = np.argsort(-probabilities[image_samples], axis=1)[:, :top]
+        wanted = list(zip(range(len(targets)), targets.tolist(), strict=True))
+        wanted += [(int(s), int(c)) for s, row in zip(image_samples, image_classes, strict=True) for c in row]
+        position = {pair: i for i, pair in enumerate(dict.fromkeys(wanted))}
+        return cls(
+            samples=np.array([pair[0] for pair in position], dtype=np.int64),
+            classes=np.array([pair[1] for pair in position], dtype=np.int64),
+            main=np.array([position[pair] for pair in wanted[: len(targets)]], dtype=np.int64),
+            shown=np.array([position[pair] for pair in wanted[len(targets) :]], dtype=np.int64),
+            image_samples=image_samples,
+            image_classes=image_classes,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
