@@ -247,7 +247,7 @@ class Backprop(dlviz.Plugin):
     >>> import dlviz
     >>> figures = dlviz.figures("backprop", max_steps=20, step=3)
     >>> [figure.layout.title.text for figure in figures][:2]  # doctest: +ELLIPSIS
-    ['Network at step 3 of 20 ...', 'Backward pass at step 3 ...']
+    ['Network at step 3 of 20 ...', 'Backward pass at step 3: ...']
     """
 
     name = "backprop"
