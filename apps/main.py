@@ -17,14 +17,22 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from apps import logdir, pages, sidebar, startup, state  # noqa: E402
+from apps import logdir, pages, startup, state  # noqa: E402
 
 st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
-startup.warm_up()
-
 workspace = state.workspace()
 top = st.container()
+placeholder = st.empty()
+if workspace.dataset is None and "tensorflow" not in sys.modules:
+    # A cold server needs seconds to import TensorFlow: meanwhile, greet the newcomer with the data.
+    pages.first_paint(placeholder, state.language())
+
+from apps import sidebar  # noqa: E402 - imports TensorFlow (through dlviz.models)
+
+startup.warm_up()
 sidebar.draw(workspace, logdir.parse_logdir(sys.argv[1:]), top)
 language = state.language()
 pages.show_notices(workspace, top, language)
-pages.navigation(language).run()
+navigation = pages.navigation(language)
+placeholder.empty()
+navigation.run()

@@ -255,13 +255,29 @@ def _downloads(name: str, figures: list, language: str) -> None:
 # ----------------------------------------------------------------------------- overview
 
 
-def overview_page() -> None:
-    ws, language = state.workspace(), state.language()
+def first_paint(area: Any, language: str) -> None:
+    """The welcome and the default data, drawn while a cold server still imports TensorFlow."""
+    with area.container():
+        _welcome(language)
+        preview = charts.samples(state.bundled_dataset(state.DEFAULT_DATASET), language)
+        if preview is not None:
+            st.plotly_chart(preview, width="stretch", key="first_paint.preview")
+
+
+def _welcome(language: str) -> None:
     st.title(t("overview.heading", language))
     st.markdown(t("overview.tagline", language))
-    if not ws.runs:
-        with st.container(border=True):
-            st.markdown(t("overview.welcome", language))
+    with st.container(border=True):
+        st.markdown(t("overview.welcome", language))
+
+
+def overview_page() -> None:
+    ws, language = state.workspace(), state.language()
+    if ws.runs:
+        st.title(t("overview.heading", language))
+        st.markdown(t("overview.tagline", language))
+    else:
+        _welcome(language)
     _status(ws, language)
     _diagnosis(ws, language)
     current = ws.known_runs().get(ws.current_run) if ws.current_run else None

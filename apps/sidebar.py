@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 import dlviz
-from apps import export, logdir, training, widgets
+from apps import export, logdir, state, training, widgets
 from apps.state import LANGUAGE_KEY, Workspace
 from dlviz import datasets, models
 from dlviz.errors import DlvizError
@@ -70,12 +70,6 @@ def _language() -> str:
 # ----------------------------------------------------------------------------- dataset
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _bundled(name: str, params: tuple[tuple[str, Any], ...]) -> Any:
-    """A bundled dataset (frozen, read-only arrays: safe to share between sessions)."""
-    return datasets.load(name, seed=0, **dict(params))
-
-
 def _dataset_specs(name: str) -> list:
     specs = []
     for param, declaration in datasets.PARAMETERS.get(name, {}).items():
@@ -99,7 +93,9 @@ def _dataset_label(name: str, language: str) -> str:
 def _dataset(ws: Workspace, language: str) -> None:
     options = [*datasets.names(), CSV_OPTION]
     if "data.name" not in st.session_state:
-        st.session_state["data.name"] = "digits" if "digits" in options else options[0]
+        st.session_state["data.name"] = (
+            state.DEFAULT_DATASET if state.DEFAULT_DATASET in options else options[0]
+        )
     name = st.selectbox(
         t("data.choose", language),
         options,
@@ -120,7 +116,7 @@ def _dataset(ws: Workspace, language: str) -> None:
         spec = ("bundled", name, params)
 
         def make() -> Any:
-            return _bundled(name, params)
+            return state.bundled_dataset(name, params)
 
     if spec is not None and spec != ws.dataset_spec:
         try:

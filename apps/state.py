@@ -21,6 +21,7 @@ import streamlit as st
 from dlviz.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 WORKSPACE_KEY = "dlviz.workspace"
+DEFAULT_DATASET = "digits"
 LANGUAGE_KEY = "language"
 
 _session_numbers = itertools.count(1)
@@ -126,6 +127,14 @@ def language() -> str:
     """The language this session chose in the sidebar."""
     chosen = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def bundled_dataset(name: str, params: tuple[tuple[str, Any], ...] = ()) -> Any:
+    """A bundled dataset (frozen, read-only arrays: safe to share between sessions)."""
+    from dlviz import datasets
+
+    return datasets.load(name, seed=0, **dict(params))
 
 
 def digest(data: bytes) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dashboard_helpers import assert_no_exception, chart_specs, new_app, open_page, texts, train, workspace
+from streamlit.testing.v1 import AppTest
 
 from dlviz.i18n import t
 
@@ -58,3 +59,18 @@ def test_two_sessions_do_not_share_training_or_language():
     assert workspace(first).runs and not workspace(second).runs
     assert workspace(first).model is not workspace(second).model
     assert texts(second.title) == [t("overview.heading", "en")]
+
+
+def _first_paint_script():
+    import streamlit as st
+
+    from apps import pages
+
+    pages.first_paint(st.empty(), "zh")
+
+
+def test_the_first_paint_of_a_cold_server_greets_with_the_data():
+    at = AppTest.from_function(_first_paint_script).run()
+    assert_no_exception(at)
+    assert texts(at.title) == [t("overview.heading", "zh")]
+    assert chart_specs(at)[0]["layout"]["title"]["text"] == t("preview.images_title", "zh")
