@@ -396,7 +396,12 @@ class Attributions(dlviz.Plugin):
             figures.append(_sanity_curve(result, language))
             if result.image:
                 figures.append(_sanity_maps(result, language))
-        note_annotation(figures[0], result.notes)
+        timing = tr(
+            language,
+            f"{len(result.targets)} samples explained in {result.seconds:.1f} s (one compiled function).",
+            f"解释了 {len(result.targets)} 个样本，用时 {result.seconds:.1f} 秒（同一个编译函数）。",
+        )
+        note_annotation(figures[0], (timing, *result.notes))
         return figures
 
 
