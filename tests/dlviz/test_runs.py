@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dlviz.errors import RunError
-from dlviz.runs import FORMAT_VERSION, Run, RunWriter, decode_arrays, encode_arrays
+from dlviz.runs import FORMAT_VERSION, Run, RunWriter, SnapshotSchedule, decode_arrays, encode_arrays
 
 LAYERS = [
     {"name": "dense", "kind": "Dense", "output_shape": [None, 3], "params": 9, "activation": "relu"},
@@ -55,7 +55,7 @@ def make_run(epochs: int = 3) -> Run:
     for epoch in range(epochs):
         run._append_chunk(make_chunk(epoch))
     for step in (0, 2, 4):
-        run._add_snapshot(step, np.full(13, step, np.float32), max_snapshots=10)
+        run._put_snapshot(step, np.full(13, step, np.float32))
     return run
 
 
@@ -202,17 +202,19 @@ def test_save_refuses_files_and_foreign_folders(tmp_path):
     assert len(Run.load(tmp_path / "run").epochs["epoch"]) == 1
 
 
-def test_snapshot_thinning_bounds_count_and_keeps_an_even_grid():
-    run = Run(META)
-    interval, max_snapshots = 10, 8
-    for step in range(0, 2000, 10):
-        if step % interval == 0 and run._add_snapshot(step, np.zeros(13), max_snapshots):
-            interval *= 2
-        assert len(run._snapshots) <= max_snapshots
-    steps = run.snapshot_steps
-    assert steps[0] == 0 and len(steps) > max_snapshots // 2
-    gaps = np.diff(steps)
-    assert np.all(gaps == gaps[0]), steps
+def test_snapshot_schedule_bounds_count_and_keeps_an_even_grid():
+    schedule = SnapshotSchedule(interval=10, max_snapshots=8)
+    alive: set[int] = set()
+    for step in range(0, 5000, 10):
+        if schedule.wants(step):
+            alive.add(step)
+            alive -= set(schedule.add(step))
+        assert len(alive) <= 8 and sorted(alive) == schedule.kept
+    steps = np.array(schedule.kept)
+    assert steps[0] == 0 and len(steps) > 4
+    assert np.all(np.diff(steps) == schedule.interval), steps
+    with pytest.raises(RunError, match="max_snapshots"):
+        SnapshotSchedule(10, 1)
 
 
 def test_concurrent_reader_sees_a_prefix(tmp_path):
