@@ -374,17 +374,20 @@ def _diagnosis(ws: state.Workspace, language: str) -> None:
     key = compute.context_key(ws)
     found: list[tuple[str, Any]] = []
     later: list[type[Plugin]] = []
+    checked = 0
     for name, info in dlviz.plugins().items():
         if info.plugin is None or not compute.has_diagnosis(info.plugin):
             continue
         remembered = ws.findings.get(name)
         if remembered is not None and remembered[0] == key:
             found += [(name, finding) for finding in remembered[1]]
+            checked += 1
         elif info.plugin.section == "Training dynamics" or "run" in info.plugin.requires:
             found += _diagnose(info.plugin(), ws, language)
+            checked += 1
         else:
             later.append(info.plugin)
-    heading = st.container()
+    heading, findings_area = st.container(), st.container()
     if later:
         titles = ", ".join(_plugin_title(cls, language) for cls in later)
         if st.button(
@@ -395,14 +398,16 @@ def _diagnosis(ws: state.Workspace, language: str) -> None:
         ):
             for cls in later:
                 found += _diagnose(cls(), ws, language)
-    if not found and not later:
+            checked += len(later)
+    if not checked and not later:
         return
     heading.subheader(t("overview.diagnosis", language))
     titles = {name: _plugin_title(dlviz.plugins()[name].plugin, language) for name, _ in found}
     found = [(name, dataclasses.replace(f, headline=f"{titles[name]}: {f.headline}")) for name, f in found]
-    if found and not any(finding.severity in ("problem", "warning") for _, finding in found):
-        st.success(t("overview.all_clear", language), icon=":material/check_circle:")
-    _findings(found, language)
+    with findings_area:
+        if checked and not any(finding.severity in ("problem", "warning") for _, finding in found):
+            st.success(t("overview.all_clear", language, count=checked), icon=":material/check_circle:")
+        _findings(found, language)
 
 
 def _diagnose(plugin: Plugin, ws: state.Workspace, language: str) -> list[tuple[str, Any]]:
