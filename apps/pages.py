@@ -258,17 +258,22 @@ def _downloads(name: str, figures: list, language: str) -> None:
 def first_paint(area: Any, language: str) -> None:
     """The welcome and the default data, drawn while a cold server still imports TensorFlow."""
     with area.container():
-        _welcome(language)
+        _welcome(None, language)
         preview = charts.samples(state.bundled_dataset(state.DEFAULT_DATASET), language)
         if preview is not None:
             st.plotly_chart(preview, width="stretch", key="first_paint.preview")
 
 
-def _welcome(language: str) -> None:
+def _welcome(ws: state.Workspace | None, language: str) -> None:
+    """The title and the first steps; names the data and model when they are not the defaults."""
     st.title(t("overview.heading", language))
     st.markdown(t("overview.tagline", language))
+    if ws is None or ws.dataset is None or ws.model_spec == ws.first_model_spec:
+        setup = t("overview.welcome", language)
+    else:
+        setup = t("overview.welcome_custom", language, dataset=ws.dataset.name, model=ws.model_label or "—")
     with st.container(border=True):
-        st.markdown(t("overview.welcome", language))
+        st.markdown(f"{setup}\n\n{t('overview.welcome_steps', language)}")
 
 
 def overview_page() -> None:
@@ -277,7 +282,7 @@ def overview_page() -> None:
         st.title(t("overview.heading", language))
         st.markdown(t("overview.tagline", language))
     else:
-        _welcome(language)
+        _welcome(ws, language)
     _status(ws, language)
     _diagnosis(ws, language)
     current = ws.known_runs().get(ws.current_run) if ws.current_run else None

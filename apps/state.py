@@ -68,6 +68,7 @@ class Workspace:
     model: Any = None
     handle: Any = None
     model_spec: tuple | None = None
+    first_model_spec: tuple | None = None
     model_version: str = ""
     model_label: str = ""
     make_model: Callable[[], Any] | None = None
@@ -92,6 +93,7 @@ class Workspace:
         self.model = model
         self.handle = None
         self.model_spec = spec
+        self.first_model_spec = self.first_model_spec or spec
         self.model_label = label
         self.make_model = make_model
         self.model_version = uuid.uuid4().hex

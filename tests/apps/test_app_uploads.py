@@ -40,6 +40,7 @@ def test_a_valid_csv_becomes_the_dataset_and_rebuilds_the_model():
     assert at.selectbox(key="data.csv_target").value == "animal"
     assert ws.model is not None and ws.model.input_shape == (None, 2)
     assert at.selectbox(key="model.kind").value == "mlp", "a CNN cannot take tabular data"
+    assert any("for the *pets* dataset is ready" in text for text in texts(at.markdown)), "the welcome follows"
 
 
 @pytest.mark.parametrize(
