@@ -112,7 +112,7 @@ class Params:
         200,
         label="Max steps",
         label_zh="最大步数",
-        min=1,
+        min=10,
         max=5000,
         step=10,
         help="Training steps precomputed (full batch: the four XOR samples).",
@@ -203,7 +203,7 @@ class BackpropResult:
 
 
 class Backprop(dlviz.Plugin):
-    r"""Backpropagation (反向传播) on the XOR network of the course notes: 2 inputs, a hidden layer of 2-4 units,
+    r"""Backpropagation on the XOR network of the course notes: 2 inputs, a hidden layer of 2-4 units,
     1 sigmoid output (binary cross-entropy) or 2 softmax outputs, trained full-batch on the four XOR points by a
     Keras optimizer. For the step you pick: the forward pass $z^{(1)} = xW^{(1)} + b^{(1)}$,
     $a^{(1)} = f(z^{(1)})$, $z^{(2)} = a^{(1)}W^{(2)} + b^{(2)}$, $\hat y = \sigma(z^{(2)})$, the loss
