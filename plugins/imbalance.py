@@ -1308,7 +1308,7 @@ def _verdict_figure(result: ImbalanceResult, language: str) -> go.Figure:
     caveats = _caveats(result, language)
     figure.update_layout(
         title=title,
-        height=105 + 27 * (len(result.outcomes) + len(result.skipped)) + 24 * len(caveats),
+        height=60 + 52 + 28 * (len(result.outcomes) + len(result.skipped)) + 16 + 24 * len(caveats),
         margin={"l": 10, "r": 10, "t": 60, "b": 16 + 24 * len(caveats)},
         annotations=[
             {
