@@ -1,0 +1,103 @@
+"""What does watching cost? The playground's training loop against a plain `model.fit`.
+
+Both train a fresh copy of the same network (the playground's defaults: circles, features x1 and x2,
+hidden layers 4 and 2, tanh, Adam) for the same epochs on the same seeded tf.data batches. The
+playground adds its `BoundarySnapshots` callback, which evaluates the model on the boundary grid and on
+the training and test points at every epoch's end in one compiled call; the plain fit has no callback.
+Each timing includes building the callback and tracing (Keras traces its train step anew for each
+fresh model too). The two are interleaved, each repeat in alternating order, and compared by medians.
+Usage: python bench/playground.py [--repeats 5] [--epochs 40] [--resolution 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Run as a script, bench/ comes first on sys.path, where bench/plugins.py would hide the plugins package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import numpy as np  # noqa: E402
+
+import dlviz  # noqa: E402
+from dlviz.plugin import make_params  # noqa: E402
+from plugins.playground import (  # noqa: E402
+    BoundarySnapshots,
+    Params,
+    build_model,
+    feature_matrix,
+    fit_with_snapshots,
+    grid_axes,
+    grid_points,
+    label_array,
+    ordered_features,
+    playground_data,
+    training_data,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=Params.epochs)
+    parser.add_argument("--resolution", type=int, default=Params.resolution)
+    args = parser.parse_args()
+    params = make_params(Params, {"epochs": args.epochs, "resolution": args.resolution})
+    seed = 0
+    data, _ = playground_data(dlviz.registry.make_context(seed=seed), params)
+    features = ordered_features(params.features)
+    x_train, x_test = feature_matrix(data.x_train, features), feature_matrix(data.x_test, features)
+    y_train = label_array(data.y_train, data.n_classes)
+    grid = feature_matrix(
+        grid_points(*grid_axes(np.concatenate([data.x_train, data.x_test]), params.resolution)), features
+    )
+
+    def plain() -> float:
+        model = build_model(params, len(features), data.n_classes, seed)
+        started = time.perf_counter()
+        model.fit(
+            training_data(x_train, y_train, params.batch_size, seed),
+            epochs=params.epochs,
+            verbose=0,
+            shuffle=False,
+        )
+        return time.perf_counter() - started
+
+    def playground() -> float:
+        model = build_model(params, len(features), data.n_classes, seed)
+        started = time.perf_counter()
+        snapshots = BoundarySnapshots(grid, (x_train, data.y_train), (x_test, data.y_test), data.n_classes)
+        fit_with_snapshots(model, x_train, y_train, snapshots, params.epochs, params.batch_size, seed)
+        elapsed = time.perf_counter() - started
+        assert len(snapshots.grids) == params.epochs
+        return elapsed
+
+    plain()  # warm-up: TensorFlow's first graph and tf.data set-up, charged to neither side
+    plain_times, playground_times = [], []
+    for repeat in range(args.repeats):
+        order = (plain, playground) if repeat % 2 == 0 else (playground, plain)
+        for run in order:
+            (plain_times if run is plain else playground_times).append(run())
+        print(
+            f"repeat {repeat + 1}: plain fit {plain_times[-1]:.3f} s, playground {playground_times[-1]:.3f} s"
+        )
+    steps = -(-len(x_train) // params.batch_size) * params.epochs
+    print(
+        f"{params.epochs} epochs, {steps} steps of batch {params.batch_size}, grid {params.resolution}x{params.resolution}, "
+        f"{len(x_train)} training / {len(x_test)} test points"
+    )
+    plain_median, playground_median = statistics.median(plain_times), statistics.median(playground_times)
+    print(f"median plain fit {plain_median:.3f} s, median playground {playground_median:.3f} s")
+    print(
+        f"playground overhead: {playground_median / plain_median:.2f}x "
+        f"(playground/plain fit, median of {args.repeats})"
+    )
+
+
+if __name__ == "__main__":
+    main()
