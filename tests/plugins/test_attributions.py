@@ -89,7 +89,7 @@ def compute(ctx, **params):
 @pytest.mark.parametrize("which", ["image", "tabular", "subclassed"])
 def test_every_method_on_the_three_models(which, request):
     ctx = request.getfixturevalue(which)
-    result = compute(ctx, n_samples=6, **NO_CHECK)
+    result = compute(ctx, n_samples=6, steps=100, **NO_CHECK)
     convolutional = which != "tabular"
     assert result.methods == attributions.METHODS[: 5 if convolutional else 4]
     shape = (6, 8, 8) if convolutional else (6, 30)
@@ -140,7 +140,15 @@ def test_baselines(image, tabular):
         score="probability",
         **NO_CHECK,
     )
-    mean = compute(image, n_samples=4, methods=("integrated_gradients",), baseline="mean", **NO_CHECK)
+    mean = compute(
+        image,
+        n_samples=4,
+        methods=("integrated_gradients",),
+        baseline="mean",
+        score="probability",
+        steps=200,
+        **NO_CHECK,
+    )
     rows = np.arange(4)
     blur = gaussian_filter(x, sigma=(0, 2, 2, 0), mode="nearest")
     expected = (
@@ -148,7 +156,10 @@ def test_baselines(image, tabular):
     )
     np.testing.assert_allclose(blurred.ig_deltas, expected, atol=1e-5)
     assert not np.allclose(blurred.ig_deltas, zeros.ig_deltas)
-    assert mean.baseline == "mean" and mean.completeness_error < attributions.COMPLETENESS_LIMIT
+    average = image.dataset.x_train.mean(axis=0, keepdims=True)
+    expected = image.model.predict(x)[rows, mean.targets] - image.model.predict(average)[0, mean.targets]
+    np.testing.assert_allclose(mean.ig_deltas, expected, atol=1e-5)
+    assert mean.completeness_error < attributions.COMPLETENESS_LIMIT
     with pytest.raises(dlviz.ParamsError, match="blurred baseline needs images"):
         compute(tabular, baseline="blurred", **NO_CHECK)
 
