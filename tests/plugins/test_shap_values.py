@@ -236,10 +236,9 @@ def test_figures_plot_the_computed_values(image):
     assert result.image_classes[0, 0] == result.targets[0]  # the top class comes first
     for figure in (beeswarm, bars, waterfall, dependence, maps):
         assert "DeepExplainer" in figure.layout.title.text
-    assert (
-        "概率" in PLUGIN.figures(result, language="zh")[0].layout.title.text
-        or "类别" in PLUGIN.figures(result, language="zh")[0].layout.title.text
-    )
+    chinese = [figure.layout.title.text for figure in PLUGIN.figures(result, language="zh")]
+    assert chinese[0].startswith("SHAP 汇总：P(预测类别)") and "背景 20 行" in chinese[0]
+    assert chinese[4].startswith("前几个类别的逐像素 SHAP 值")
 
 
 def test_tabular_figures_use_the_dataset_units(tabular):
