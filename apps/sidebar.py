@@ -79,6 +79,7 @@ def _dataset_specs(name: str) -> list:
                 declaration,
                 label=lookup(f"data.param.{param}", "en") or "",
                 label_zh=lookup(f"data.param.{param}", "zh") or "",
+                help_zh=lookup(f"data.param_help.{param}", "zh") or "",
             )
         )
     return specs
@@ -157,14 +158,13 @@ def _csv_dataset(language: str) -> tuple[tuple | None, Any]:
     if st.session_state.get("data.csv_target") not in columns:
         st.session_state["data.csv_target"] = columns[-1]
     target = st.selectbox(t("data.csv_target", language), columns, key="data.csv_target")
-    from apps.state import digest
 
     name = Path(upload.name).stem or "csv"
 
     def make() -> Any:
         return datasets.Dataset.from_csv(io.BytesIO(data), target=target, name=name)
 
-    return ("csv", digest(data), target), make
+    return ("csv", state.digest(data), target), make
 
 
 def _csv_header(data: bytes) -> list[str]:
@@ -296,10 +296,9 @@ def _uploaded_model(ws: Workspace, language: str) -> None:
     if upload is None:
         st.caption(t("model.upload_waiting", language))
         return
-    from apps.state import digest
 
     data = upload.getvalue()
-    spec = ("upload", digest(data), ws.dataset_spec)
+    spec = ("upload", state.digest(data), ws.dataset_spec)
     if spec == ws.model_spec:
         return
     suffix = (
@@ -372,15 +371,11 @@ def _training(ws: Workspace, language: str, main_area: Any) -> None:
 
 
 def _sync_current() -> None:
-    from apps.state import workspace
-
-    workspace().current_run = st.session_state.get("runs.current") or None
+    state.workspace().current_run = st.session_state.get("runs.current") or None
 
 
 def _sync_compare() -> None:
-    from apps.state import workspace
-
-    workspace().compare = tuple(st.session_state.get("runs.compare") or ())
+    state.workspace().compare = tuple(st.session_state.get("runs.compare") or ())
 
 
 def _runs(ws: Workspace, language: str, logdir_path: Path | None) -> None:
@@ -420,18 +415,17 @@ def _read_logdir(ws: Workspace, root: Path, language: str) -> None:
     found = {}
     for path in logdir.find_runs(root):
         name = str(path.relative_to(root)) if path != root else path.name
+        version = logdir.signature(path)
         try:
-            run = logdir.load_run(str(path), logdir.signature(path))
+            run = logdir.load_run(str(path), version)
         except DlvizError as exc:
             st.caption(t("runs.unreadable", language, name=name, problem=str(exc)))
             continue
         epochs = len(run.epochs.get("epoch", ()))
         steps = len(run.steps.get("step", ()))
         entry_key = f"logdir:{name}"
-        from apps.state import RunEntry
-
-        found[entry_key] = RunEntry(
-            entry_key, run, "logdir", logdir.signature(path), {"name": name, "epochs": epochs, "steps": steps}
+        found[entry_key] = state.RunEntry(
+            entry_key, run, "logdir", version, {"name": name, "epochs": epochs, "steps": steps}
         )
     ws.logdir_runs = found
 
@@ -469,10 +463,9 @@ def _open(ws: Workspace, language: str) -> None:
     upload = st.file_uploader(t("runs.upload", language), type=["zip"], key="runs.upload")
     if upload is None:
         return
-    from apps.state import digest
 
     data = upload.getvalue()
-    tag = digest(data)
+    tag = state.digest(data)
     if any(entry.label_args.get("digest") == tag for entry in ws.runs.values()):
         return
     try:
@@ -482,9 +475,8 @@ def _open(ws: Workspace, language: str) -> None:
         return
     entry = ws.add_run(run, "opened", name=upload.name, digest=tag)
     ws.current_run = entry.key
-    st.session_state.pop("runs.current", None)
     ws.notify("success", t("runs.opened", language, name=upload.name))
-    st.rerun()
+    st.rerun()  # the run selector above was drawn before this run existed
 
 
 def _load_zip(data: bytes, language: str) -> Any:

@@ -22,7 +22,9 @@ from dlviz.plugin import ParamSpec, param_specs
 _NICE_MANTISSAS = (1.0, 2.0, 5.0)
 
 
-def spec_from_dict(name: str, declaration: dict[str, Any], label: str = "", label_zh: str = "") -> ParamSpec:
+def spec_from_dict(
+    name: str, declaration: dict[str, Any], label: str = "", label_zh: str = "", help_zh: str = ""
+) -> ParamSpec:
     """A `ParamSpec` from a plain declaration such as ``dlviz.datasets.PARAMETERS[name][param]``."""
     return ParamSpec(
         name=name,
@@ -30,7 +32,7 @@ def spec_from_dict(name: str, declaration: dict[str, Any], label: str = "", labe
         label=label or declaration.get("label") or name.replace("_", " ").capitalize(),
         label_zh=label_zh or declaration.get("label_zh", ""),
         help=declaration.get("help", ""),
-        help_zh=declaration.get("help_zh", ""),
+        help_zh=help_zh or declaration.get("help_zh", ""),
         min=declaration.get("min"),
         max=declaration.get("max"),
         step=declaration.get("step"),

@@ -14,7 +14,7 @@ from dlviz.plugin import SECTIONS
 APPS = Path(__file__).resolve().parents[2] / "apps"
 # t("key", ...) with a literal key, and t(f"prefix.{...}") whose prefix must own keys
 LITERAL_KEY = re.compile(r"""\bt\(\s*"([a-z_]+(?:\.[A-Za-z0-9_ ]+)+)\"""")
-PREFIX_KEY = re.compile(r"""\bt\(\s*f"([a-z_]+(?:\.[a-z_]+)*)\.\{""")
+PREFIX_KEY = re.compile(r"""\b(?:t|lookup)\(\s*f"([a-z_]+(?:\.[a-z_]+)*)\.\{""")
 
 
 def test_every_key_exists_in_every_language_with_the_same_fields():

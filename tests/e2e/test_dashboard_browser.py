@@ -115,6 +115,16 @@ def walk_through(page, dashboard) -> None:
     assert not broken, f"these plugin pages show an error or no chart: {broken} (see artifacts/)"
     assert len(refused) < len(plugins), "every plugin refused the default model and data"
 
+    open_page(page, "model_summary")
+    wait_until_idle(page)
+    page.get_by_text(t("export.title", "en")).click()
+    for kind, smallest in (("HTML", 1_000_000), ("PNG", 5_000)):
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_role("button", name=kind, exact=True).first.click()
+        saved = ARTIFACTS / f"e2e-download-{download.value.suggested_filename}"
+        download.value.save_as(saved)
+        assert saved.stat().st_size > smallest, f"the {kind} export is too small"
+
     page.get_by_text(t("language.name", "zh"), exact=True).click()
     wait_until_idle(page)
     page.get_by_text(t("overview.title", "zh")).first.wait_for()
