@@ -20,6 +20,8 @@ CLASS_COLOURS = ("#d95f02", "#1f5fa8", "#1b9e77", "#7570b3", "#e7298a", "#66a61e
 # P(class 1) from a light orange through white at 0.5 to a light blue: the points stay visible on it.
 PROBABILITY_SCALE = ((0.0, "#f6b26b"), (0.5, "#ffffff"), (1.0, "#7fb2e5"))
 GRID_MARGIN = 0.15
+# The colour bar takes the lower half of the right margin, leaving the upper half to the legend.
+COLORBAR_PLACE = {"len": 0.5, "y": 0.0, "yanchor": "bottom"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +82,9 @@ def boundary_traces(
             zmid=0.5,
             colorscale=[list(stop) for stop in PROBABILITY_SCALE],
             showscale=show_scale,
-            colorbar={"title": {"text": f"P({class_names[1]})", "side": "right"}} if show_scale else None,
+            colorbar={"title": {"text": f"P({class_names[1]})", "side": "right"}, **COLORBAR_PLACE}
+            if show_scale
+            else None,
             hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>P = %{z:.3f}<extra></extra>",
             name=tr(language, "P(class 1)", "P(类别 1)"),
         )
@@ -113,6 +117,7 @@ def boundary_traces(
             opacity=0.45,
             showscale=show_scale,
             colorbar={
+                **COLORBAR_PLACE,
                 "title": {"text": tr(language, "predicted class", "预测类别"), "side": "right"},
                 "tickvals": list(range(classes)),
                 "ticktext": [str(name) for name in class_names],

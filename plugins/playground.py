@@ -660,13 +660,14 @@ def train_playground(data: Dataset, params: Params, seed: int = 0, notes=(), pro
 
 def _describe(result: PlaygroundResult, language: str) -> str:
     layers = ", ".join(map(str, result.hidden)) or tr(language, "none", "无")
+    penalty = tr(language, "none", "无") if result.regularization == "none" else result.regularization
     features = ", ".join(FEATURE_LABELS[f] for f in result.features)
     return tr(
         language,
         f"{result.dataset_name}; features {features}; hidden [{layers}] {result.activation}; "
-        f"{result.optimizer} lr {result.learning_rate:g}; {result.regularization}",
+        f"{result.optimizer} lr {result.learning_rate:g}; regularization {penalty}",
         f"{result.dataset_name}；特征 {features}；隐藏层 [{layers}] {result.activation}；"
-        f"{result.optimizer} 学习率 {result.learning_rate:g}；正则化 {result.regularization}",
+        f"{result.optimizer} 学习率 {result.learning_rate:g}；正则化 {penalty}",
     )
 
 
@@ -708,9 +709,23 @@ def _animation(result: PlaygroundResult, language: str) -> go.Figure:
     figure.update_layout(
         title=tr(language, "Decision boundary over training: ", "决策边界随训练的变化：")
         + _describe(result, language),
-        xaxis_title="x₁",
-        yaxis={"title": "x₂", "scaleanchor": "x", "scaleratio": 1},
-        legend_title_text=tr(language, "class (split)", "类别（数据集）"),
+        xaxis={
+            "title": "x₁",
+            "range": [float(result.grid_x[0]), float(result.grid_x[-1])],
+            "constrain": "domain",
+        },
+        yaxis={
+            "title": "x₂",
+            "range": [float(result.grid_y[0]), float(result.grid_y[-1])],
+            "scaleanchor": "x",
+            "scaleratio": 1,
+            "constrain": "domain",
+        },
+        legend={
+            "title": {"text": tr(language, "class (split)", "类别（数据划分）")},
+            "y": 1.0,
+            "yanchor": "top",
+        },
         annotations=[_caption_annotation(caption(last))],
         height=620,
         updatemenus=[

@@ -321,7 +321,7 @@ class Regularization(dlviz.Plugin):
     def compute(self, ctx: dlviz.Context, params: Params) -> RegularizationResult:
         data, notes = lesson_data(ctx, params)
         trained = train_variants(data, params, seed=ctx.seed, progress=ctx.report)
-        return _summarise(data, params, trained, notes)
+        return summarise(data, params, trained, notes)
 
     def diagnose(self, result: RegularizationResult) -> list[dlviz.Finding]:
         gap = result.gap["none"]
@@ -544,7 +544,7 @@ def evaluate(model: keras.Model, data_x: np.ndarray, data_y: np.ndarray, binary:
     return float(value), float(np.mean(predicted == np.asarray(data_y)))
 
 
-def _summarise(
+def summarise(
     data: Dataset, params: Params, trained: dict[str, TrainedVariant], notes: list[str]
 ) -> RegularizationResult:
     binary = data.is_binary

@@ -1,0 +1,147 @@
+"""The playground lesson: features, frames from one fit, boundary = model predictions, determinism, refusals."""
+
+import keras
+import numpy as np
+import pytest
+
+import dlviz
+from dlviz.errors import DataError, ParamsError
+from dlviz.plugin import make_params
+from plugins.playground import (
+    FEATURES,
+    OPTIMIZERS,
+    Params,
+    Playground,
+    feature_matrix,
+    grid_points,
+    label_array,
+    parse_hidden,
+    playground_data,
+    train_playground,
+)
+
+SMALL = {"n_samples": 200, "epochs": 4, "resolution": 20, "batch_size": 20}
+
+
+def run(seed=0, **values):
+    params = make_params(Params, {**SMALL, **values})
+    data, notes = playground_data(dlviz.registry.make_context(seed=seed), params)
+    model, result = train_playground(data, params, seed=seed, notes=notes)
+    return data, model, result
+
+
+@pytest.fixture(scope="module")
+def xor_run():
+    return run(dataset="xor", features=tuple(FEATURES), hidden="3", epochs=5)
+
+
+def test_feature_transforms():
+    points = np.array([[0.5, -2.0], [1.0, 3.0]], dtype=np.float32)
+    values = feature_matrix(points, tuple(FEATURES))
+    x1, x2 = points[:, 0], points[:, 1]
+    expected = np.column_stack([x1, x2, x1**2, x2**2, x1 * x2, np.sin(x1), np.sin(x2)])
+    np.testing.assert_allclose(values, expected, rtol=1e-6)
+    np.testing.assert_allclose(feature_matrix(points, ("x1*x2",)), (x1 * x2)[:, None])
+    assert values.dtype == np.float32
+
+
+def test_features_are_taken_in_canonical_order(xor_run):
+    _, _, result = run(features=("sin x2", "x1"), epochs=1)
+    assert result.features == ("x1", "sin x2")
+    _, model, xor = xor_run
+    assert xor.features == tuple(FEATURES) and model.input_shape == (None, len(FEATURES))
+
+
+def test_hidden_layers_are_parsed():
+    assert parse_hidden("4, 2") == (4, 2)
+    assert parse_hidden(" 8 ") == (8,)
+    assert parse_hidden("") == ()
+    for bad in ("4, x", "0", "65", "1,1,1,1,1,1,1", "-3"):
+        with pytest.raises(ParamsError):
+            parse_hidden(bad)
+
+
+def test_one_frame_per_epoch(xor_run):
+    _, _, result = xor_run
+    assert result.frames.shape == (5, 20, 20)
+    for series in (result.train_loss, result.test_loss, result.train_accuracy, result.test_accuracy):
+        assert series.shape == (5,)
+
+
+def test_boundary_equals_model_predictions_on_the_grid(xor_run):
+    _, model, result = xor_run
+    grid = feature_matrix(grid_points(result.grid_x, result.grid_y), result.features)
+    predicted = model.predict(grid, verbose=0)[:, 0].reshape(result.frames[-1].shape)
+    np.testing.assert_allclose(result.frames[-1], predicted, atol=1e-6)
+    # Each grid row is one x2 value, each column one x1 value, as the heatmap draws them.
+    row, col = 3, 11
+    point = np.array([[result.grid_x[col], result.grid_y[row]]], dtype=np.float32)
+    alone = model.predict(feature_matrix(point, result.features), verbose=0)[0, 0]
+    assert result.frames[-1][row, col] == pytest.approx(float(alone), abs=1e-6)
+
+
+def test_recorded_losses_are_keras_losses_of_the_final_model(xor_run):
+    data, model, result = xor_run
+    test_features = feature_matrix(data.x_test, result.features)
+    loss = keras.losses.BinaryCrossentropy()(label_array(data.y_test, 2), model.predict(test_features, verbose=0))
+    assert result.test_loss[-1] == pytest.approx(float(loss), abs=1e-5)
+
+
+def test_unit_maps_are_the_hidden_units_outputs(xor_run):
+    _, model, result = xor_run
+    maps = result.unit_maps["hidden_1"]
+    assert maps.shape == (3, len(result.unit_grid_y), len(result.unit_grid_x))
+    probe = keras.Model(model.inputs, model.get_layer("hidden_1").output)
+    grid = feature_matrix(grid_points(result.unit_grid_x, result.unit_grid_y), result.features)
+    outputs = probe.predict(grid, verbose=0)
+    np.testing.assert_allclose(maps[1].ravel(), outputs[:, 1], atol=1e-6)
+    np.testing.assert_allclose(result.feature_maps[4].ravel(), grid[:, 4])
+
+
+def test_training_is_deterministic():
+    _, _, first = run(dataset="moons")
+    _, _, second = run(dataset="moons")
+    np.testing.assert_array_equal(first.frames, second.frames)
+    np.testing.assert_array_equal(first.test_loss, second.test_loss)
+    _, _, other = run(seed=1, dataset="moons")
+    assert not np.array_equal(first.frames, other.frames)
+
+
+def test_multiclass_spirals():
+    _, _, result = run(dataset="spirals", classes=3, hidden="8", epochs=2)
+    assert result.class_names == ("arm 1", "arm 2", "arm 3")
+    assert result.frames.shape == (2, 20, 20, 3)
+    np.testing.assert_allclose(result.frames.sum(axis=-1), 1.0, atol=1e-5)
+    assert set(np.unique(result.y_train)) == {0, 1, 2}
+    boundary = Playground().figures(result, "zh")[0]
+    np.testing.assert_array_equal(boundary.data[0].z, result.frames[-1].argmax(axis=-1))
+
+
+def test_logistic_regression_and_any_keras_optimizer():
+    assert {"SGD", "Adam", "RMSprop", "Adagrad", "Nadam", "Lion"} <= set(OPTIMIZERS)
+    _, model, result = run(hidden="", optimizer="RMSprop", regularization="L2", epochs=2)
+    assert result.unit_maps == {} and isinstance(model.optimizer, keras.optimizers.RMSprop)
+    assert isinstance(model.get_layer("output").kernel_regularizer, keras.regularizers.L2)
+
+
+def test_figures_show_the_recorded_frames(xor_run):
+    _, _, result = xor_run
+    animation, losses, units = Playground().figures(result, "en")
+    assert [int(frame.name) for frame in animation.frames] == [1, 2, 3, 4, 5]
+    np.testing.assert_allclose(animation.frames[-1].data[0].z, np.round(result.frames[-1], 3))
+    np.testing.assert_allclose(animation.data[0].z, np.round(result.frames[-1], 3))
+    np.testing.assert_allclose(losses.data[0].y, result.train_loss)
+    np.testing.assert_allclose(losses.data[1].y, result.test_loss)
+    assert len(units.data) == len(result.features) + 3
+
+
+def test_context_data_needs_two_dimensional_points():
+    with pytest.raises(DataError, match="2-D"):
+        playground_data(dlviz.registry.make_context(dataset="iris"), Params(dataset="context"))
+    data, _ = playground_data(dlviz.registry.make_context(dataset="gauss"), Params(dataset="context"))
+    assert data.name == "gauss"
+
+
+def test_refuses_no_feature():
+    with pytest.raises(ParamsError, match="feature"):
+        dlviz.compute("playground", features=(), epochs=1)
