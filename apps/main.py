@@ -8,6 +8,7 @@ per registered plugin, built from the registry, so a plugin installed later appe
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 # Streamlit puts this script's folder on sys.path, not the repository root that holds `apps`.
@@ -19,6 +20,8 @@ import streamlit as st  # noqa: E402
 
 from apps import logdir, pages, startup, state  # noqa: E402
 
+FLUSH_S = 0.3
+
 st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
 workspace = state.workspace()
 top = st.container()
@@ -26,6 +29,7 @@ placeholder = st.empty()
 if workspace.dataset is None and "tensorflow" not in sys.modules:
     # A cold server needs seconds to import TensorFlow: meanwhile, greet the newcomer with the data.
     pages.first_paint(placeholder, state.language())
+    time.sleep(FLUSH_S)  # let the server send it before the import holds the interpreter for seconds
 
 from apps import sidebar  # noqa: E402 - imports TensorFlow (through dlviz.models)
 

@@ -44,6 +44,7 @@ import streamlit as st
 st.plotly_chart(go.Figure(go.Scatter(y=[1, 3, 2])))
 """
 CHART = ".js-plotly-plot .plot-container"
+READY = '[data-testid="stTopNav"]'  # the page menu: drawn once the plugins are loaded
 TIMEOUT_S = 300
 
 
@@ -53,8 +54,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cold_start(script: Path, browser) -> float:
-    """Seconds from spawning the server to the first chart rendered in a fresh browser session."""
+def cold_start(script: Path, browser, ready: str | None = None) -> tuple[float, float]:
+    """Seconds from spawning the server to the first chart in a fresh browser session, and to `ready`.
+
+    `ready` is a selector that appears once the whole page is usable (our app first greets with the
+    data while TensorFlow loads, then draws the sidebar and the page menu).
+    """
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
@@ -69,9 +74,12 @@ def cold_start(script: Path, browser) -> float:
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{port}/")
         page.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
-        elapsed = time.perf_counter() - start
+        first_chart = time.perf_counter() - start
+        if ready is not None:
+            page.locator(ready).first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
+        usable = time.perf_counter() - start
         context.close()
-        return elapsed
+        return first_chart, usable
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -90,20 +98,26 @@ def _wait_for_health(port: int, server: subprocess.Popen) -> None:
     raise RuntimeError("streamlit did not start")
 
 
-def cold_starts(repeats: int) -> tuple[list[float], list[float]]:
+def cold_starts(repeats: int) -> tuple[list[float], list[float], list[float]]:
     from playwright.sync_api import sync_playwright
 
-    ours, bare = [], []
+    ours, ours_ready, bare = [], [], []
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
         bare_script = Path(scratch) / "bare.py"
         bare_script.write_text(BARE_APP)
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         for round_number in range(repeats):
-            bare.append(cold_start(bare_script, browser))
-            ours.append(cold_start(MAIN, browser))
-            print(f"  round {round_number + 1}: bare {bare[-1]:.2f} s, dlviz {ours[-1]:.2f} s", flush=True)
+            bare.append(cold_start(bare_script, browser)[0])
+            first_chart, usable = cold_start(MAIN, browser, ready=READY)
+            ours.append(first_chart)
+            ours_ready.append(usable)
+            print(
+                f"  round {round_number + 1}: bare {bare[-1]:.2f} s, dlviz {ours[-1]:.2f} s "
+                f"(whole dashboard usable after {usable:.2f} s)",
+                flush=True,
+            )
         browser.close()
-    return ours, bare
+    return ours, ours_ready, bare
 
 
 def page_switches(rounds: int) -> tuple[list[float], list[float]]:
@@ -161,9 +175,12 @@ def main() -> None:
         sys.exit("bench/app.py needs Debian's chromium (apt-get install chromium)")
 
     print("cold start to first chart in the browser:", flush=True)
-    ours, bare = cold_starts(args.repeats)
-    ours_s, bare_s = statistics.median(ours), statistics.median(bare)
+    ours, ours_ready, bare = cold_starts(args.repeats)
+    ours_s, bare_s, ready_s = statistics.median(ours), statistics.median(bare), statistics.median(ours_ready)
     print(f"  median: dlviz {ours_s:.2f} s, bare Streamlit + one Plotly chart {bare_s:.2f} s")
+    print(
+        f"  median time until the whole dashboard is usable: {ready_s:.2f} s ({ready_s / bare_s:.2f}x bare)"
+    )
 
     print("page switch with cached results (server time, AppTest):", flush=True)
     switches, cleanups = page_switches(args.rounds)
@@ -175,7 +192,7 @@ def main() -> None:
     print(f"  then Streamlit's keras.clear_session() clean-up: median {cleanup_ms:.0f} ms")
     print(
         f"dashboard cold start: {ours_s / bare_s:.2f}x a bare Streamlit page with one Plotly chart "
-        f"(dlviz {ours_s:.1f} s vs {bare_s:.1f} s to the first chart; goal <= 2x); "
+        f"(dlviz {ours_s:.1f} s vs {bare_s:.1f} s to the first chart, whole dashboard {ready_s:.1f} s; goal <= 2x); "
         f"cached page switch {switch_ms:.0f} ms median, {worst_ms:.0f} ms max (+{cleanup_ms:.0f} ms clean-up; goal < 300 ms)"
     )
 
