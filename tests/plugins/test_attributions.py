@@ -146,7 +146,7 @@ def test_baselines(image, tabular):
         methods=("integrated_gradients",),
         baseline="mean",
         score="probability",
-        steps=200,
+        steps=800,
         **NO_CHECK,
     )
     rows = np.arange(4)
