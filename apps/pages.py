@@ -7,7 +7,6 @@ own `render`); whatever the plugin raises is shown on its own page, with the tra
 
 from __future__ import annotations
 
-import dataclasses
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -173,36 +172,41 @@ def _look_for(text: str, language: str) -> None:
     st.info(f"**{t('plugin.look_for', language)}** {text}", icon=":material/visibility:")
 
 
-def _findings(findings: list[tuple[str, Any]], language: str) -> None:
-    """Problems and warnings as alerts; notes and all-clears folded into one expander."""
+def _findings(findings: list[tuple[str, Any]], language: str, sources: dict[str, str] | None = None) -> None:
+    """Problems and warnings as alerts; notes and all-clears folded into one expander.
+
+    `sources` maps a plugin name to the title shown before its findings (on the overview).
+    """
     ordered = compute.sort_findings(findings)
-    alerts = [finding for _, finding in ordered if finding.severity in ("problem", "warning")]
-    notes = [finding for _, finding in ordered if finding.severity not in ("problem", "warning")]
-    for finding in alerts:
-        _finding(finding, language)
+    sources = sources or {}
+    alerts = [(name, f) for name, f in ordered if f.severity in ("problem", "warning")]
+    notes = [(name, f) for name, f in ordered if f.severity not in ("problem", "warning")]
+    for name, finding in alerts:
+        style = SEVERITY_STYLE.get(finding.severity, "info")
+        text = _finding_text(finding, language, sources.get(name))
+        getattr(st, style)(text, icon=SEVERITY_ICON.get(finding.severity))
     if notes:
         with st.expander(t("plugin.notes", language, count=len(notes)), icon=":material/fact_check:"):
-            for finding in notes:
+            for name, finding in notes:
                 icon = SEVERITY_ICON.get(finding.severity, "")
-                st.markdown(f"{icon} {_finding_text(finding, language)}")
+                st.markdown(f"{icon} {_finding_text(finding, language, sources.get(name))}")
 
 
-def _finding_text(finding: Any, language: str) -> str:
+def _finding_text(finding: Any, language: str, source: str | None = None) -> str:
+    """Headline (in bold, after its source), where and when, then the advice, in `language`."""
+    if hasattr(finding, "text"):
+        headline, advice = finding.text(language)
+    else:  # a Finding-like object from an older dlviz
+        headline, advice = finding.headline, finding.advice
     where = []
-    if finding.layer and finding.layer not in finding.headline:
+    if finding.layer and finding.layer not in headline:
         where.append(t("finding.layer", language, layer=finding.layer))
-    if finding.step is not None and str(finding.step) not in finding.headline:
+    if finding.step is not None and str(finding.step) not in headline:
         where.append(t("finding.step", language, step=finding.step))
-    text = f"**{finding.headline}**" + (f" ({', '.join(where)})" if where else "")
-    if finding.advice:
-        text += f"  \n{finding.advice}"
+    text = (f"{source}: " if source else "") + f"**{headline}**" + (f" ({', '.join(where)})" if where else "")
+    if advice:
+        text += f"  \n{advice}"
     return text
-
-
-def _finding(finding: Any, language: str) -> None:
-    style = SEVERITY_STYLE.get(finding.severity, "info")
-    text = _finding_text(finding, language)
-    getattr(st, style)(text, icon=SEVERITY_ICON.get(finding.severity))
 
 
 def _show_failure(plugin: Plugin, exc: BaseException, language: str) -> None:
@@ -408,11 +412,10 @@ def _diagnosis(ws: state.Workspace, language: str) -> None:
         return
     heading.subheader(t("overview.diagnosis", language))
     titles = {name: _plugin_title(dlviz.plugins()[name].plugin, language) for name, _ in found}
-    found = [(name, dataclasses.replace(f, headline=f"{titles[name]}: {f.headline}")) for name, f in found]
     with findings_area:
         if checked and not any(finding.severity in ("problem", "warning") for _, finding in found):
             st.success(t("overview.all_clear", language, count=checked), icon=":material/check_circle:")
-        _findings(found, language)
+        _findings(found, language, titles)
 
 
 def _diagnose(plugin: Plugin, ws: state.Workspace, language: str) -> list[tuple[str, Any]]:

@@ -191,7 +191,15 @@ class NeedsRun(dlviz.Plugin):
         return [echo_figure(result.text)]
 
     def diagnose(self, result):
-        return [dlviz.Finding("warning", f"layer out: trained {result.text} epochs", "train longer")]
+        return [
+            dlviz.Finding(
+                "warning",
+                f"layer out: trained {result.text} epochs",
+                "train longer",
+                headline_zh=f"输出层：只训练了 {result.text} 轮",
+                advice_zh="多训练几轮",
+            )
+        ]
 
 
 class SlowCheck(NeedsRun):
@@ -232,5 +240,7 @@ def test_an_incompatible_plugin_says_why_and_findings_reach_the_overview(registe
     open_page(at, "overview").run()
     assert not any("Slow check" in text for text in texts(at.error)), "not computed until asked"
     at.button(key="overview.check_all").click().run()
-    assert any("Slow check: the classes are imbalanced" in text for text in texts(at.error))
-    assert any("Needs a run: layer out: trained 1 epochs" in text for text in texts(at.warning))
+    assert any("Slow check: **the classes are imbalanced**" in text for text in texts(at.error))
+    assert any("Needs a run: **layer out: trained 1 epochs**" in text for text in texts(at.warning))
+    at.segmented_control(key="language").set_value("zh").run()
+    assert any("**输出层：只训练了 1 轮**" in text and "多训练几轮" in text for text in texts(at.warning))
