@@ -232,6 +232,7 @@ def histogram_heatmaps(
     gap = min(0.1, 0.5 / max(n, 1))
     row_height = (1 - gap * (n - 1)) / n
     share = tr(language, "share of values", "数值占比")
+    step = tr(language, "step", "步数")
     traces, layout, titles = [], {}, []
     for row, (layer, edges, fractions) in enumerate(
         zip(histograms.layers, histograms.edges, histograms.fractions, strict=True)
@@ -250,7 +251,7 @@ def histogram_heatmaps(
                 name=layer,
                 yaxis=axis,
                 hovertemplate=(
-                    f"{layer}<br>step %{{x}}<br>{value_label} %{{y:.3g}}<br>{share} %{{customdata:.2f}}%"
+                    f"{layer}<br>{step} %{{x}}<br>{value_label} %{{y:.3g}}<br>{share} %{{customdata:.2f}}%"
                     "<extra></extra>"
                 ),
             )

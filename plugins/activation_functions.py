@@ -235,6 +235,10 @@ class ActivationFunctions(dlviz.Plugin):
                         "Use ReLU or one of its variants in deep networks, or batch normalisation / residual "
                         "connections, so the gradient keeps its size on the way back.",
                         layer=network.layers[0],
+                        headline_zh=f"{len(network.layers) - 1} 层的 {network.activation} MLP：第一层的梯度只有"
+                        f"最后一个隐藏层的 {ratio:.1e}（梯度消失 (vanishing gradients)）。",
+                        advice_zh="在深层网络中使用 ReLU 或其变体，或者批归一化 (batch normalization) / 残差连接 "
+                        "(residual connections)，让梯度在反向传播时保持大小。",
                     )
                 )
         return findings

@@ -47,6 +47,16 @@ SATURATION_ADVICE = (
     "little gradient flows back through them (vanishing gradients). Use ReLU in the hidden layers, standardise "
     "the inputs, use Glorot/Xavier initialisation, add batch normalisation, or lower the learning rate."
 )
+DYING_ADVICE_ZH = (
+    "死亡的 ReLU 单元 (dying ReLU) 对任何输入都输出零，因此也不向后传递梯度，再也无法恢复。"
+    "改用 Leaky ReLU（keras.layers.LeakyReLU）或 ELU，降低学习率 (learning rate)，使用 He 初始化 (He initialization)"
+    "（kernel_initializer='he_normal'），并标准化输入。"
+)
+SATURATION_ADVICE_ZH = (
+    "饱和 (saturation) 的单元处在激活函数平坦的尾部，那里的斜率几乎为零，所以几乎没有梯度能向后穿过它们"
+    "（梯度消失 (vanishing gradients)）。隐藏层改用 ReLU，标准化输入，使用 Glorot/Xavier 初始化，"
+    "加入批归一化 (batch normalization)，或降低学习率 (learning rate)。"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,6 +217,7 @@ class ActivationsResult:
     zero_fractions: np.ndarray = dataclasses.field(default_factory=_no_records)  # [relu layers, steps]
     saturating_layers: tuple[str, ...] = ()
     saturated_fractions: np.ndarray = dataclasses.field(default_factory=_no_records)  # [saturating, steps]
+    notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
 
 
 class Activations(dlviz.Plugin):
@@ -271,40 +282,21 @@ class Activations(dlviz.Plugin):
 
     def view_compatibility(self, ctx: dlviz.Context, view: str) -> bool | str:
         """True when `view` can be drawn for `ctx`, else the reason it cannot."""
-        if view in ("all", "distributions"):
-            return True
-        if view == "training":
-            return (
-                True if _run_records(ctx.run) else "The training view needs a run recorded with activations."
-            )
-        if not _has_model_data(ctx):
-            return f"The {view.replace('_', ' ')} view needs the model and its dataset."
-        if view == "feature_maps":
-            if len(ctx.dataset.input_shape) != 3:
-                return "Feature maps need image data (height x width x channels); this dataset is not images."
-            if not _conv_layers(ctx.model):
-                return "Feature maps need a convolutional layer; this model has none."
-            return True
-        if tuple(ctx.model.input_shape) != (2,):
-            return (
-                "Unit responses over the input plane need 2-D point data (2 input features); "
-                f"this model takes inputs of shape {tuple(ctx.model.input_shape)}."
-            )
-        if not _dense_layers(ctx.model):
-            return "Unit responses need a Dense layer; this model has none."
-        return True
+        reason = _view_reason(ctx, view)
+        return True if reason is None else reason[0]
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ActivationsResult:
         verdict = self.view_compatibility(ctx, params.view)
         if verdict is not True:
             raise dlviz.PluginError(verdict, "choose another view, e.g. view='all'.")
         wanted = set(VIEWS[1:]) if params.view == "all" else {params.view}
-        notes = []
+        notes, notes_zh = [], []
         if params.view == "all":
             for view in sorted(wanted):
-                reason = self.view_compatibility(ctx, view)
-                if reason is not True:
-                    notes.append(reason)
+                reason = _view_reason(ctx, view)
+                if reason is not None:
+                    notes.append(reason[0])
+                    notes_zh.append(reason[1])
                     wanted.discard(view)
 
         probe = _probe_activations(ctx) if _has_model_data(ctx) else None
@@ -320,13 +312,15 @@ class Activations(dlviz.Plugin):
             unit_responses=_unit_responses(ctx, params) if "unit_responses" in wanted else None,
             findings=tuple(_diagnose(ctx.run, health, params)),
             notes=tuple(notes),
+            notes_zh=tuple(notes_zh),
             thresholds=(params.zero_fraction, params.saturation),
             **training,
         )
 
     def render(self, st, ctx: dlviz.Context, result: ActivationsResult) -> None:
-        for note in result.notes:
-            st.caption(note)
+        notes_zh = result.notes_zh if len(result.notes_zh) == len(result.notes) else result.notes
+        for note, note_zh in zip(result.notes, notes_zh, strict=True):
+            st.caption(tr(ctx.language, note, note_zh))
         super().render(st, ctx, result)
 
     def diagnose(self, result: ActivationsResult) -> list[dlviz.Finding]:
@@ -621,6 +615,52 @@ def _unit_responses(ctx: dlviz.Context, params: Params) -> UnitResponses:
     )
 
 
+_VIEW_ZH = {"feature_maps": "特征图 (feature maps) ", "unit_responses": "单元响应 (unit responses) "}
+
+
+def _view_reason(ctx: dlviz.Context, view: str) -> tuple[str, str] | None:
+    """None when `view` can be drawn for `ctx`, else the reason it cannot, in English and Chinese."""
+    if view in ("all", "distributions"):
+        return None
+    if view == "training":
+        if _run_records(ctx.run):
+            return None
+        return (
+            "The training view needs a run recorded with activations.",
+            "训练 (training) 视图需要一个记录了激活值的训练运行 (run)。",
+        )
+    if not _has_model_data(ctx):
+        return (
+            f"The {view.replace('_', ' ')} view needs the model and its dataset.",
+            f"{_VIEW_ZH.get(view, view)}视图需要模型及其数据集。",
+        )
+    if view == "feature_maps":
+        if len(ctx.dataset.input_shape) != 3:
+            return (
+                "Feature maps need image data (height x width x channels); this dataset is not images.",
+                "特征图 (feature maps) 需要图像数据（高 x 宽 x 通道）；这个数据集不是图像。",
+            )
+        if not _conv_layers(ctx.model):
+            return (
+                "Feature maps need a convolutional layer; this model has none.",
+                "特征图 (feature maps) 需要卷积层 (convolutional layer)；这个模型没有卷积层。",
+            )
+        return None
+    if tuple(ctx.model.input_shape) != (2,):
+        return (
+            "Unit responses over the input plane need 2-D point data (2 input features); "
+            f"this model takes inputs of shape {tuple(ctx.model.input_shape)}.",
+            "单元在输入平面上的响应 (unit responses) 需要二维点数据（2 个输入特征）；"
+            f"这个模型的输入形状为 {tuple(ctx.model.input_shape)}。",
+        )
+    if not _dense_layers(ctx.model):
+        return (
+            "Unit responses need a Dense layer; this model has none.",
+            "单元响应 (unit responses) 需要全连接层 (Dense layer)；这个模型没有全连接层。",
+        )
+    return None
+
+
 # ----------------------------------------------------------------------------- diagnosis
 
 
@@ -658,11 +698,15 @@ def _diagnose(run, health: ProbeHealth | None, params: Params) -> list[dlviz.Fin
     findings = []
     for layer in sorted(dying, key=lambda name: position.get(name, len(position))):
         facts = dying[layer]
-        parts = []
+        parts, parts_zh = [], []
         if "dead" in facts:
             parts.append(f"{facts['dead']} of {facts['units']} units never fire on the probe batch")
+            parts_zh.append(
+                f"{facts['units']} 个单元中有 {facts['dead']} 个在探针批次 (probe batch) 上从不激活"
+            )
         if "zeros" in facts:
             parts.append(f"{facts['zeros']:.0%} of its outputs are zero, from step {facts['step']} on")
+            parts_zh.append(f"从第 {facts['step']} 步起，{facts['zeros']:.0%} 的输出为零")
         # A layer that is entirely dead blocks every gradient below it: no longer a warning.
         whole = facts.get("dead", 0) == facts.get("units", -1) or facts.get("zeros", 0.0) >= 1.0
         findings.append(
@@ -672,11 +716,14 @@ def _diagnose(run, health: ProbeHealth | None, params: Params) -> list[dlviz.Fin
                 DYING_ADVICE,
                 layer=layer,
                 step=facts.get("step"),
+                headline_zh=f"{layer} 出现死亡 ReLU (dying ReLU)：" + "；".join(parts_zh) + "。",
+                advice_zh=DYING_ADVICE_ZH,
             )
         )
     for layer in sorted(saturated, key=lambda name: position.get(name, len(position))):
         facts = saturated[layer]
         since = f", from step {facts['step']} on" if "step" in facts else " on the probe batch"
+        since_zh = f"从第 {facts['step']} 步起，" if "step" in facts else "在探针批次 (probe batch) 上，"
         findings.append(
             dlviz.Finding(
                 "warning",
@@ -685,11 +732,18 @@ def _diagnose(run, health: ProbeHealth | None, params: Params) -> list[dlviz.Fin
                 SATURATION_ADVICE,
                 layer=layer,
                 step=facts.get("step"),
+                headline_zh=f"{layer} 中的 {facts['activation']} 饱和 (saturation)：{since_zh}"
+                f"{facts['share']:.0%} 的输出落在平坦的尾部。",
+                advice_zh=SATURATION_ADVICE_ZH,
             )
         )
     if not findings:
         findings.append(
-            dlviz.Finding("ok", "Activations look alive: no dying ReLU or saturated layer found.")
+            dlviz.Finding(
+                "ok",
+                "Activations look alive: no dying ReLU or saturated layer found.",
+                headline_zh="激活值看起来正常：没有发现死亡 ReLU (dying ReLU) 或饱和 (saturation) 的层。",
+            )
         )
     return findings
 

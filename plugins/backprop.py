@@ -323,6 +323,8 @@ class Backprop(dlviz.Plugin):
                     f"XOR solved at step {result.solved_step}: all four inputs classified correctly "
                     f"(loss {result.losses[result.solved_step]:.3f}).",
                     step=result.solved_step,
+                    headline_zh=f"XOR 在第 {result.solved_step} 步被解决：四个输入全部分类正确"
+                    f"（损失 (loss) {result.losses[result.solved_step]:.3f}）。",
                 )
             ]
         return [
@@ -331,6 +333,9 @@ class Backprop(dlviz.Plugin):
                 f"XOR not solved in {result.max_steps} steps (loss {result.losses[-1]:.3f}).",
                 "Train longer, raise the learning rate, use more hidden units (two often get stuck in a local "
                 "minimum) or try another seed.",
+                headline_zh=f"XOR 在 {result.max_steps} 步内未被解决（损失 (loss) {result.losses[-1]:.3f}）。",
+                advice_zh="训练更久、提高学习率 (learning rate)、使用更多隐藏单元（两个单元常常卡在局部极小值 "
+                "(local minimum)），或换一个随机种子 (seed)。",
             )
         ]
 

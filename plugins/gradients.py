@@ -46,6 +46,21 @@ DEAD_ADVICE = (
     "for every sample (dying ReLU): try Leaky ReLU, a lower learning rate or He initialisation; also check "
     "that no layer on the path was frozen or cut off by mistake."
 )
+VANISHING_ADVICE_ZH = (
+    "梯度每向后穿过一层就缩小一些，所以靠近输入的层几乎学不到东西（梯度消失 (vanishing gradients)）。"
+    "隐藏层改用 ReLU（或 Leaky ReLU）代替 sigmoid/tanh，使用 He 初始化 (He initialization)"
+    "（kernel_initializer='he_normal'），在层之间加入批归一化 (batch normalization)，或减少层数 / 使用残差连接 (residual connections)。"
+)
+EXPLODING_ADVICE_ZH = (
+    "更新量太大，训练发散（梯度爆炸 (exploding gradients)）。降低学习率 (learning rate)（试试缩小 10 倍），"
+    "进行梯度裁剪 (gradient clipping)（例如 keras.optimizers.Adam(clipnorm=1.0)），标准化输入，"
+    "或加入批归一化 (batch normalization)。"
+)
+DEAD_ADVICE_ZH = (
+    "没有梯度能到达这些层，所以它们停止学习。通常是它们后面的 ReLU 单元对每个样本都输出零（死亡 ReLU (dying ReLU)）："
+    "试试 Leaky ReLU、更低的学习率 (learning rate) 或 He 初始化 (He initialization)；"
+    "也检查一下路径上是否有层被误冻结或被意外切断。"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -397,6 +412,9 @@ def diagnose_norms(
     def since(index: int) -> str:
         return "" if steps is None else f", from step {at(index)} on"
 
+    def since_zh(index: int) -> str:
+        return "" if steps is None else f"，从第 {at(index)} 步起"
+
     findings = []
     # Exploding: non-finite at once; or a norm far above the layer's start or above the absolute limit,
     # for `persist` records or until the gradient breaks down (NaN, or zero once the units die).
@@ -416,6 +434,7 @@ def diagnose_norms(
         worst = _first_named(layers, exploding)
         peak = np.nanmax(np.where(finite, norms, np.nan)) if finite.any() else np.nan
         what = "NaN/infinite gradients" if broken else f"gradient norms up to {peak:.3g}"
+        what_zh = "梯度为 NaN/无穷大" if broken else f"梯度范数 (gradient norm) 高达 {peak:.3g}"
         findings.append(
             dlviz.Finding(
                 "problem",
@@ -423,6 +442,8 @@ def diagnose_norms(
                 EXPLODING_ADVICE,
                 layer=worst,
                 step=at(first),
+                headline_zh=f"{_names(layers, exploding)} 出现梯度爆炸 (exploding gradients)：{what_zh}{since_zh(first)}。",
+                advice_zh=EXPLODING_ADVICE_ZH,
             )
         )
 
@@ -436,6 +457,8 @@ def diagnose_norms(
                 DEAD_ADVICE,
                 layer=_first_named(layers, dead),
                 step=at(first),
+                headline_zh=f"死亡层 (dead layers)：{_names(layers, dead)} 的梯度恰好为零{since_zh(first)}。",
+                advice_zh=DEAD_ADVICE_ZH,
             )
         )
 
@@ -460,10 +483,19 @@ def diagnose_norms(
                 VANISHING_ADVICE,
                 layer=layers[rows[int(np.nanargmax(np.nanmax(gap[rows], axis=1)))]],
                 step=at(first),
+                headline_zh=f"{_names(layers, vanishing)} 出现梯度消失 (vanishing gradients)：比输出层 ({layers[-1]}) "
+                f"小多达 {deepest:.1f} 个数量级（10^{deepest:.1f} 倍）{since_zh(first)}。",
+                advice_zh=VANISHING_ADVICE_ZH,
             )
         )
     if not findings:
-        findings.append(dlviz.Finding("ok", "Gradients flow: no vanishing, exploding or dead layers found."))
+        findings.append(
+            dlviz.Finding(
+                "ok",
+                "Gradients flow: no vanishing, exploding or dead layers found.",
+                headline_zh="梯度流动正常：没有发现梯度消失 (vanishing gradients)、梯度爆炸 (exploding gradients) 或死亡层。",
+            )
+        )
     return findings
 
 
@@ -503,6 +535,9 @@ def _ratio_findings(run, layers: list[str], steps: np.ndarray) -> list[dlviz.Fin
                 f"{max(high.values()):.0%} (update/weight ratio; rule of thumb about 1e-3).",
                 "The learning rate is probably too high for these layers; try a smaller one.",
                 layer=max(high, key=high.get),
+                headline_zh=f"{', '.join(high)} 的更新量很大：每次更新使权重改变多达 {max(high.values()):.0%}"
+                "（更新/权重比 (update/weight ratio)；经验值约为 1e-3）。",
+                advice_zh="对这些层来说学习率 (learning rate) 可能太高了；试试更小的学习率。",
             )
         )
     if low:
@@ -513,6 +548,9 @@ def _ratio_findings(run, layers: list[str], steps: np.ndarray) -> list[dlviz.Fin
                 "(rule of thumb about 1e-3).",
                 "The learning rate may be too low for these layers, or their gradients vanish.",
                 layer=min(low, key=low.get),
+                headline_zh=f"{', '.join(low)} 的权重几乎不变：更新/权重比 (update/weight ratio) 低至 {min(low.values()):.1e}"
+                "（经验值约为 1e-3）。",
+                advice_zh="对这些层来说学习率 (learning rate) 可能太低，或者它们的梯度消失 (vanishing gradients) 了。",
             )
         )
     return findings

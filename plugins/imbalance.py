@@ -480,6 +480,10 @@ class Imbalance(dlviz.Plugin):
                         "warning",
                         f"Accuracy {plain.accuracy:.0%} hides a minority recall of {plain.minority_recall:.0%} without rebalancing.",
                         "Judge by minority recall, balanced accuracy or PR-AUC; try class_weight or smote.",
+                        headline_zh=f"不做再平衡时，{plain.accuracy:.0%} 的准确率 (accuracy) 掩盖了仅 "
+                        f"{plain.minority_recall:.0%} 的少数类召回率 (minority recall)。",
+                        advice_zh="请以少数类召回率 (minority recall)、平衡准确率 (balanced accuracy) 或 PR-AUC 来评判；"
+                        "试试 class_weight 或 smote。",
                     )
                 )
         best = result.best_minority_recall
@@ -491,11 +495,22 @@ class Imbalance(dlviz.Plugin):
                     f"best balanced accuracy: {result.best_balanced_accuracy} "
                     f"({result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}).",
                     "Check its precision too: more recall usually costs precision.",
+                    headline_zh=f"少数类召回率 (minority recall) 最高：{best}"
+                    f"（{result.outcome(best).minority_recall:.2f}）；"
+                    f"平衡准确率 (balanced accuracy) 最高：{result.best_balanced_accuracy}"
+                    f"（{result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}）。",
+                    advice_zh="也要检查它的精确率 (precision)：召回率 (recall) 提高通常以精确率为代价。",
                 )
             )
         for skipped in result.skipped:
             findings.append(
-                dlviz.Finding("info", f"{skipped.strategy} skipped: {skipped.reason}", skipped.fix)
+                dlviz.Finding(
+                    "info",
+                    f"{skipped.strategy} skipped: {skipped.reason}",
+                    skipped.fix,
+                    headline_zh=f"已跳过 {skipped.strategy}：{skipped.reason_zh}",
+                    advice_zh=skipped.fix_zh,
+                )
             )
         return findings
 

@@ -783,6 +783,9 @@ class Landscape(dlviz.Plugin):
                     f"Lower loss ({lowest_loss:.4g} vs {result.centre_loss:.4g}) lies beside the trained weights "
                     "on this plane: training had not reached the bottom of its basin.",
                     "Train longer, or lower the learning rate towards the end of training.",
+                    headline_zh=f"在这个平面上，训练后权重的旁边有更低的损失 (loss)（{lowest_loss:.4g} 对比 "
+                    f"{result.centre_loss:.4g}）：训练还没有到达其盆地 (basin) 的底部。",
+                    advice_zh="训练更久，或在训练后期降低学习率 (learning rate)。",
                 )
             )
         if result.directions == "pca" and sum(result.explained_variance) < 0.5:
@@ -791,6 +794,8 @@ class Landscape(dlviz.Plugin):
                     "info",
                     f"The PCA plane holds only {sum(result.explained_variance):.0%} of the trajectory's variance.",
                     "The path drawn is a rough shadow of the real one: read the hover losses, not only the contours.",
+                    headline_zh=f"主成分分析 (PCA) 平面只包含轨迹方差的 {sum(result.explained_variance):.0%}。",
+                    advice_zh="画出的路径只是真实路径的粗略投影：请看悬停显示的损失值，而不只看等高线。",
                 )
             )
         if result.line_kind == "interpolation":
@@ -803,6 +808,9 @@ class Landscape(dlviz.Plugin):
                             "info",
                             f"{line.label}: the straight line from start to end crosses a barrier (loss {inside.max():.4g}).",
                             "The optimizer went around a ridge; the landscape between the two is not convex.",
+                            headline_zh=f"{line.label}：从起点到终点的直线穿过了一道屏障 (barrier)"
+                            f"（损失 {inside.max():.4g}）。",
+                            advice_zh="优化器绕过了一道山脊 (ridge)；两者之间的损失地形 (loss landscape) 不是凸的 (convex)。",
                         )
                     )
         return findings

@@ -288,6 +288,11 @@ class LossFunctions(dlviz.Plugin):
         def when(loss: str) -> str:
             return f"in {reached[loss]} steps" if reached[loss] is not None else f"not within {steps} steps"
 
+        def when_zh(loss: str) -> str:
+            return (
+                f"用了 {reached[loss]} 步达到目标" if reached[loss] is not None else f"{steps} 步内未达到目标"
+            )
+
         return [
             dlviz.Finding(
                 "info",
@@ -295,6 +300,10 @@ class LossFunctions(dlviz.Plugin):
                 f"cross-entropy reached the target {when('bce')}, with MSE {when('mse')}.",
                 "Use cross-entropy, not MSE, for sigmoid and softmax outputs: its gradient does not vanish "
                 "when the prediction is confidently wrong.",
+                headline_zh=f"从一个自信但错误的起点（ŷ = {result.neuron_start:g}，目标 0）出发，用交叉熵 (cross-entropy) "
+                f"训练的神经元{when_zh('bce')}，用均方误差 (MSE) 训练的神经元{when_zh('mse')}。",
+                advice_zh="sigmoid 和 softmax 输出请使用交叉熵 (cross-entropy)，而不是均方误差 (MSE)："
+                "当预测自信但错误时，交叉熵的梯度不会消失。",
             )
         ]
 

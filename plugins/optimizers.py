@@ -1007,27 +1007,43 @@ class Optimizers(dlviz.Plugin):
                     "warning",
                     f"{label} is still near the saddle point after {result.steps} steps.",
                     "Near a saddle the downhill gradient is tiny; momentum or an adaptive optimizer escapes faster.",
+                    headline_zh=f"{label} 在 {result.steps} 步之后仍停留在鞍点 (saddle point) 附近。",
+                    advice_zh="鞍点附近下坡方向的梯度极小；动量 (momentum) 或自适应优化器 (adaptive optimizer) 能更快逃离。",
                 )
-            return dlviz.Finding("ok", f"{label} escaped the saddle point.")
+            return dlviz.Finding(
+                "ok",
+                f"{label} escaped the saddle point.",
+                headline_zh=f"{label} 逃离了鞍点 (saddle point)。",
+            )
         if diverged >= 0:
             return dlviz.Finding(
                 "problem",
                 f"{label} diverged at step {diverged} on {spec.title}.",
                 f"Lower its learning rate (now {rate:g}), e.g. by a factor of 10.",
                 step=diverged,
+                headline_zh=f"{label} 在 {spec.title_zh} 上于第 {diverged} 步发散 (diverged)。",
+                advice_zh=f"降低它的学习率 (learning rate)（当前为 {rate:g}），例如缩小 10 倍。",
             )
         if distance <= 0.01 * span:
-            return dlviz.Finding("ok", f"{label} reached a minimum (distance {distance:.2g}).")
+            return dlviz.Finding(
+                "ok",
+                f"{label} reached a minimum (distance {distance:.2g}).",
+                headline_zh=f"{label} 到达了极小值 (minimum)（距离 {distance:.2g}）。",
+            )
         if np.hypot(*result.gradients[index, -1]) < 1e-2:
             return dlviz.Finding(
                 "info",
                 f"{label} stopped at a point {distance:.2g} away from any global minimum.",
                 "A flat spot or a local minimum: gradient methods cannot see past it; try another start point.",
+                headline_zh=f"{label} 停在了距任何全局极小值 (global minimum) 都有 {distance:.2g} 远的点上。",
+                advice_zh="这是平坦区域或局部极小值 (local minimum)：梯度方法看不到它之外的地方；试试换一个起点。",
             )
         return dlviz.Finding(
             "info",
             f"{label} is still {distance:.2g} away from the nearest minimum after {result.steps} steps.",
             f"Give it more steps or a larger learning rate (now {rate:g}).",
+            headline_zh=f"{label} 在 {result.steps} 步之后距最近的极小值 (minimum) 仍有 {distance:.2g}。",
+            advice_zh=f"给它更多步数，或更大的学习率 (learning rate)（当前为 {rate:g}）。",
         )
 
     def render(self, st, ctx: dlviz.Context, result: RaceResult) -> None:
