@@ -83,7 +83,9 @@ def test_boundary_equals_model_predictions_on_the_grid(xor_run):
 def test_recorded_losses_are_keras_losses_of_the_final_model(xor_run):
     data, model, result = xor_run
     test_features = feature_matrix(data.x_test, result.features)
-    loss = keras.losses.BinaryCrossentropy()(label_array(data.y_test, 2), model.predict(test_features, verbose=0))
+    loss = keras.losses.BinaryCrossentropy()(
+        label_array(data.y_test, 2), model.predict(test_features, verbose=0)
+    )
     assert result.test_loss[-1] == pytest.approx(float(loss), abs=1e-5)
 
 

@@ -76,14 +76,18 @@ def test_curves_follow_the_training_loop(lesson):
         if variant != "early_stopping":
             assert len(result.val_loss[variant]) == Params().epochs
             # The returned model is the last epoch's: its loss is the curve's last point.
-            assert result.final_val_loss[variant] == pytest.approx(float(result.val_loss[variant][-1]), abs=1e-5)
+            assert result.final_val_loss[variant] == pytest.approx(
+                float(result.val_loss[variant][-1]), abs=1e-5
+            )
 
 
 def test_figures_plot_the_computed_values(lesson):
     _, _, result = lesson
     plugin = Regularization()
     curves, bars, histograms, boundaries = plugin.figures(result, "en")
-    lines = [trace for trace in curves.data if trace.name in ("training loss", "validation loss (gap shaded)")]
+    lines = [
+        trace for trace in curves.data if trace.name in ("training loss", "validation loss (gap shaded)")
+    ]
     assert len(lines) == 2 * len(VARIANTS)
     np.testing.assert_allclose(lines[0].y, result.train_loss["none"])
     np.testing.assert_allclose(lines[1].y, result.val_loss["none"])
