@@ -22,11 +22,29 @@ _BROWSER_ENV = "BROWSER_PATH"
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 _UNSAFE_FILE_CHARS = re.compile(r"[^\w.-]+", re.UNICODE)
 _TAGS = re.compile(r"<[^>]*>")
+STREAMLIT_TEMPLATE = "streamlit"
+EXPORT_TEMPLATE = "plotly"
+
+
+def portable(figure: Any) -> Any:
+    """A copy of the figure that looks the same outside Streamlit.
+
+    Importing Streamlit makes its own template Plotly's default, and that template holds placeholder
+    colours (#000038...) which only Streamlit's frontend replaces; a figure built in the app carries
+    it, so an export would come out dark navy. The copy gets Plotly's standard template instead.
+    """
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    copy = go.Figure(figure)
+    if STREAMLIT_TEMPLATE in pio.templates and copy.layout.template == pio.templates[STREAMLIT_TEMPLATE]:
+        copy.layout.template = pio.templates[EXPORT_TEMPLATE]
+    return copy
 
 
 def figure_html(figure: Any) -> bytes:
     """The figure as one self-contained HTML page (plotly.js embedded, renders offline)."""
-    return figure.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
+    return portable(figure).to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
 
 
 @functools.cache
@@ -49,9 +67,9 @@ def figure_png(figure: Any, scale: float = 2.0) -> bytes:
     missing = png_support()
     if missing is not None:
         raise RuntimeError(f"PNG export needs {missing}")
-    layout = figure.layout
-    width = layout.width or 1100
-    height = layout.height or 600
+    figure = portable(figure)
+    width = figure.layout.width or 1100
+    height = figure.layout.height or 600
     return figure.to_image(format="png", width=width, height=height, scale=scale)
 
 

@@ -48,6 +48,22 @@ def test_png_support_names_what_is_missing(monkeypatch):
         export.png_support.cache_clear()
 
 
+def test_exports_replace_streamlits_placeholder_template():
+    import plotly.io as pio
+    import streamlit.elements.plotly_chart  # noqa: F401 - makes Streamlit's template the default
+
+    assert pio.templates.default == "streamlit"
+    built_in_the_app = go.Figure(go.Table(cells={"values": [[1, 2]]}))
+    assert built_in_the_app.layout.template == pio.templates["streamlit"]
+    exported = export.portable(built_in_the_app)
+    assert exported.layout.template == pio.templates["plotly"]
+    assert built_in_the_app.layout.template == pio.templates["streamlit"], "the shown figure is untouched"
+    html = export.figure_html(built_in_the_app).decode()
+    assert "#000038" not in html[html.index("Plotly.newPlot") :], "no placeholder colour is exported"
+    own = go.Figure(layout={"template": "plotly_white"})
+    assert export.portable(own).layout.template == pio.templates["plotly_white"]
+
+
 def test_file_names_come_from_titles_without_tags_or_paths(figure):
     assert export.figure_title(figure, 0) == "Gradient norm per layer"
     assert export.safe_file_name("../../etc/<b>passwd</b>") == "etc_passwd"
