@@ -97,7 +97,7 @@ FORMULAS = (
 
 @dataclasses.dataclass(frozen=True)
 class Params:
-    dataset: str = dlviz.param(
+    data: str = dlviz.param(
         "circles",
         label="Data",
         label_zh="数据",
@@ -308,9 +308,9 @@ class Playground(dlviz.Plugin):
     学习率过大时边界在各轮之间跳动；过小时边界几乎不动。
 
     >>> import dlviz
-    >>> result = dlviz.compute("playground", dataset="xor", features=("x1", "x2", "x1*x2"), hidden="", epochs=5)
-    >>> result.frames.shape
-    (5, 40, 40)
+    >>> result = dlviz.compute("playground", data="xor", features=("x1", "x2", "x1*x2"), hidden="", epochs=5)
+    >>> result.dataset_name, result.frames.shape
+    ('xor', (5, 40, 40))
     >>> [figure.layout.title.text.split(":")[0] for figure in dlviz.get_plugin("playground").figures(result)]
     ['Decision boundary over training', 'Loss', 'Units']
     """
@@ -383,7 +383,7 @@ def playground_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[s
     """The 2-D points, split into training and test: bundled (any class count for spirals/gauss) or the context's."""
     notes: list[str] = []
     test_size = 1.0 - params.train_fraction
-    if params.dataset == "context":
+    if params.data == "context":
         data = ctx.dataset
         if data is None or data.kind != "points2d":
             raise DataError(
@@ -391,28 +391,28 @@ def playground_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[s
                 "load a 2-D dataset (or a CSV with two feature columns), or pick a bundled set.",
             )
         return data, notes
-    limit = datasets.PARAMETERS[params.dataset]["noise"]["max"]
+    limit = datasets.PARAMETERS[params.data]["noise"]["max"]
     noise = min(params.noise, limit)
     if noise < params.noise:
-        notes.append(f"{params.dataset} allows noise up to {limit}: {noise} used.")
-    if params.classes > 2 and params.dataset not in MULTICLASS_SETS:
-        notes.append(f"{params.dataset} has two classes; 'Classes' applies to spirals and gauss.")
-    if params.classes == 2 or params.dataset not in MULTICLASS_SETS:
+        notes.append(f"{params.data} allows noise up to {limit}: {noise} used.")
+    if params.classes > 2 and params.data not in MULTICLASS_SETS:
+        notes.append(f"{params.data} has two classes; 'Classes' applies to spirals and gauss.")
+    if params.classes == 2 or params.data not in MULTICLASS_SETS:
         data = datasets.load(
-            params.dataset, seed=ctx.seed, n_samples=params.n_samples, noise=noise, test_size=test_size
+            params.data, seed=ctx.seed, n_samples=params.n_samples, noise=noise, test_size=test_size
         )
         return data, notes
-    x, y = _multiclass_points(params.dataset, params.classes, params.n_samples, noise, ctx.seed)
+    x, y = _multiclass_points(params.data, params.classes, params.n_samples, noise, ctx.seed)
     data = Dataset.from_arrays(
         x,
         y,
         test_size=test_size,
         seed=ctx.seed,
-        name=f"{params.dataset} ({params.classes} classes)",
+        name=f"{params.data} ({params.classes} classes)",
         kind="points2d",
         feature_names=("x1", "x2"),
         class_names=tuple(
-            f"{'arm' if params.dataset == 'spirals' else 'blob'} {c + 1}" for c in range(params.classes)
+            f"{'arm' if params.data == 'spirals' else 'blob'} {c + 1}" for c in range(params.classes)
         ),
         standardize=False,
     )
@@ -498,14 +498,25 @@ def label_array(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 class BoundarySnapshots(keras.callbacks.Callback):
     """Records, at every epoch's end, the model's outputs on a grid and its loss and accuracy on the
-    training and test points, with ONE call of a compiled function (one forward pass over all of them)."""
+    training and test points, with ONE call of a compiled function.
+
+    Each split gets its own forward pass inside that function: a model output keeps the logits its
+    sigmoid or softmax was computed from, and Keras' cross-entropy uses them (exact even for confidently
+    wrong predictions, as in model.fit); a slice of one shared output would fall back to clipped
+    probabilities.
+    """
 
     def __init__(self, grid: np.ndarray, train: tuple, test: tuple, n_classes: int):
         super().__init__()
-        self._inputs = tf.constant(np.concatenate([grid, train[0], test[0]]).astype(np.float32))
-        self._ends = (len(grid), len(grid) + len(train[0]))
-        self._train_y = tf.constant(label_array(train[1], n_classes))
-        self._test_y = tf.constant(label_array(test[1], n_classes))
+        self._grid = tf.constant(np.asarray(grid, np.float32))
+        self._train = (
+            tf.constant(np.asarray(train[0], np.float32)),
+            tf.constant(label_array(train[1], n_classes)),
+        )
+        self._test = (
+            tf.constant(np.asarray(test[0], np.float32)),
+            tf.constant(label_array(test[1], n_classes)),
+        )
         self._binary = n_classes == 2
         self._loss = (
             keras.losses.BinaryCrossentropy()
@@ -521,20 +532,13 @@ class BoundarySnapshots(keras.callbacks.Callback):
         self._snapshot = tf.function(self._evaluate, autograph=False)
 
     def _evaluate(self):
-        outputs = self.model(self._inputs, training=False)
-        grid, train, test = (
-            outputs[: self._ends[0]],
-            outputs[self._ends[0] : self._ends[1]],
-            outputs[self._ends[1] :],
-        )
-        return grid, tf.stack(
-            [
-                self._loss(self._train_y, train),
-                self._loss(self._test_y, test),
-                self._accuracy(self._train_y, train),
-                self._accuracy(self._test_y, test),
-            ]
-        )
+        scores = []
+        for features, labels in (self._train, self._test):
+            outputs = self.model(features, training=False)
+            scores.append((self._loss(labels, outputs), self._accuracy(labels, outputs)))
+        (train_loss, train_accuracy), (test_loss, test_accuracy) = scores
+        grid = self.model(self._grid, training=False)
+        return grid, tf.stack([train_loss, test_loss, train_accuracy, test_accuracy])
 
     def _accuracy(self, labels, outputs):
         if self._binary:

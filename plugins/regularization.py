@@ -457,13 +457,20 @@ def train_variants(data: Dataset, params: Params, seed: int = 0, progress=None) 
     n = len(data.x_train)
     n_batches = -(-n // params.batch_size)
 
-    def accuracy(model, features, targets):
+    def scores(model, features, targets):
+        # One forward pass per split: the output tensor keeps its logits, from which Keras' cross-entropy
+        # is exact even for confidently wrong predictions (a slice of it would fall back to clipped
+        # probabilities).
         outputs = model(features, training=False)
         if binary:
             predicted = tf.cast(outputs > 0.5, tf.float32)
         else:
             predicted = tf.argmax(outputs, axis=1, output_type=tf.int64)
         return loss(targets, outputs), tf.reduce_mean(tf.cast(tf.equal(predicted, targets), tf.float32))
+
+    def evaluation(model):
+        """Loss and accuracy on the training and the validation samples."""
+        return tf.stack([*scores(model, x, y), *scores(model, xv, yv)])
 
     def step(model, features, targets):
         with tf.GradientTape() as tape:
@@ -485,9 +492,7 @@ def train_variants(data: Dataset, params: Params, seed: int = 0, progress=None) 
                     step(model, features, targets)
             if early_stopping_active:
                 step(models["early_stopping"], features, targets)
-        return tf.stack(
-            [tf.stack([*accuracy(model, x, y), *accuracy(model, xv, yv)]) for model in models.values()]
-        )
+        return tf.stack([evaluation(model) for model in models.values()])
 
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=params.patience, restore_best_weights=True

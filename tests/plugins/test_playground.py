@@ -32,7 +32,7 @@ def run(seed=0, **values):
 
 @pytest.fixture(scope="module")
 def xor_run():
-    return run(dataset="xor", features=tuple(FEATURES), hidden="3", epochs=5)
+    return run(data="xor", features=tuple(FEATURES), hidden="3", epochs=5)
 
 
 def test_feature_transforms():
@@ -86,7 +86,7 @@ def test_recorded_losses_are_keras_losses_of_the_final_model(xor_run):
     loss = keras.losses.BinaryCrossentropy()(
         label_array(data.y_test, 2), model.predict(test_features, verbose=0)
     )
-    assert result.test_loss[-1] == pytest.approx(float(loss), abs=1e-5)
+    assert result.test_loss[-1] == pytest.approx(float(loss), abs=1e-6)
 
 
 def test_unit_maps_are_the_hidden_units_outputs(xor_run):
@@ -101,16 +101,16 @@ def test_unit_maps_are_the_hidden_units_outputs(xor_run):
 
 
 def test_training_is_deterministic():
-    _, _, first = run(dataset="moons")
-    _, _, second = run(dataset="moons")
+    _, _, first = run(data="moons")
+    _, _, second = run(data="moons")
     np.testing.assert_array_equal(first.frames, second.frames)
     np.testing.assert_array_equal(first.test_loss, second.test_loss)
-    _, _, other = run(seed=1, dataset="moons")
+    _, _, other = run(seed=1, data="moons")
     assert not np.array_equal(first.frames, other.frames)
 
 
 def test_multiclass_spirals():
-    _, _, result = run(dataset="spirals", classes=3, hidden="8", epochs=2)
+    _, _, result = run(data="spirals", classes=3, hidden="8", epochs=2)
     assert result.class_names == ("arm 1", "arm 2", "arm 3")
     assert result.frames.shape == (2, 20, 20, 3)
     np.testing.assert_allclose(result.frames.sum(axis=-1), 1.0, atol=1e-5)
@@ -139,8 +139,8 @@ def test_figures_show_the_recorded_frames(xor_run):
 
 def test_context_data_needs_two_dimensional_points():
     with pytest.raises(DataError, match="2-D"):
-        playground_data(dlviz.registry.make_context(dataset="iris"), Params(dataset="context"))
-    data, _ = playground_data(dlviz.registry.make_context(dataset="gauss"), Params(dataset="context"))
+        playground_data(dlviz.registry.make_context(dataset="iris"), Params(data="context"))
+    data, _ = playground_data(dlviz.registry.make_context(dataset="gauss"), Params(data="context"))
     assert data.name == "gauss"
 
 
