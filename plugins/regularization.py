@@ -295,14 +295,16 @@ class Regularization(dlviz.Plugin):
     up after a few dozen epochs: the widening gap is overfitting (过拟合), and the decision boundary bends
     around single noisy points. L1 pushes most weights to (almost) exactly zero, a spike in the histogram,
     leaving a sparse network; L2 shrinks all weights towards zero without zeroing them. Dropout and batch
-    normalization add noise to training and usually narrow the gap; early stopping keeps the weights of the
-    epoch with the lowest validation loss (the dotted line), so its gap is small by construction. The
-    smoothest boundaries usually have the lowest validation loss.
+    normalization add noise to training and usually narrow the gap, but not always: on some data the
+    dropout network, run whole at test time, grows overconfident and its validation loss climbs (try the
+    breast_cancer table). Early stopping keeps the weights of the epoch with the lowest validation loss
+    (the dotted line), so its gap is small by construction. The smoothest boundaries usually have the lowest
+    validation loss.
 
     观察要点：没有正则化时，训练损失一直下降，而验证损失在几十轮之后掉头上升：两者之间不断扩大的差距就是过拟合
     (overfitting)，决策边界会绕着个别噪声点弯曲。L1 把大部分权重压到（几乎）恰好为零，直方图在零处出现尖峰，
-    网络变得稀疏 (sparse)；L2 把所有权重向零收缩，但不会变成零。随机失活和批归一化给训练加入噪声，通常能缩小差距；
-    早停保留验证损失最低那一轮（虚线）的权重，因此它的差距天然很小。边界越平滑的模型，验证损失通常越低。
+    网络变得稀疏 (sparse)；L2 把所有权重向零收缩，但不会变成零。随机失活和批归一化给训练加入噪声，通常能缩小差距，但并非总是如此：在某些数据上，
+    测试时完整运行的 dropout 网络会过于自信，验证损失反而上升（可以试试 breast_cancer 表格数据）。    早停保留验证损失最低那一轮（虚线）的权重，因此它的差距天然很小。边界越平滑的模型，验证损失通常越低。
 
     >>> import dlviz
     >>> result = dlviz.compute("regularization", epochs=40, width=16, data="moons")

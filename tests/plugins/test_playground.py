@@ -147,3 +147,14 @@ def test_context_data_needs_two_dimensional_points():
 def test_refuses_no_feature():
     with pytest.raises(ParamsError, match="feature"):
         dlviz.compute("playground", features=(), epochs=1)
+
+
+def test_good_features_replace_hidden_layers():
+    """The lesson's claim: a network without hidden layers separates circles only given x1², x2², xor only given x1·x2."""
+    for data, plain, crafted in (
+        ("circles", ("x1", "x2"), ("x1^2", "x2^2")),
+        ("xor", ("x1", "x2"), ("x1*x2",)),
+    ):
+        _, _, straight = run(data=data, features=plain, hidden="", epochs=15)
+        _, _, curved = run(data=data, features=crafted, hidden="", epochs=15)
+        assert straight.test_accuracy[-1] < 0.7 < 0.9 < curved.test_accuracy[-1]
