@@ -1,15 +1,23 @@
-"""Once per server process: load the plugins, then take the imported objects out of garbage collection.
+"""Once per server process: load the plugins, keep Keras' global state, freeze the imported objects.
 
-Streamlit calls ``keras.backend.clear_session()`` after every script run, and that runs a full
-garbage collection. TensorFlow, Keras, Plotly and the plugins leave about half a million long-lived
-objects which every such collection walks: about a second after each click on two cores. Freezing
-them once, after the imports, takes them out of every later collection (``gc.freeze``); what the
-sessions create afterwards (models, runs, figures) is collected as usual.
+Streamlit "cleans" Keras after every script run: it calls ``keras.backend.clear_session()`` from the
+thread whose run just ended. That rebinds Keras' global state (where Keras keeps its symbolic,
+stateless and name scopes per thread) while another session may be in the middle of ``fit``, whose
+scopes then vanish: its training fails at random ("Iterating over a symbolic tf.Tensor"). It also
+throws away TensorFlow's kernel cache and runs a full garbage collection after every click. Our
+models live in each session's state and are never rebuilt on a rerun, so there is nothing to clean:
+the clean-up keeps only its matplotlib part.
+
+TensorFlow, Keras, Plotly and the plugins leave about half a million long-lived objects that every
+full garbage collection walks; freezing them once after the imports (``gc.freeze``) takes them out
+of every later collection. What the sessions create afterwards (models, runs, figures) is collected
+as usual.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
 import dlviz
@@ -19,7 +27,7 @@ _done = False
 
 
 def warm_up() -> None:
-    """Discover the plugins (importing TensorFlow) and freeze what the imports left; once per process."""
+    """Discover the plugins (importing TensorFlow), keep Keras' state across runs, freeze; once."""
     global _done
     if _done:
         return
@@ -29,6 +37,27 @@ def warm_up() -> None:
         dlviz.plugins()
         import keras  # noqa: F401 - imported for its long-lived objects, before the freeze
 
+        keep_keras_state()
         gc.collect()
         gc.freeze()
         _done = True
+
+
+def keep_keras_state() -> None:
+    """Make Streamlit's per-run clean-up leave Keras alone (see the module docstring)."""
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:  # another Streamlit layout: nothing of ours to change
+        return
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = close_matplotlib_figures
+
+
+def close_matplotlib_figures() -> None:
+    """The part of Streamlit's clean-up worth keeping: pyplot figures left open by a run."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        try:
+            pyplot.close("all")
+        except Exception:  # noqa: S110 - a failed clean-up must never break the app
+            pass
