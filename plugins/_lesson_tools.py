@@ -34,9 +34,9 @@ class Formula:
 
 
 def render_lesson(st, figures: list, formulas: tuple[Formula, ...], language: str, notes=()) -> None:
-    """Draw a lesson: its notes, its formulas (LaTeX) in an expander, then its figures."""
+    """Draw a lesson: its notes ((English, Chinese) pairs), its formulas (LaTeX) in an expander, then its figures."""
     for note in notes:
-        st.caption(note)
+        st.caption(tr(language, *note))
     with st.expander(tr(language, "Formulas", "公式"), expanded=True):
         for formula in formulas:
             st.markdown(f"**{tr(language, formula.label, formula.label_zh)}**")

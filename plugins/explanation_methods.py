@@ -178,7 +178,7 @@ class ComparisonResult:
     shap_method: str
     ig_completeness: float | None
     settings: dict
-    notes: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...]  # (English, Chinese)
 
     def pair(self, first: str, second: str) -> float:
         """Mean rank correlation of two methods."""
@@ -306,8 +306,12 @@ class ExplanationMethods(dlviz.Plugin):
             shown_inputs = np.asarray(ig_result.feature_values)
         if float(np.median(scores)) < 0.3:
             notes.append(
-                f"LIME's local linear model explains little of the model here (median R² {np.median(scores):.2f}): "
-                "its weights are rough. More perturbations or larger segments may help."
+                (
+                    f"LIME's local linear model explains little of the model here (median R² {np.median(scores):.2f}): "
+                    "its weights are rough. More perturbations or larger segments may help.",
+                    f"LIME 的局部线性模型对这里的模型解释得很少（R² 中位数 {np.median(scores):.2f}）："
+                    "其权重只是粗略的。增加扰动样本数或加大分块也许有帮助。",
+                )
             )
         spearman = agreement_matrices(importances, params.compare)
         ctx.report(1.0, "done")
@@ -350,6 +354,9 @@ class ExplanationMethods(dlviz.Plugin):
                         f"(mean rank correlation {value:.2f})",
                         "They answer different questions (different baselines / perturbations): check the "
                         "side-by-side view before trusting one explanation.",
+                        headline_zh=f"解释方法：{METHOD_NAMES[first][1]} 与 {METHOD_NAMES[second][1]} 不一致"
+                        f"（平均秩相关 {value:.2f}）",
+                        advice_zh="它们回答的是不同的问题（基线或扰动方式不同）：在相信某一种解释之前，先看并排对比图。",
                     )
                 )
         return findings

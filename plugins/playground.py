@@ -272,7 +272,7 @@ class PlaygroundResult:
     unit_grid_y: np.ndarray
     unit_maps: dict
     feature_maps: np.ndarray
-    notes: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...]  # (English, Chinese)
 
     @property
     def epochs(self) -> int:
@@ -340,6 +340,8 @@ class Playground(dlviz.Plugin):
                     f"Playground: the test loss rose after epoch {best + 1} while the training loss kept falling",
                     "The network overfits the training points: add L2 regularization, fewer units, or more data.",
                     step=best + 1,
+                    headline_zh=f"游乐场：第 {best + 1} 轮之后测试损失上升，而训练损失仍在下降",
+                    advice_zh="网络过拟合 (overfitting) 了训练点：加入 L2 正则化、减少单元数，或增加数据。",
                 )
             ]
         return []
@@ -394,9 +396,19 @@ def playground_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[s
     limit = datasets.PARAMETERS[params.data]["noise"]["max"]
     noise = min(params.noise, limit)
     if noise < params.noise:
-        notes.append(f"{params.data} allows noise up to {limit}: {noise} used.")
+        notes.append(
+            (
+                f"{params.data} allows noise up to {limit}: {noise} used.",
+                f"{params.data} 的噪声最大为 {limit}：使用 {noise}。",
+            )
+        )
     if params.classes > 2 and params.data not in MULTICLASS_SETS:
-        notes.append(f"{params.data} has two classes; 'Classes' applies to spirals and gauss.")
+        notes.append(
+            (
+                f"{params.data} has two classes; 'Classes' applies to spirals and gauss.",
+                f"{params.data} 只有两个类别；“类别数”只作用于 spirals 和 gauss。",
+            )
+        )
     if params.classes == 2 or params.data not in MULTICLASS_SETS:
         data = datasets.load(
             params.data, seed=ctx.seed, n_samples=params.n_samples, noise=noise, test_size=test_size
@@ -581,7 +593,10 @@ def train_playground(data: Dataset, params: Params, seed: int = 0, notes=(), pro
     if params.batch_size > len(data.x_train):
         notes = [
             *notes,
-            f"Batch size {params.batch_size} is more than the {len(data.x_train)} training points: one batch per epoch.",
+            (
+                f"Batch size {params.batch_size} is more than the {len(data.x_train)} training points: one batch per epoch.",
+                f"批大小 {params.batch_size} 超过了 {len(data.x_train)} 个训练点：每轮只有一批。",
+            ),
         ]
     x_train, x_test = feature_matrix(data.x_train, features), feature_matrix(data.x_test, features)
     grid_x, grid_y = grid_axes(np.concatenate([data.x_train, data.x_test]), params.resolution)
@@ -612,7 +627,10 @@ def train_playground(data: Dataset, params: Params, seed: int = 0, notes=(), pro
     if not np.all(np.isfinite(metrics[:, :2])):
         notes = [
             *notes,
-            "The loss became NaN or infinite: the learning rate is too large for this optimizer.",
+            (
+                "The loss became NaN or infinite: the learning rate is too large for this optimizer.",
+                "损失变成了 NaN 或无穷大：对这个优化器来说学习率太大了。",
+            ),
         ]
     unit_x, unit_y = grid_axes(np.concatenate([data.x_train, data.x_test]), UNIT_MAP_RESOLUTION)
     unit_points = grid_points(unit_x, unit_y)

@@ -255,7 +255,7 @@ class RegularizationResult:
     y_train: np.ndarray
     x_validation: np.ndarray
     y_validation: np.ndarray
-    notes: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...]  # (English, Chinese)
 
     @property
     def most_overfit(self) -> str:
@@ -327,14 +327,17 @@ class Regularization(dlviz.Plugin):
 
     def diagnose(self, result: RegularizationResult) -> list[dlviz.Finding]:
         gap = result.gap["none"]
+        best = result.best_variant
+        lowest, unregularised = result.final_val_loss[best], result.final_val_loss["none"]
         findings = []
         if gap > OVERFITTING_GAP:
             findings.append(
                 dlviz.Finding(
                     "info",
                     f"Regularization lesson: the unregularised model overfits (validation − training loss {gap:.2f})",
-                    f"Lowest validation loss: {VARIANT_NAMES[result.best_variant][0]} "
-                    f"({result.final_val_loss[result.best_variant]:.3f} against {result.final_val_loss['none']:.3f}).",
+                    f"Lowest validation loss: {VARIANT_NAMES[best][0]} ({lowest:.3f} against {unregularised:.3f}).",
+                    headline_zh=f"正则化课程：无正则化的模型过拟合（验证损失 − 训练损失 = {gap:.2f}）",
+                    advice_zh=f"验证损失最低的是{VARIANT_NAMES[best][1]}（{lowest:.3f}，无正则化为 {unregularised:.3f}）。",
                 )
             )
         return findings
@@ -369,14 +372,24 @@ def lesson_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[str]]
                     "raise 'Training samples' to at least a few per class.",
                 ) from exc
         else:
-            notes.append(f"{own.name} has {len(x)} training samples: all are used.")
+            notes.append(
+                (
+                    f"{own.name} has {len(x)} training samples: all are used.",
+                    f"{own.name} 只有 {len(x)} 个训练样本：全部使用。",
+                )
+            )
         data = dataclasses.replace(own, x_train=x, y_train=y)
         return data, notes
     name = "moons" if params.data == "auto" else params.data
     limit = datasets.PARAMETERS[name]["noise"]["max"]
     noise = min(params.noise, limit)
     if noise < params.noise:
-        notes.append(f"{name} allows noise up to {limit}: {noise} used.")
+        notes.append(
+            (
+                f"{name} allows noise up to {limit}: {noise} used.",
+                f"{name} 的噪声最大为 {limit}：使用 {noise}。",
+            )
+        )
     total = params.n_train + VALIDATION_SAMPLES
     data = datasets.load(
         name, seed=ctx.seed, n_samples=total, noise=noise, test_size=VALIDATION_SAMPLES / total

@@ -158,3 +158,10 @@ def test_good_features_replace_hidden_layers():
         _, _, straight = run(data=data, features=plain, hidden="", epochs=15)
         _, _, curved = run(data=data, features=crafted, hidden="", epochs=15)
         assert straight.test_accuracy[-1] < 0.7 < 0.9 < curved.test_accuracy[-1]
+
+
+def test_notes_say_what_was_changed_in_both_languages():
+    _, notes = playground_data(dlviz.registry.make_context(), Params(data="circles", noise=0.5, classes=3))
+    english = " ".join(en for en, _ in notes)
+    assert "noise up to 0.3" in english and "two classes" in english
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in zh) for _, zh in notes)
