@@ -313,6 +313,13 @@ class ExplanationMethods(dlviz.Plugin):
                     "其权重只是粗略的。增加扰动样本数或加大分块也许有帮助。",
                 )
             )
+        if len(unit_names) < 4:
+            notes.append(
+                (
+                    f"Only {len(unit_names)} features: a rank correlation over so few can only be coarse (±1 for two).",
+                    f"只有 {len(unit_names)} 个特征：在这么少的特征上，秩相关只能很粗略（两个特征时只能是 ±1）。",
+                )
+            )
         spearman = agreement_matrices(importances, params.compare)
         ctx.report(1.0, "done")
         return ComparisonResult(
