@@ -360,6 +360,10 @@ class Attributions(dlviz.Plugin):
                             f"randomised (rank correlation {magnitude:.2f})",
                             "A random network gets the same picture, so these maps do not explain what the model "
                             "learned. Prefer a method whose sanity-check curve falls towards zero.",
+                            headline_zh=f"{name} 未通过合理性检验 (sanity check)：各层权重全部随机化后，归因图几乎不变"
+                            f"（秩相关 {magnitude:.2f}）",
+                            advice_zh="随机网络也给出同样的图，说明这些图没有解释模型学到的东西。"
+                            "请选用合理性检验曲线降向零的方法。",
                         )
                     )
                 elif magnitude >= SANITY_LIMIT:
@@ -371,6 +375,10 @@ class Attributions(dlviz.Plugin):
                             "Its magnitudes mostly follow the input (the map multiplies by the input, zero where it "
                             "is zero); only its signs depend on the model. Read the signs, not where the map is "
                             "bright, or use a blurred or mean baseline for Integrated Gradients.",
+                            headline_zh=f"{name}：各层全部随机化后，|归因值| 对输入的排序仍与训练后的模型相同"
+                            f"（秩相关 {magnitude:.2f}；带符号 {signed:.2f}）",
+                            advice_zh="它的大小主要跟随输入（图乘以输入，输入为零处即为零），只有符号取决于模型。"
+                            "请看符号而不是亮处，或为积分梯度 (Integrated Gradients) 使用模糊或均值基线 (baseline)。",
                         )
                     )
         if result.completeness_error is not None and result.completeness_error > COMPLETENESS_LIMIT:
@@ -380,6 +388,9 @@ class Attributions(dlviz.Plugin):
                     f"Integrated Gradients misses completeness by {result.completeness_error:.1%} "
                     f"with {result.steps} steps",
                     "Raise the number of steps until the attributions add up to score(x) - score(baseline).",
+                    headline_zh=f"积分梯度 (Integrated Gradients) 的完整性 (completeness) 误差为 "
+                    f"{result.completeness_error:.1%}（{result.steps} 步）",
+                    advice_zh="增加步数，直到归因之和等于 score(x) - score(baseline)。",
                 )
             )
         return findings

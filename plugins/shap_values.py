@@ -327,6 +327,10 @@ class Shap(dlviz.Plugin):
                     f"SHAP values miss the model output by {result.additivity_error:.1%} ({result.method_label})",
                     "Base value + sum of SHAP values should equal the output. Use explainer=deep or kernel, or "
                     "more background rows, before trusting these values.",
+                    headline_zh=f"SHAP 值与模型输出相差 {result.additivity_error:.1%}（{result.method_label}），"
+                    "未满足可加性 (additivity)",
+                    advice_zh="基准值加上全部 SHAP 值应等于模型输出。请改用 explainer=deep 或 kernel，"
+                    "或增加背景样本，再相信这些值。",
                 )
             )
         importance = np.abs(result.values).mean(axis=0)
@@ -337,6 +341,9 @@ class Shap(dlviz.Plugin):
                 f"SHAP: '{result.feature_names[top]}' moves the predictions most "
                 f"(mean |SHAP| {importance[top]:.3g}, {result.method_label})",
                 "Check that the model relies on features that should matter; a leak or an artefact shows up here.",
+                headline_zh=f"SHAP：特征 '{result.feature_names[top]}' 对预测影响最大"
+                f"（平均 |SHAP| {importance[top]:.3g}，{result.method_label}）",
+                advice_zh="检查模型依赖的是否是本应重要的特征；数据泄漏 (leakage) 或伪影会在这里显现。",
             )
         )
         return findings

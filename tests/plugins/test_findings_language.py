@@ -28,6 +28,11 @@ MODULES = (
     "activation_functions",
     "loss_functions",
     "backprop",
+    "regularization",
+    "playground",
+    "explanation_methods",
+    "shap_values",
+    "attributions",
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
