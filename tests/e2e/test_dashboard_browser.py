@@ -15,6 +15,7 @@ import dlviz
 from dlviz.i18n import t
 
 pytestmark = pytest.mark.browser
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -63,6 +64,13 @@ def main_charts(page):
     return page.locator('[data-testid="stMain"] .js-plotly-plot .plot-container')
 
 
+def save_traceback(page, name: str) -> None:
+    """Keep the error a page shows (with its traceback) beside the screenshots."""
+    page.get_by_text(t("plugin.traceback", "en")).first.click()
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    (ARTIFACTS / f"e2e-{name}-error.txt").write_text(text, encoding="utf-8")
+
+
 def shoot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"))
@@ -91,15 +99,21 @@ def walk_through(page, dashboard) -> None:
     epochs.press("Enter")
     wait_until_idle(page)
     page.get_by_role("button", name=t("train.button", "en"), exact=True).click()
+    page.get_by_text(t("train.progress", "en", epoch=1, epochs=2)).first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    try:  # the live curves appear after the first epoch; training may also finish before we look
+        page.get_by_text(t("train.progress", "en", epoch=2, epochs=2)).first.wait_for(timeout=30_000)
+        shoot(page, "01-training-live")
+    except PlaywrightTimeout:
+        pass
     page.get_by_text("Training finished").wait_for(timeout=TRAIN_TIMEOUT_MS)
     wait_until_idle(page)
     main_charts(page).first.wait_for(state="visible")
-    shoot(page, "01-overview-trained")
+    shoot(page, "02-overview-trained")
 
     broken, refused = [], []
     plugins = {name: info for name, info in dlviz.plugins().items() if info.plugin is not None}
     assert plugins, "no plugin is registered"
-    for number, name in enumerate(plugins, start=2):
+    for number, name in enumerate(plugins, start=3):
         open_page(page, name)
         page.wait_for_url(re.compile(rf"/{name}$"))
         wait_until_idle(page)
@@ -107,6 +121,7 @@ def walk_through(page, dashboard) -> None:
         main = page.locator('[data-testid="stMain"]')
         if main.get_by_text(re.compile(r"failed: ")).count():
             broken.append(name)
+            save_traceback(page, name)
         elif main_charts(page).count() == 0:
             if main.get_by_text("cannot run on the current model and data").count():
                 refused.append(name)
