@@ -339,7 +339,7 @@ class Plugin:
     def render(self, st: Any, ctx: Context, result: Any) -> None:
         """Draw `result` into a Streamlit container; the default shows `figures()`."""
         for figure in self.figures(result, language=ctx.language):
-            st.plotly_chart(figure, use_container_width=True)
+            st.plotly_chart(figure, width="stretch")
 
 
 def tr(language: str, en: str, zh: str) -> str:
