@@ -57,6 +57,13 @@ def explained_inputs(dataset, n: int) -> np.ndarray:
     return np.asarray(pool[:n], dtype=np.float32)
 
 
+def one_output_vector_reason(ctx, what: str) -> str | None:
+    """Why `what` cannot explain ctx.model, or None when it gives one output vector per sample."""
+    if len(ctx.model.predict(explained_inputs(ctx.dataset, 1)).shape) != 2:
+        return f"{what} need a model with one output vector per sample."
+    return None
+
+
 def predicted_classes(head: Head, outputs: np.ndarray) -> np.ndarray:
     """The class each output row predicts (p > 0.5 for a single sigmoid unit)."""
     if head.single_sigmoid:

@@ -29,6 +29,7 @@ from plugins._explain import (
     image_trace,
     is_image,
     note_annotation,
+    one_output_vector_reason,
     resolve_targets,
     signed_heatmap,
     units_text,
@@ -271,9 +272,7 @@ class Attributions(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        if len(ctx.model.predict(explained_inputs(ctx.dataset, 1)).shape) != 2:
-            return "Attributions need a model with one output vector per sample."
-        return True
+        return one_output_vector_reason(ctx, "Attributions") or True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> AttributionResult:
         started = time.perf_counter()

@@ -31,6 +31,7 @@ from plugins._explain import (
     image_trace,
     is_image,
     note_annotation,
+    one_output_vector_reason,
     resolve_targets,
     signed_heatmap,
 )
@@ -226,9 +227,7 @@ class Shap(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        if len(ctx.model.predict(explained_inputs(ctx.dataset, 1)).shape) != 2:
-            return "SHAP values need a model with one output vector per sample."
-        return True
+        return one_output_vector_reason(ctx, "SHAP values") or True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ShapResult:
         started = time.perf_counter()
