@@ -4,7 +4,6 @@ import dataclasses
 import pickle
 import warnings
 
-import keras
 import numpy as np
 import pytest
 
@@ -12,44 +11,9 @@ import dlviz
 import plugins.shap_values as shap_values
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
-from dlviz.testing import tiny_context
 from plugins.shap_values import Shap
 
 PLUGIN = Shap()
-
-
-class SubclassedCNN(keras.Model):
-    """A subclassed model: no `.inputs`, so shap's Deep/Gradient explainers cannot take it as it is."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu")
-        self.flatten = keras.layers.Flatten()
-        self.hidden = keras.layers.Dense(8, activation="relu")
-        self.head = keras.layers.Dense(10, activation="softmax")
-
-    def call(self, x):
-        return self.head(self.hidden(self.flatten(self.conv(x))))
-
-
-@pytest.fixture(scope="module")
-def image():
-    return tiny_context("image")
-
-
-@pytest.fixture(scope="module")
-def tabular():
-    return tiny_context("tabular")
-
-
-@pytest.fixture(scope="module")
-def subclassed(image):
-    dataset = image.dataset
-    keras.utils.set_random_seed(0)
-    model = SubclassedCNN()
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-    model.fit(dataset.x_train, dataset.y_train, epochs=5, batch_size=32, verbose=0)
-    return make_context(model=model, dataset=dataset)
 
 
 def compute(ctx, **params):
