@@ -34,7 +34,6 @@ from plugins._imbalance_metrics import THRESHOLDS, _best, _score
 from plugins._imbalance_resampling import (
     _RESAMPLING,
     STRATEGIES,
-    BalancedBatches,  # noqa: F401  (tests import it from here)
     Skipped,
     StrategyNotApplicable,
     resample,

@@ -13,7 +13,8 @@ from dlviz.errors import ParamsError
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
 from plugins import imbalance
-from plugins.imbalance import THRESHOLDS, BalancedBatches, StrategyNotApplicable, resample
+from plugins._imbalance_resampling import BalancedBatches
+from plugins.imbalance import THRESHOLDS, StrategyNotApplicable, resample
 
 
 def compute(dataset, *, model=None, seed=0, progress=None, **params):
