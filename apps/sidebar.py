@@ -129,7 +129,7 @@ def _dataset(ws: Workspace, language: str) -> None:
         else:
             ws.dataset, ws.dataset_spec = dataset, spec
     if ws.dataset is not None:
-        description = getattr(ws.dataset, "description", "")
+        description = dataset_description(ws.dataset, language)
         st.caption(
             t(
                 "data.summary",
@@ -139,8 +139,16 @@ def _dataset(ws: Workspace, language: str) -> None:
                 classes=ws.dataset.n_classes,
             )
         )
-        if description and language == "en":
+        if description:
             st.caption(description)
+
+
+def dataset_description(dataset: Any, language: str) -> str:
+    """What the dataset is, in `language`: its Chinese description in Chinese when it has one, else English."""
+    english = getattr(dataset, "description", "") or ""
+    if language == "zh":
+        return getattr(dataset, "description_zh", "") or english
+    return english
 
 
 def _csv_dataset(language: str) -> tuple[tuple | None, Any]:

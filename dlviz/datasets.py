@@ -81,6 +81,8 @@ class Dataset:
     ``x_*``: float32, ``(n, features)`` or images ``(n, H, W, C)`` in [0, 1]; ``y_*``: int64 class ids
     ``(n,)``; ``kind``: "tabular", "image" or "points2d" (two features, drawable in the plane);
     ``scaler``: the `StandardScaler` fitted on the training features, or None when they are not scaled.
+    ``description`` says what the data is in English, ``description_zh`` in Chinese ("" when there is
+    none: show the English one instead).
     Build one with `load`, `Dataset.from_arrays` or `Dataset.from_csv`.
     """
 
@@ -94,6 +96,7 @@ class Dataset:
     class_names: tuple[str, ...]
     description: str = ""
     scaler: StandardScaler | None = None
+    description_zh: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -156,6 +159,7 @@ class Dataset:
             "name": self.name,
             "kind": self.kind,
             "description": self.description,
+            "description_zh": self.description_zh,
             "n_train": len(self.y_train),
             "n_test": len(self.y_test),
             "input_shape": list(self.input_shape),
@@ -184,6 +188,7 @@ class Dataset:
         class_names: tuple[str, ...] | list[str] | None = None,
         standardize: bool = True,
         description: str = "",
+        description_zh: str = "",
     ) -> Dataset:
         """Build a dataset from the user's arrays (numpy, lists or pandas).
 
@@ -194,6 +199,7 @@ class Dataset:
         split with a stratified ``test_size`` fraction shuffled by ``seed``. ``kind`` is inferred when
         None: images from the shape, "points2d" for exactly two features, "tabular" otherwise.
         ``standardize`` scales non-image features with a scaler fitted on the training split.
+        ``description`` and ``description_zh`` say what the data is, in English and in Chinese.
         Raises `DataError` for anything that cannot make a classification dataset.
         """
         _check_test_size(test_size)
@@ -242,6 +248,7 @@ class Dataset:
             class_names=names_of_classes,
             description=description,
             scaler=scaler,
+            description_zh=description_zh,
         )
 
     @classmethod
@@ -293,6 +300,7 @@ class Dataset:
             kind=kind,
             standardize=standardize,
             description=f"Loaded from CSV, target column {target!r}.",
+            description_zh=f"从 CSV 文件加载，目标列 (target column) 为 {target!r}。",
         )
 
 
@@ -352,10 +360,11 @@ def _digits(seed: int) -> dict[str, Any]:
         "kind": "image",
         "class_names": tuple(str(c) for c in bunch.target_names),
         "description": "Handwritten digits 0-9 as 8x8 grey images (1,797 samples, UCI via scikit-learn).",
+        "description_zh": "手写数字 0-9，8x8 灰度图像（1,797 个样本，UCI 数据集，由 scikit-learn 提供）。",
     }
 
 
-def _sklearn_tabular(loader: Any, description: str) -> Any:
+def _sklearn_tabular(loader: Any, description: str, description_zh: str) -> Any:
     def load_table(seed: int) -> dict[str, Any]:
         bunch = loader()
         return {
@@ -365,6 +374,7 @@ def _sklearn_tabular(loader: Any, description: str) -> Any:
             "feature_names": tuple(str(f) for f in bunch.feature_names),
             "class_names": tuple(str(c) for c in bunch.target_names),
             "description": description,
+            "description_zh": description_zh,
         }
 
     return load_table
@@ -378,7 +388,9 @@ def _halves(n_samples: int) -> tuple[int, int]:
     return n_samples // 2, n_samples - n_samples // 2
 
 
-def _points(x: np.ndarray, y: np.ndarray, class_names: tuple[str, str], description: str) -> dict[str, Any]:
+def _points(
+    x: np.ndarray, y: np.ndarray, class_names: tuple[str, str], description: str, description_zh: str
+) -> dict[str, Any]:
     return {
         "x": x,
         "y": y,
@@ -386,6 +398,7 @@ def _points(x: np.ndarray, y: np.ndarray, class_names: tuple[str, str], descript
         "feature_names": ("x1", "x2"),
         "class_names": class_names,
         "description": description,
+        "description_zh": description_zh,
         "standardize": False,  # the shapes are drawn in their own coordinates, already around [-1.5, 1.5]
     }
 
@@ -393,12 +406,24 @@ def _points(x: np.ndarray, y: np.ndarray, class_names: tuple[str, str], descript
 def _moons(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
     x, y = sk_datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     centred = x - np.array([0.5, 0.25])
-    return _points(centred, y, ("upper moon", "lower moon"), "Two interleaving half circles.")
+    return _points(
+        centred,
+        y,
+        ("upper moon", "lower moon"),
+        "Two interleaving half circles.",
+        "两个相互交错的半圆（双月）。",
+    )
 
 
 def _circles(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
     x, y = sk_datasets.make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
-    return _points(x, y, ("outer circle", "inner circle"), "A circle inside a ring: not linearly separable.")
+    return _points(
+        x,
+        y,
+        ("outer circle", "inner circle"),
+        "A circle inside a ring: not linearly separable.",
+        "圆环里套着一个圆：不是线性可分的 (linearly separable)。",
+    )
 
 
 def _spirals(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
@@ -410,7 +435,13 @@ def _spirals(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         arms.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
     x, y = _two_classes(*arms)
     x = x + rng.normal(0.0, noise, x.shape)
-    return _points(x, y, ("spiral A", "spiral B"), "Two interleaved spirals, 1.75 turns each.")
+    return _points(
+        x,
+        y,
+        ("spiral A", "spiral B"),
+        "Two interleaved spirals, 1.75 turns each.",
+        "两条相互缠绕的螺旋线，各绕 1.75 圈。",
+    )
 
 
 def _xor(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
@@ -419,7 +450,13 @@ def _xor(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
     x += np.where(x >= 0, 0.1, -0.1)  # a gap along the axes keeps the classes apart without noise
     y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
     x = x + rng.normal(0.0, noise, x.shape)
-    return _points(x, y, ("opposite signs", "same sign"), "XOR: the class is the sign of x1 * x2.")
+    return _points(
+        x,
+        y,
+        ("opposite signs", "same sign"),
+        "XOR: the class is the sign of x1 * x2.",
+        "异或 (XOR)：类别由 x1 * x2 的正负号决定。",
+    )
 
 
 def _gauss(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
@@ -427,7 +464,13 @@ def _gauss(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
     low, high = _halves(n_samples)
     x, y = _two_classes(rng.normal(-0.6, 0.3, (low, 2)), rng.normal(0.6, 0.3, (high, 2)))
     x = x + rng.normal(0.0, noise, x.shape)
-    return _points(x, y, ("blob A", "blob B"), "Two Gaussian blobs: linearly separable up to their overlap.")
+    return _points(
+        x,
+        y,
+        ("blob A", "blob B"),
+        "Two Gaussian blobs: linearly separable up to their overlap.",
+        "两团高斯分布 (Gaussian blobs) 的点：除重叠部分外线性可分 (linearly separable)。",
+    )
 
 
 def _imbalanced(seed: int, n_samples: int, minority: float) -> dict[str, Any]:
@@ -447,6 +490,7 @@ def _imbalanced(seed: int, n_samples: int, minority: float) -> dict[str, Any]:
         "feature_names": tuple(f"feature_{i}" for i in range(x.shape[1])),
         "class_names": ("majority", "minority"),
         "description": f"Synthetic binary problem, 10 features, {minority:.0%} minority class.",
+        "description_zh": f"合成的二分类问题，10 个特征，少数类 (minority class) 占 {minority:.0%}。",
     }
 
 
@@ -455,12 +499,17 @@ _BUNDLED = {
     "breast_cancer": _sklearn_tabular(
         sk_datasets.load_breast_cancer,
         "Breast cancer diagnosis from 30 cell-nucleus measurements (569 samples, mildly imbalanced).",
+        "根据 30 项细胞核测量值诊断乳腺癌（569 个样本，类别轻度不平衡 (imbalanced)）。",
     ),
     "iris": _sklearn_tabular(
-        sk_datasets.load_iris, "Iris flowers: 3 species from 4 measurements (150 samples)."
+        sk_datasets.load_iris,
+        "Iris flowers: 3 species from 4 measurements (150 samples).",
+        "鸢尾花：根据 4 项测量值区分 3 个品种（150 个样本）。",
     ),
     "wine": _sklearn_tabular(
-        sk_datasets.load_wine, "Wines: 3 cultivars from 13 chemical measurements (178 samples)."
+        sk_datasets.load_wine,
+        "Wines: 3 cultivars from 13 chemical measurements (178 samples).",
+        "葡萄酒：根据 13 项化学测量值区分 3 个葡萄品种（178 个样本）。",
     ),
     "moons": _moons,
     "circles": _circles,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dashboard_helpers import assert_no_exception, chart_specs, new_app, open_page, texts, train, workspace
 from streamlit.testing.v1 import AppTest
 
+from dlviz import datasets
 from dlviz.i18n import t
 
 
@@ -49,6 +50,19 @@ def test_switching_language_changes_the_text_and_the_navigation():
     assert texts(at.title) == ["模型结构"]
     at.segmented_control(key="language").set_value("en").run()
     assert texts(at.title) == ["Model summary"]
+
+
+def test_the_sidebar_describes_the_dataset_in_the_ui_language():
+    at = new_app().run()
+    digits = datasets.load("digits")
+    assert digits.description in texts(at.sidebar.caption)
+    at.segmented_control(key="language").set_value("zh").run()
+    assert_no_exception(at)
+    captions = texts(at.sidebar.caption)
+    assert digits.description_zh in captions and digits.description not in captions
+    at.selectbox(key="data.name").set_value("moons").run()
+    assert_no_exception(at)
+    assert datasets.load("moons").description_zh in texts(at.sidebar.caption)
 
 
 def test_two_sessions_do_not_share_training_or_language():

@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ from sklearn import datasets as sk_datasets
 from dlviz import datasets
 from dlviz.datasets import Dataset
 from dlviz.errors import DataError
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 POINTS2D = ("moons", "circles", "spirals", "xor", "gauss")
 EXPECTED = {  # name: (kind, input shape, classes)
@@ -47,6 +50,21 @@ def test_every_bundled_dataset_loads_with_the_promised_shape(name):
     assert len(ds.feature_names) == ds.n_features and len(ds.class_names) == n_classes
     assert ds.description
     assert (ds.scaler is not None) == (kind == "tabular")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_bundled_dataset_is_described_in_chinese_too(name):
+    ds = datasets.load(name)
+    assert CJK.search(ds.description_zh), f"{name}: no Chinese description"
+    assert ds.description_zh != ds.description
+    summary = ds.summary()
+    assert (summary["description"], summary["description_zh"]) == (ds.description, ds.description_zh)
+
+
+def test_the_chinese_descriptions_keep_the_numbers():
+    assert "20%" in datasets.load("imbalanced", minority=0.2).description_zh
+    assert "1.75" in datasets.load("spirals").description_zh
+    assert "569" in datasets.load("breast_cancer").description_zh
 
 
 def test_digits_are_images_in_the_unit_interval():
@@ -178,6 +196,20 @@ def test_from_csv_reads_string_labels(tmp_path):
     heights = np.round(ds.scaler.inverse_transform(ds.x_train.astype(np.float64))[:, 0]).astype(int)
     np.testing.assert_array_equal(ds.y_train, (heights % 3 != 0).astype(np.int64))
     assert ds.summary()["train_counts"] == {"cat": 8, "dog": 16}
+
+
+def test_from_csv_describes_the_target_in_both_languages():
+    ds = Dataset.from_csv(csv("a,b,label\n1,2,x\n3,4,y\n1,3,x\n4,4,y\n"), target="label", test_size=0.5)
+    assert "'label'" in ds.description and "'label'" in ds.description_zh
+    assert CJK.search(ds.description_zh)
+
+
+def test_from_arrays_takes_descriptions_in_both_languages():
+    x, y = np.arange(12.0).reshape(6, 2), [0, 1] * 3
+    described = Dataset.from_arrays(x, y, test_size=0.34, description="Mine.", description_zh="我的数据。")
+    assert (described.description, described.description_zh) == ("Mine.", "我的数据。")
+    plain = Dataset.from_arrays(x, y, test_size=0.34)
+    assert (plain.description, plain.description_zh) == ("", "")
 
 
 def test_from_csv_reads_a_buffer():
