@@ -64,7 +64,7 @@ class LiveView(keras.callbacks.Callback):
 
     def _text(self, logs) -> str:
         loss = (logs or {}).get("loss")
-        loss_text = f" · loss {float(loss):.4f}" if loss is not None else ""
+        loss_text = "" if loss is None else " · " + t("train.loss", self.language, loss=f"{float(loss):.4f}")
         return t("train.progress", self.language, epoch=self._epoch + 1, epochs=self.epochs) + loss_text
 
 

@@ -40,6 +40,14 @@ def test_the_live_view_moves_the_bar_and_redraws_the_curves_every_epoch():
     assert "Epoch 2 of 2" in bar.calls[-1][2]
 
 
+def test_the_live_view_speaks_chinese():
+    bar, chart = Recording(), Recording()
+    live = LiveView(bar, chart, epochs=1, steps_per_epoch=10, language="zh")
+    live.on_epoch_begin(0)
+    live.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.6})
+    assert bar.calls[-1][2] == "第 1/1 轮 · 损失 (loss) 0.5000"
+
+
 def test_no_user_data_reaches_raw_html_and_xsrf_protection_stays_on():
     for path in APPS.glob("*.py"):
         source = path.read_text(encoding="utf-8")
