@@ -352,11 +352,11 @@ def image_trace(image: np.ndarray, name: str = "") -> go.Image | go.Heatmap:
     )
 
 
-def run_label(run, index: int) -> str:
-    """A short name for a run in legends: its own name, its folder, or its position."""
+def run_label(run, index: int, language: str = "en") -> str:
+    """A short name for a run in legends: its own name, its folder, or its position in `language`."""
     name = run.meta.get("name") if isinstance(getattr(run, "meta", None), dict) else None
     if name:
         return str(name)
     if getattr(run, "path", None) is not None:
         return run.path.name
-    return f"run {index + 1}"
+    return tr(language, f"run {index + 1}", f"训练记录 {index + 1}")

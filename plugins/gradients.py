@@ -135,6 +135,11 @@ class RunNorms:
     layers: tuple[str, ...]
     steps: np.ndarray
     norms: np.ndarray  # [n_layers, n_steps]
+    label_zh: str = ""  # `label` in Chinese ("" when it is the same)
+
+    def text(self, language: str) -> str:
+        """The run's legend label in `language`."""
+        return tr(language, self.label, self.label_zh or self.label)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -323,7 +328,7 @@ def _other_run(run, index: int, params: Params) -> RunNorms | None:
     except dlviz.ParamsError:  # a shorter run than the one shown: nothing to overlay
         return None
     norms = np.stack([series[layer][shown] for layer in layers])
-    return RunNorms(run_label(run, index), tuple(layers), steps[shown], norms)
+    return RunNorms(run_label(run, index), tuple(layers), steps[shown], norms, run_label(run, index, "zh"))
 
 
 def _from_batch(ctx: dlviz.Context, params: Params) -> GradientsResult:
@@ -587,15 +592,16 @@ def _norm_lines(result: GradientsResult, language: str) -> go.Figure:
         )
     dashes = ("dash", "dot", "dashdot", "longdash")
     for number, other in enumerate(result.other_runs):
+        label = other.text(language)
         for layer, row in zip(other.layers, other.norms, strict=True):
             figure.add_trace(
                 go.Scatter(
                     x=other.steps,
                     y=_positive(row),
                     mode="lines",
-                    name=f"{layer} ({other.label})",
-                    legendgroup=other.label,
-                    legendgrouptitle_text=other.label,
+                    name=f"{layer} ({label})",
+                    legendgroup=label,
+                    legendgrouptitle_text=label,
                     line={
                         "color": colour_of.get(layer, "#888"),
                         "dash": dashes[number % len(dashes)],
@@ -644,6 +650,7 @@ def _unplottable(result: GradientsResult, language: str, *, zero_at, broken_at) 
             tr(language, "NaN or infinite gradient", "梯度为 NaN 或无穷大"),
         ),
     )
+    step = tr(language, "step", "步数")
     traces = []
     for mask, symbol, place, label in kinds:
         rows, cols = np.nonzero(mask)
@@ -659,7 +666,7 @@ def _unplottable(result: GradientsResult, language: str, *, zero_at, broken_at) 
                 name=label,
                 showlegend=True,
                 customdata=names,
-                hovertemplate=f"%{{customdata}}<br>step %{{x}}: {label}<extra></extra>",
+                hovertemplate=f"%{{customdata}}<br>{step} %{{x}}: {label}<extra></extra>",
             )
         )
     return traces
@@ -830,7 +837,9 @@ def _saliency_figure(saliency: Saliency, language: str) -> go.Figure:
                 z=gradient / largest,
                 customdata=gradient,
                 coloraxis="coloraxis",
-                hovertemplate="x %{x}, y %{y}<br>∂score/∂pixel %{customdata:.3g}<extra></extra>",
+                hovertemplate="x %{x}, y %{y}<br>"
+                + tr(language, "∂score/∂pixel", "∂得分/∂像素")
+                + " %{customdata:.3g}<extra></extra>",
             ),
             row=2,
             col=col,

@@ -227,6 +227,11 @@ class Trajectory:
     coordinates: np.ndarray
     plane_losses: np.ndarray
     losses: np.ndarray
+    label_zh: str = ""  # `label` in Chinese ("" when it is the same)
+
+    def text(self, language: str) -> str:
+        """The run's legend label in `language`."""
+        return tr(language, self.label, self.label_zh or self.label)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,6 +245,11 @@ class Line:
     t: np.ndarray
     losses: np.ndarray
     steps: tuple[int, int] = (0, 0)
+    label_zh: str = ""  # `label` in Chinese ("" when it is the same)
+
+    def text(self, language: str) -> str:
+        """The line's legend label in `language`."""
+        return tr(language, self.label, self.label_zh or self.label)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -429,6 +439,7 @@ class Landscape(dlviz.Plugin):
                     coordinates=coords.astype(np.float32),
                     plane_losses=evaluator.losses(centre, directions, coords),
                     losses=evaluator.at(run.snapshots),
+                    label_zh=_run_label(run, index, "zh"),
                 )
             )
         ctx.report(0.85, "the 1-D line")
@@ -508,7 +519,8 @@ class Landscape(dlviz.Plugin):
                 first, last = run.snapshots[0], run.snapshots[-1]
                 losses = evaluator.losses(first, (last - first)[None], t[:, None])
                 steps = (int(run.snapshot_steps[0]), int(run.snapshot_steps[-1]))
-                lines.append(Line(_run_label(run, index), t.astype(np.float32), losses, steps))
+                label, label_zh = _run_label(run, index), _run_label(run, index, "zh")
+                lines.append(Line(label, t.astype(np.float32), losses, steps, label_zh))
             return tuple(lines), "interpolation"
         t = np.linspace(-params.span, params.span, params.line_points)
         losses = evaluator.losses(centre, directions[:1], t[:, None])
@@ -580,7 +592,9 @@ class Landscape(dlviz.Plugin):
                 ncontours=25,
                 colorbar=colorbar,
                 customdata=_rounded(result.losses),
-                hovertemplate="%{x:.3f}, %{y:.3f}<br>loss %{customdata:.4g}<extra></extra>",
+                hovertemplate="%{x:.3f}, %{y:.3f}<br>"
+                + tr(language, "loss", "损失")
+                + " %{customdata:.4g}<extra></extra>",
                 name=tr(language, "loss", "损失"),
                 showlegend=False,
             )
@@ -594,10 +608,10 @@ class Landscape(dlviz.Plugin):
                     mode="lines+markers",
                     line={"color": color, "width": 2.5},
                     marker={"size": 5, "color": color, "line": {"color": "white", "width": 0.5}},
-                    name=trajectory.label,
+                    name=trajectory.text(language),
                     customdata=np.c_[trajectory.steps, _rounded(trajectory.losses)].tolist(),
                     hovertemplate=(
-                        f"{trajectory.label}<br>"
+                        f"{trajectory.text(language)}<br>"
                         + tr(language, "step", "步")
                         + " %{customdata[0]}<br>"
                         + tr(language, "loss", "损失")
@@ -678,7 +692,7 @@ class Landscape(dlviz.Plugin):
                     mode="lines+markers",
                     line={"color": RUN_COLORS[index % len(RUN_COLORS)], "width": 6},
                     marker={"size": 2.5, "color": RUN_COLORS[index % len(RUN_COLORS)]},
-                    name=trajectory.label,
+                    name=trajectory.text(language),
                 )
             )
         centre = math.log10(max(result.centre_loss, 1e-12)) if result.log_scale else result.centre_loss
@@ -711,6 +725,7 @@ class Landscape(dlviz.Plugin):
 
     def _line_figure(self, result: LandscapeResult, language: str) -> go.Figure:
         figure = go.Figure()
+        interpolation = result.line_kind == "interpolation"
         for index, line in enumerate(result.lines):
             figure.add_trace(
                 go.Scatter(
@@ -718,11 +733,11 @@ class Landscape(dlviz.Plugin):
                     y=_rounded(line.losses),
                     mode="lines",
                     line={"color": RUN_COLORS[index % len(RUN_COLORS)], "width": 2.5},
-                    name=line.label if result.line_kind == "interpolation" else tr(language, "loss", "损失"),
-                    showlegend=result.line_kind == "interpolation",
+                    name=line.text(language) if interpolation else tr(language, "loss", "损失"),
+                    showlegend=interpolation,
                 )
             )
-        if result.line_kind == "interpolation":
+        if interpolation:
             title = tr(
                 language,
                 "Loss along a line: from the start to the end of training",
@@ -808,7 +823,7 @@ class Landscape(dlviz.Plugin):
                             "info",
                             f"{line.label}: the straight line from start to end crosses a barrier (loss {inside.max():.4g}).",
                             "The optimizer went around a ridge; the landscape between the two is not convex.",
-                            headline_zh=f"{line.label}：从起点到终点的直线穿过了一道屏障 (barrier)"
+                            headline_zh=f"{line.text('zh')}：从起点到终点的直线穿过了一道屏障 (barrier)"
                             f"（损失 {inside.max():.4g}）。",
                             advice_zh="优化器绕过了一道山脊 (ridge)；两者之间的损失地形 (loss landscape) 不是凸的 (convex)。",
                         )
@@ -830,9 +845,9 @@ def _covering_axis(coordinates: list[np.ndarray], axis: int, points: int) -> np.
     return (first + np.arange(points)) * step
 
 
-def _run_label(run, index: int) -> str:
+def _run_label(run, index: int, language: str = "en") -> str:
     optimizer = run.meta.get("optimizer") or {}
-    name = optimizer.get("class") or optimizer.get("name") or "run"
+    name = optimizer.get("class") or optimizer.get("name") or tr(language, "run", "训练记录")
     rate = optimizer.get("learning_rate")
     rate_text = f" (lr={float(rate):g})" if isinstance(rate, int | float) else ""
     return f"{index + 1}: {name}{rate_text}"
