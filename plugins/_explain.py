@@ -149,13 +149,20 @@ def grey(image: np.ndarray) -> np.ndarray:
     return image.mean(axis=-1) if image.ndim == 3 else image
 
 
-def image_trace(image: np.ndarray) -> go.Heatmap:
+def pixel_hover(language: str, value: str = "", fmt: str = ".3g") -> str:
+    """Hover text of an image cell: its row and column, then the cell's value (after the label `value`)."""
+    where = tr(language, "row %{y}, column %{x}", "第 %{y} 行，第 %{x} 列")
+    shown = f"{value} %{{z:{fmt}}}" if value else f"%{{z:{fmt}}}"
+    return f"{where}<br>{shown}<extra></extra>"
+
+
+def image_trace(image: np.ndarray, language: str) -> go.Heatmap:
     """The input image in grey levels (dark ink on white, like the digits themselves)."""
     return go.Heatmap(
         z=grey(image),
         colorscale="Greys",
         showscale=False,
-        hovertemplate="row %{y}, column %{x}<br>value %{z:.2f}<extra></extra>",
+        hovertemplate=pixel_hover(language, tr(language, "value", "值"), ".2f"),
     )
 
 
@@ -163,6 +170,7 @@ def signed_heatmap(
     values: np.ndarray,
     limit: float,
     *,
+    language: str,
     opacity: float = 1.0,
     colorbar_title: str = "",
     show_scale: bool = False,
@@ -178,7 +186,7 @@ def signed_heatmap(
         opacity=opacity,
         showscale=show_scale,
         colorbar={"title": {"text": colorbar_title, "side": "right"}} if show_scale else None,
-        hovertemplate="row %{y}, column %{x}<br>%{z:.3g}<extra></extra>",
+        hovertemplate=pixel_hover(language),
     )
 
 
@@ -191,6 +199,11 @@ def image_axes(figure: go.Figure, rows: int, cols: int) -> None:
         )
         figure.layout[f"xaxis{suffix}"].update(showticklabels=False, constrain="domain")
         figure.layout[f"yaxis{suffix}"].update(constrain="domain")
+
+
+def notes_in(language: str, notes: tuple[str, ...], notes_zh: tuple[str, ...]) -> tuple[str, ...]:
+    """A result's notes in `language`: the Chinese ones when there is one for each English note."""
+    return notes_zh if language == "zh" and len(notes_zh) == len(notes) else notes
 
 
 def note_annotation(figure: go.Figure, notes: tuple[str, ...]) -> None:

@@ -29,6 +29,7 @@ from plugins._explain import (
     image_trace,
     is_image,
     note_annotation,
+    notes_in,
     one_output_vector_reason,
     resolve_targets,
     signed_heatmap,
@@ -214,6 +215,7 @@ class AttributionResult:
     sample: int
     notes: tuple[str, ...]
     seconds: float
+    notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
 
 
 class Attributions(dlviz.Plugin):
@@ -290,7 +292,7 @@ class Attributions(dlviz.Plugin):
         outputs = handle.predict(x)
         targets = resolve_targets(head, outputs, params.target)
         baseline = _baseline(params.baseline, dataset, x, image)
-        notes: list[str] = []
+        notes: list[tuple[str, str]] = []  # (English, Chinese)
         engine = _engine(handle, head, params.score, layer)
         trained = engine.weights()
         rng = np.random.default_rng(ctx.seed)
@@ -309,8 +311,12 @@ class Attributions(dlviz.Plugin):
             completeness = float(np.max(np.abs(ig_sums - ig_deltas)) / max(np.mean(np.abs(ig_deltas)), 1e-12))
             if completeness > COMPLETENESS_LIMIT:
                 notes.append(
-                    f"Integrated Gradients' sum misses score(x) - score(baseline) by {completeness:.1%}: "
-                    "use more steps."
+                    (
+                        f"Integrated Gradients' sum misses score(x) - score(baseline) by {completeness:.1%}: "
+                        "use more steps.",
+                        f"积分梯度 (Integrated Gradients) 之和与 score(x) - score(baseline) 相差 {completeness:.1%}："
+                        "请增加步数。",
+                    )
                 )
 
         sanity = None
@@ -340,8 +346,9 @@ class Attributions(dlviz.Plugin):
             completeness_error=completeness,
             sanity=sanity,
             sample=params.sample,
-            notes=tuple(notes),
+            notes=tuple(english for english, _ in notes),
             seconds=time.perf_counter() - started,
+            notes_zh=tuple(chinese for _, chinese in notes),
         )
 
     def diagnose(self, result: AttributionResult) -> list[dlviz.Finding]:
@@ -411,7 +418,7 @@ class Attributions(dlviz.Plugin):
             f"{len(result.targets)} samples explained in {result.seconds:.1f} s (one compiled function).",
             f"解释了 {len(result.targets)} 个样本，用时 {result.seconds:.1f} 秒（同一个编译函数）。",
         )
-        note_annotation(figures[0], (timing, *result.notes))
+        note_annotation(figures[0], (timing, *notes_in(language, result.notes, result.notes_zh)))
         return figures
 
 
@@ -517,7 +524,7 @@ class _Engine:
         self.head = head
         self.layer = layer
         self.variables = list(handle.model.trainable_variables)
-        self.notes: list[str] = []
+        self.notes: list[tuple[str, str]] = []  # (English, Chinese)
         self.use_logits = score == "logit" and head.activation in ("softmax", "sigmoid")
         shape = tuple(handle.input_shape)
         self.input_size = int(np.prod(shape))
@@ -555,14 +562,20 @@ class _Engine:
             return logits
         probabilities = tf.clip_by_value(outputs, 1e-7, 1.0 - 1e-7)
         if self.head.activation == "sigmoid":
-            self._note("The model's logits were not reachable; used log(p / (1 - p)) instead.")
+            self._note(
+                "The model's logits were not reachable; used log(p / (1 - p)) instead.",
+                "无法取得模型的 logits（对数几率）；改用 log(p / (1 - p))。",
+            )
             return tf.math.log(probabilities) - tf.math.log1p(-probabilities)
-        self._note("The model's logits were not reachable; used log-probabilities instead.")
+        self._note(
+            "The model's logits were not reachable; used log-probabilities instead.",
+            "无法取得模型的 logits（对数几率）；改用对数概率 (log-probabilities)。",
+        )
         return tf.math.log(probabilities)
 
-    def _note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+    def _note(self, text: str, text_zh: str) -> None:
+        if (text, text_zh) not in self.notes:
+            self.notes.append((text, text_zh))
 
     def run(self, rows: np.ndarray, weights: np.ndarray, values) -> tuple[np.ndarray, ...]:
         """Scores, input gradients and Grad-CAM maps of `rows`, in chunks through the compiled function."""
@@ -736,19 +749,22 @@ def _image_figure(result: AttributionResult, language: str) -> go.Figure:
     image = result.inputs[index]
     for row, method in enumerate(result.methods, start=1):
         scaled = _scaled(result.maps[method][index])
-        figure.add_trace(image_trace(image), row=row, col=1)
+        figure.add_trace(image_trace(image, language), row=row, col=1)
         figure.add_trace(
             signed_heatmap(
                 scaled,
                 1.0,
+                language=language,
                 colorbar_title=tr(language, "attribution / max |attribution|", "归因 / 最大 |归因|"),
                 show_scale=row == 1,
             ),
             row=row,
             col=2,
         )
-        figure.add_trace(image_trace(image), row=row, col=3)
-        figure.add_trace(signed_heatmap(scaled, 1.0, opacity=HEATMAP_OPACITY), row=row, col=3)
+        figure.add_trace(image_trace(image, language), row=row, col=3)
+        figure.add_trace(
+            signed_heatmap(scaled, 1.0, language=language, opacity=HEATMAP_OPACITY), row=row, col=3
+        )
     image_axes(figure, rows, 3)
     figure.for_each_annotation(
         lambda note: note.update(x=-0.02, xanchor="right", textangle=0) if note.text in row_titles else None
@@ -934,6 +950,7 @@ def _sanity_maps(result: AttributionResult, language: str) -> go.Figure:
                 signed_heatmap(
                     _scaled(result.sanity.maps[method][col]),
                     1.0,
+                    language=language,
                     colorbar_title=tr(language, "attribution / max |attribution|", "归因 / 最大 |归因|"),
                     show_scale=row == 1 and col == 0,
                 ),

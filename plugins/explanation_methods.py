@@ -26,6 +26,7 @@ from plugins._explain import (
     head_of,
     image_axes,
     image_trace,
+    pixel_hover,
     signed_heatmap,
 )
 from plugins._lesson_tools import Formula, render_lesson
@@ -405,9 +406,17 @@ def per_segment(maps: np.ndarray, segments: np.ndarray) -> np.ndarray:
     return np.stack([np.bincount(flat, weights=m.ravel(), minlength=count) for m in maps])
 
 
-def _block_name(segments: np.ndarray, unit: int) -> str:
+def _block_name(segments: np.ndarray, unit: int, language: str = "en") -> str:
     rows, cols = np.nonzero(segments == unit)
-    return f"rows {rows.min()}-{rows.max()}, cols {cols.min()}-{cols.max()}"
+    rows_text, cols_text = f"{rows.min()}-{rows.max()}", f"{cols.min()}-{cols.max()}"
+    return tr(language, f"rows {rows_text}, cols {cols_text}", f"第 {rows_text} 行，第 {cols_text} 列")
+
+
+def _unit_names(result: ComparisonResult, language: str) -> tuple[str, ...]:
+    """The units' names in `language`: an image's pixel blocks are named anew, a table's features as they are."""
+    if result.image and result.segments is not None:
+        return tuple(_block_name(result.segments, unit, language) for unit in range(len(result.unit_names)))
+    return result.unit_names
 
 
 def _lime_import(module: str):
@@ -639,10 +648,8 @@ def _feature_bars(result: ComparisonResult, language: str) -> go.Figure:
     order = np.argsort(-weight)[:TOP_FEATURES][::-1]
     signs = np.stack([np.sign(scaled[m][order]) for m in result.methods])
     conflict = np.any(signs > 0, axis=0) & np.any(signs < 0, axis=0)
-    labels = [
-        f"{result.unit_names[f]} {'⚠' if clash else ''}".strip()
-        for f, clash in zip(order, conflict, strict=True)
-    ]
+    names = _unit_names(result, language)
+    labels = [f"{names[f]} {'⚠' if clash else ''}".strip() for f, clash in zip(order, conflict, strict=True)]
     figure = go.Figure()
     for method in result.methods:
         figure.add_trace(
@@ -686,13 +693,14 @@ def _image_sample(result: ComparisonResult, language: str) -> go.Figure:
     titles = [tr(language, "input", "输入")] + [_name(m, language) for m in result.methods]
     titles.append(tr(language, "disagreement (spread)", "不一致程度（离散度）"))
     figure = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.03)
-    figure.add_trace(image_trace(result.inputs[index][..., None]), row=1, col=1)
+    figure.add_trace(image_trace(result.inputs[index][..., None], language), row=1, col=1)
     for col, method in enumerate(result.methods, start=2):
         painted = normalised(result.importances[method][index])[segments]
         figure.add_trace(
             signed_heatmap(
                 np.round(painted, 4),
                 1.0,
+                language=language,
                 colorbar_title=tr(language, "importance / max |importance|", "重要性 / 最大 |重要性|"),
                 show_scale=col == 2,
             ),
@@ -706,7 +714,7 @@ def _image_sample(result: ComparisonResult, language: str) -> go.Figure:
             colorscale="Purples",
             zmin=0.0,
             showscale=False,
-            hovertemplate="row %{y}, column %{x}<br>spread %{z:.3f}<extra></extra>",
+            hovertemplate=pixel_hover(language, tr(language, "spread", "离散度"), ".3f"),
         ),
         row=1,
         col=len(titles),
@@ -742,7 +750,7 @@ def _scatter(result: ComparisonResult, language: str) -> go.Figure:
                 y=np.round(y, 4),
                 mode="markers",
                 marker={"color": METHOD_COLOURS[second], "size": 7, "opacity": 0.8},
-                text=list(result.unit_names),
+                text=list(_unit_names(result, language)),
                 hovertemplate="%{text}<br>%{x:.3f} / %{y:.3f}<extra></extra>",
                 name=f"{_name(first, language)} / {_name(second, language)}",
                 showlegend=False,

@@ -31,6 +31,7 @@ from plugins._explain import (
     image_trace,
     is_image,
     note_annotation,
+    notes_in,
     one_output_vector_reason,
     resolve_targets,
     signed_heatmap,
@@ -49,6 +50,8 @@ GRADIENT_DRAWS = 200
 # Image samples whose top classes get per-pixel maps.
 IMAGE_SAMPLES = 3
 TOP_FEATURES = 12
+WRAPPED_NOTE = "Subclassed model wrapped in a Functional model for shap."
+WRAPPED_NOTE_ZH = "子类化模型 (subclassed model) 已包装成 Functional 模型，供 shap 使用。"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +157,7 @@ class ShapResult:
     image_probabilities: np.ndarray
     image_values: np.ndarray
     seconds: float
+    notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
 
     @property
     def values(self) -> np.ndarray:
@@ -261,12 +265,17 @@ class Shap(dlviz.Plugin):
             classes=pairs.classes,
             outputs=np.sum(outputs[pairs.samples] * weights, axis=1) + offsets,
         )
-        notes: list[str] = []
+        notes: list[tuple[str, str]] = []  # (English, Chinese)
         estimate = _estimate_seconds(params.explainer, task, len(x), seconds_per_row)
         if estimate > SLOW_SECONDS:
             notes.append(
-                f"Warning: {params.explainer} with {len(background)} background rows and {len(x)} samples takes "
-                f"about {estimate / 60:.0f} min; fewer background rows or samples, or explainer=auto, is faster."
+                (
+                    f"Warning: {params.explainer} with {len(background)} background rows and {len(x)} samples "
+                    f"takes about {estimate / 60:.0f} min; fewer background rows or samples, or explainer=auto, "
+                    "is faster.",
+                    f"警告：{params.explainer} 用 {len(background)} 行背景数据 (background) 解释 {len(x)} 个样本，"
+                    f"约需 {estimate / 60:.0f} 分钟；减少背景行数或样本数，或改用 explainer=auto，会更快。",
+                )
             )
         ctx.report(0.05, "explaining")
         values, base, method = _explain(task, params.explainer, notes)
@@ -275,7 +284,10 @@ class Shap(dlviz.Plugin):
         additivity_abs, additivity = _additivity(values[main], base[main], task.outputs[main])
         if additivity > ADDITIVITY_TOLERANCE:
             notes.append(
-                f"Warning: base + sum(SHAP) misses the output by {additivity:.1%} of the mean output."
+                (
+                    f"Warning: base + sum(SHAP) misses the output by {additivity:.1%} of the mean output.",
+                    f"警告：基准值 (base value) + SHAP 之和与模型输出相差平均输出的 {additivity:.1%}。",
+                )
             )
 
         ctx.report(0.9, "summarising")
@@ -296,7 +308,8 @@ class Shap(dlviz.Plugin):
         return ShapResult(
             explanation=explanation,
             method=method,
-            notes=tuple(notes),
+            notes=tuple(english for english, _ in notes),
+            notes_zh=tuple(chinese for _, chinese in notes),
             targets=targets,
             class_names=tuple(class_label(dataset.class_names, c, head) for c in range(head.n_classes)),
             outputs=task.outputs[main],
@@ -425,8 +438,9 @@ def _additivity(values: np.ndarray, base: np.ndarray, outputs: np.ndarray) -> tu
     return error, error / max(float(np.mean(np.abs(outputs))), 1e-12)
 
 
-def _explain(task: _Task, choice: str, notes: list[str]):
-    """SHAP values (pairs, *input_shape), base values (pairs,) of each class score and the method used."""
+def _explain(task: _Task, choice: str, notes: list[tuple[str, str]]):
+    """SHAP values (pairs, *input_shape), base values (pairs,) of each class score and the method used;
+    what it had to do differently goes to `notes` as (English, Chinese)."""
     if choice == "kernel":
         return (*_kernel_values(task), "kernel")
     functional, wrap_note = _cached(task.handle, "functional", lambda: _functional(task.handle))
@@ -437,10 +451,15 @@ def _explain(task: _Task, choice: str, notes: list[str]):
                 f"could not be wrapped in a Functional model: {wrap_note}",
                 "use explainer=kernel (or auto), which only calls the model.",
             )
-        notes.append(f"KernelExplainer: the subclassed model could not be wrapped ({wrap_note}).")
+        notes.append(
+            (
+                f"KernelExplainer: the subclassed model could not be wrapped ({wrap_note}).",
+                f"KernelExplainer：无法包装子类化模型 (subclassed model)（{wrap_note}）。",
+            )
+        )
         return (*_kernel_values(task), "kernel")
     if wrap_note:
-        notes.append(wrap_note)
+        notes.append((wrap_note, WRAPPED_NOTE_ZH if wrap_note == WRAPPED_NOTE else wrap_note))
     if choice == "gradient":
         return (*_gradient_values(task, functional), "gradient")
     try:
@@ -451,13 +470,22 @@ def _explain(task: _Task, choice: str, notes: list[str]):
                 f"shap's DeepExplainer cannot handle this model: {type(exc).__name__}: {_first_line(exc)}",
                 "use explainer=gradient or kernel (auto picks one that works).",
             ) from exc
-        notes.append(f"GradientExplainer: DeepExplainer failed ({type(exc).__name__}: {_first_line(exc)}).")
+        failure = f"{type(exc).__name__}: {_first_line(exc)}"
+        notes.append(
+            (
+                f"GradientExplainer: DeepExplainer failed ({failure}).",
+                f"GradientExplainer：DeepExplainer 失败（{failure}）。",
+            )
+        )
         return (*_gradient_values(task, functional), "gradient")
     error = task.additivity(values, base)
     if choice == "auto" and error > ADDITIVITY_TOLERANCE:
         notes.append(
-            f"GradientExplainer: DeepExplainer's values missed the output by {error:.1%} (an operation it "
-            "does not handle)."
+            (
+                f"GradientExplainer: DeepExplainer's values missed the output by {error:.1%} (an operation it "
+                "does not handle).",
+                f"GradientExplainer：DeepExplainer 的值与模型输出相差 {error:.1%}（模型中有它处理不了的运算）。",
+            )
         )
         return (*_gradient_values(task, functional), "gradient")
     return values, base, "deep"
@@ -473,7 +501,7 @@ def _functional(handle) -> tuple[keras.Model | None, str]:
         pass
     try:
         inputs = keras.Input(shape=tuple(handle.input_shape))
-        return keras.Model(inputs, model(inputs)), "Subclassed model wrapped in a Functional model for shap."
+        return keras.Model(inputs, model(inputs)), WRAPPED_NOTE
     except Exception as exc:
         return None, f"{type(exc).__name__}: {_first_line(exc)}"
 
@@ -716,7 +744,7 @@ def _notes(result: ShapResult, language: str) -> tuple[str, ...]:
         f"可加性：基准值 + SHAP 之和 对比 模型输出，最大误差 {result.additivity_error_abs:.2g}"
         f"（为平均输出的 {result.additivity_error:.2g}）。用时 {result.seconds:.1f} 秒。",
     )
-    return (additivity, *result.notes)
+    return (additivity, *notes_in(language, result.notes, result.notes_zh))
 
 
 def _top_features(result: ShapResult, count: int = TOP_FEATURES) -> np.ndarray:
@@ -906,13 +934,14 @@ def _image_maps(result: ShapResult, language: str) -> go.Figure:
     )
     images = result.explanation.data
     for row, sample in enumerate(samples):
-        figure.add_trace(image_trace(images[sample]), row=row + 1, col=1)
+        figure.add_trace(image_trace(images[sample], language), row=row + 1, col=1)
         for col in range(classes.shape[1]):
-            figure.add_trace(image_trace(images[sample]), row=row + 1, col=col + 2)
+            figure.add_trace(image_trace(images[sample], language), row=row + 1, col=col + 2)
             figure.add_trace(
                 signed_heatmap(
                     maps[row, col],
                     limit,
+                    language=language,
                     opacity=0.65,
                     colorbar_title=tr(language, "SHAP value per pixel", "每个像素的 SHAP 值"),
                     show_scale=row == 0 and col == 0,

@@ -158,6 +158,18 @@ def test_figures_plot_the_computed_values(tabular, image):
     assert "一致性" in figures[0].layout.title.text
 
 
+def test_pixel_blocks_and_hover_texts_follow_the_language(image):
+    _, result = image
+    plugin = ExplanationMethods()
+    _, _, sample_en, scatter_en = plugin.figures(result, "en")
+    _, _, sample_zh, scatter_zh = plugin.figures(result, "zh")
+    assert scatter_en.data[0].text[1] == "rows 0-1, cols 2-3" == result.unit_names[1]
+    assert scatter_zh.data[0].text[1] == "第 0-1 行，第 2-3 列"
+    spread_en, spread_zh = sample_en.data[-1].hovertemplate, sample_zh.data[-1].hovertemplate
+    assert "spread" in spread_en and "离散度" in spread_zh and "spread" not in spread_zh
+    assert all("row" not in trace.hovertemplate for trace in sample_zh.data)
+
+
 def test_refusals():
     plugin = ExplanationMethods()
     verdict = plugin.is_compatible(dlviz.registry.make_context(dataset="iris"))

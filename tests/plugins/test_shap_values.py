@@ -2,6 +2,7 @@
 
 import dataclasses
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -18,6 +19,14 @@ PLUGIN = Shap()
 
 def compute(ctx, **params):
     return run_plugin(PLUGIN, ctx, make_params(Shap.Params, params))
+
+
+def assert_chinese_notes(result):
+    """One Chinese note for each English one, keeping its numbers."""
+    assert len(result.notes_zh) == len(result.notes)
+    for english, chinese in zip(result.notes, result.notes_zh, strict=True):
+        assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
+        assert set(re.findall(r"\d+(?:\.\d+)?%?", english)) <= set(re.findall(r"\d+(?:\.\d+)?%?", chinese))
 
 
 def background_of(ctx, size):
@@ -66,6 +75,8 @@ def test_subclassed_model_is_wrapped_and_said_so(subclassed):
     assert result.method == "deep"
     assert any("wrapped in a Functional model" in note for note in result.notes)
     assert "DeepExplainer" in PLUGIN.figures(result)[0].layout.title.text
+    assert_chinese_notes(result)
+    assert shap_values.WRAPPED_NOTE_ZH in result.notes_zh
 
 
 def test_batched_deep_equals_shap_deep_explainer(image, monkeypatch):
@@ -124,6 +135,8 @@ def test_auto_falls_back_when_deep_fails(tabular, monkeypatch):
     result = compute(tabular, n_samples=5, background=10)
     assert result.method == "gradient"
     assert any("DeepExplainer failed" in note for note in result.notes)
+    assert any("DeepExplainer 失败" in note and "LookupError" in note for note in result.notes_zh)
+    assert_chinese_notes(result)
     with pytest.raises(dlviz.PluginError, match="DeepExplainer cannot handle"):
         compute(tabular, explainer="deep", n_samples=5, background=10)
 
@@ -135,6 +148,7 @@ def test_unwrappable_subclassed_model_falls_back_to_kernel(tabular, monkeypatch)
     result = compute(ctx, n_samples=2, background=10)
     assert result.method == "kernel"
     assert any("could not be wrapped" in note for note in result.notes)
+    assert any("无法包装" in note and "symbolic call failed" in note for note in result.notes_zh)
     with pytest.raises(dlviz.PluginError, match="explainer=kernel"):
         compute(ctx, explainer="gradient", n_samples=2, background=10)
 
@@ -158,6 +172,9 @@ def test_slow_choices_warn_in_result_and_figure(image, monkeypatch):
     assert any(note.startswith("Warning:") and "min" in note for note in result.notes)
     annotations = " ".join(a.text for a in PLUGIN.figures(result)[0].layout.annotations)
     assert "Warning:" in annotations
+    assert_chinese_notes(result)
+    chinese = " ".join(a.text for a in PLUGIN.figures(result, language="zh")[0].layout.annotations)
+    assert "警告" in chinese and "Warning:" not in chinese
 
 
 def test_bad_parameters_are_refused(image, tabular):
