@@ -125,7 +125,9 @@ def boundary_traces(
             if show_scale
             else None,
             customdata=np.round(grid.max(axis=2), 3),
-            hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>class %{z}, P = %{customdata:.3f}<extra></extra>",
+            hovertemplate="x1 %{x:.2f}, x2 %{y:.2f}<br>"
+            + tr(language, "class", "类别")
+            + " %{z}, P = %{customdata:.3f}<extra></extra>",
             name=tr(language, "predicted class", "预测类别"),
         )
     ]

@@ -971,14 +971,15 @@ def _unit_response_figure(responses: UnitResponses, language: str) -> go.Figure:
     ):
         scale = _scale(layer_responses)
         for col, response in enumerate(layer_responses, start=1):
+            name = f"{layer} {tr(language, 'unit', '单元')} {col - 1}"
             figure.add_trace(
                 go.Heatmap(
                     x=responses.xs,
                     y=responses.ys,
                     z=response,
                     showscale=False,
-                    name=f"{layer} unit {col - 1}",
-                    hovertemplate=f"{layer} unit {col - 1}<br>{x_name} %{{x:.2f}}, {y_name} %{{y:.2f}}<br>"
+                    name=name,
+                    hovertemplate=f"{name}<br>{x_name} %{{x:.2f}}, {y_name} %{{y:.2f}}<br>"
                     + tr(language, "output", "输出")
                     + " %{z:.3g}<extra></extra>",
                     **scale,

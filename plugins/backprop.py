@@ -1163,7 +1163,7 @@ def _surface_figure(result: BackpropResult, language: str) -> go.Figure:
             zmin=0,
             zmax=1,
             colorscale=COLOURSCALE,
-            colorbar={"title": {"text": "P(class 1)"}},
+            colorbar={"title": {"text": tr(language, "P(class 1)", "P(类别 1)")}},
             hovertemplate="x1 = %{x:.2f}, x2 = %{y:.2f}: P = %{z:.3f}<extra></extra>",
         )
     )

@@ -198,6 +198,13 @@ def test_figures_show_the_computed_numbers(default, softmax_sgd):
     assert "反向传播" in backward.layout.title.text
 
 
+def test_the_decision_surface_names_the_class_in_the_language(default):
+    plugin, result = default
+    for language, title in (("en", "P(class 1)"), ("zh", "P(类别 1)")):
+        surface = plugin.figures(result, language)[-1]
+        assert surface.data[0].colorbar.title.text == title
+
+
 def test_bad_params_are_refused():
     with pytest.raises(dlviz.ParamsError, match="past the last training step"):
         compute(step=10, max_steps=10)

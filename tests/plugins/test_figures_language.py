@@ -1,0 +1,155 @@
+"""Legends, hover texts and notes that the figures build from results follow the figure's language.
+
+Results are computed once and drawn in either language (the dashboard caches them without the
+language), so a label made at compute time carries its Chinese twin. Each test here would fail if one
+of these texts fell back to English in the Chinese figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import re
+
+import numpy as np
+
+from dlviz import registry
+from dlviz.plugin import make_params
+from dlviz.testing import tiny_context
+from plugins import _explain, _lesson_tools, _records, landscape
+from plugins.activations import Activations
+from plugins.attributions import Attributions
+from plugins.gradients import Gradients
+from plugins.landscape import LandscapeResult, Line, Trajectory
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+class UnnamedRun:
+    """A run with neither a name, a folder nor an optimizer in its metadata."""
+
+    meta: dict = {}
+    path = None
+
+
+def chinese(text: str) -> bool:
+    return bool(CJK.search(text or ""))
+
+
+def test_unnamed_runs_are_labelled_in_the_language():
+    assert _records.run_label(UnnamedRun(), 1) == "run 2"
+    assert _records.run_label(UnnamedRun(), 1, "zh") == "训练记录 2"
+    assert landscape._run_label(UnnamedRun(), 0) == "1: run"
+    assert landscape._run_label(UnnamedRun(), 0, "zh") == "1: 训练记录"
+
+
+def test_gradient_figures_name_other_runs_and_steps_in_chinese():
+    ctx = tiny_context("points2d")
+    other = pickle.loads(pickle.dumps(ctx.run))  # the same records, another (unnamed) run
+    plugin = Gradients()
+    params = make_params(Gradients.Params, {"saliency_samples": 0})
+    result = registry.run_plugin(plugin, dataclasses.replace(ctx, runs=(other,)), params)
+    (overlaid,) = result.other_runs
+    assert (overlaid.label, overlaid.label_zh) == ("run 1", "训练记录 1")
+    norms = result.norms.copy()
+    norms[0, 1] = 0.0  # a dead record: drawn as a marker with its own hover text
+    result = dataclasses.replace(result, norms=norms)
+
+    lines, heatmap = plugin.figures(result, language="zh")[:2]
+    dashed = [trace for trace in lines.data if trace.mode == "lines" and trace.line.dash]
+    assert dashed and all(trace.name.endswith("(训练记录 1)") for trace in dashed)
+    assert {trace.legendgrouptitle.text for trace in dashed} == {"训练记录 1"}
+    for figure in (lines, heatmap):
+        (marker,) = [trace for trace in figure.data if getattr(trace, "mode", None) == "markers"]
+        assert "步数 %{x}" in marker.hovertemplate and "step" not in marker.hovertemplate
+    english = plugin.figures(result, language="en")[0]
+    assert [trace.name for trace in english.data if trace.mode == "lines" and trace.line.dash][0].endswith("(run 1)")
+
+
+def test_saliency_hover_is_chinese():
+    ctx = tiny_context("image")
+    plugin = Gradients()
+    result = registry.run_plugin(plugin, ctx, make_params(Gradients.Params, {"saliency_samples": 1}))
+    saliency = plugin.figures(result, language="zh")[-1]
+    hovers = [trace.hovertemplate for trace in saliency.data]
+    assert any("∂得分/∂像素" in hover for hover in hovers) and not any("score" in hover for hover in hovers)
+
+
+def landscape_result(label: str, label_zh: str) -> LandscapeResult:
+    t = np.linspace(-0.5, 1.5, 9, dtype=np.float32)
+    bump = np.where((t > 0) & (t < 1), 3.0, 1.0)  # a barrier between start and end
+    axis = np.linspace(-1.0, 1.0, 3, dtype=np.float32)
+    return LandscapeResult(
+        directions="pca",
+        alphas=axis,
+        betas=axis,
+        losses=np.ones((3, 3)),
+        centre_loss=1.0,
+        explained_variance=(0.6, 0.3),
+        trajectories=(
+            Trajectory(label, np.array([0, 10]), np.zeros((2, 2)), np.ones(2), np.ones(2), label_zh),
+        ),
+        line_kind="interpolation",
+        lines=(Line(label, t, bump, (0, 10), label_zh),),
+        eval_samples=10,
+        split="train",
+        n_params=5,
+        loss_name="binary_crossentropy",
+        log_scale=False,
+        seed=0,
+    )
+
+
+def test_landscape_labels_hover_and_findings_in_chinese():
+    plugin = landscape.Landscape()
+    result = landscape_result("1: run", "1: 训练记录")
+    contour, surface, line = plugin.figures(result, language="zh")
+    assert "损失 %{customdata" in contour.data[0].hovertemplate
+    assert "1: 训练记录" in [trace.name for trace in contour.data]
+    assert "1: 训练记录" in [trace.name for trace in surface.data]
+    assert [trace.name for trace in line.data] == ["1: 训练记录"]
+    contour_en, _, line_en = plugin.figures(result, language="en")
+    assert "loss %{customdata" in contour_en.data[0].hovertemplate
+    assert [trace.name for trace in line_en.data] == ["1: run"]
+    (barrier,) = plugin.diagnose(result)
+    assert barrier.headline_zh.startswith("1: 训练记录：") and barrier.headline.startswith("1: run:")
+
+
+def test_shared_image_traces_hover_in_chinese():
+    image = np.zeros((4, 4, 1), np.float32)
+    grey = _explain.image_trace(image, "zh")
+    signed = _explain.signed_heatmap(np.zeros((4, 4)), 1.0, language="zh")
+    for trace in (grey, signed):
+        assert "第 %{y} 行，第 %{x} 列" in trace.hovertemplate and "row" not in trace.hovertemplate
+    assert "值 %{z:.2f}" in grey.hovertemplate
+    assert "row %{y}, column %{x}" in _explain.image_trace(image, "en").hovertemplate
+
+
+def test_multiclass_decision_regions_hover_in_chinese():
+    axis = np.linspace(-1.0, 1.0, 3)
+    grid = np.full((3, 3, 3), 1 / 3)
+    (regions,) = _lesson_tools.boundary_traces(axis, axis, grid, ("a", "b", "c"), "zh")
+    assert "类别 %{z}" in regions.hovertemplate and "class" not in regions.hovertemplate
+
+
+def test_unit_responses_name_the_units_in_chinese():
+    ctx = tiny_context("points2d")
+    plugin = Activations()
+    result = registry.run_plugin(plugin, ctx, make_params(Activations.Params, {"view": "unit_responses"}))
+    (figure,) = plugin.figures(result, language="zh")
+    names = [trace.name for trace in figure.data]
+    assert names and all(" 单元 " in name and "unit" not in name for name in names)
+    assert all(trace.hovertemplate.startswith(trace.name) for trace in figure.data)
+
+
+def test_attribution_notes_follow_the_language():
+    ctx = tiny_context("tabular")
+    plugin = Attributions()
+    params = make_params(Attributions.Params, {"methods": ("saliency",), "sanity_check": False})
+    result = registry.run_plugin(plugin, ctx, params)
+    assert len(result.notes_zh) == len(result.notes)
+    noted = dataclasses.replace(result, notes=("Some note.",), notes_zh=("一条备注。",))
+    for language, shown, hidden in (("en", "Some note.", "一条备注。"), ("zh", "一条备注。", "Some note.")):
+        text = " ".join(note.text for note in plugin.figures(noted, language)[0].layout.annotations)
+        assert shown in text and hidden not in text
+        assert chinese(text) == (language == "zh")
