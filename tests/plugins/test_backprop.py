@@ -10,15 +10,8 @@ import tensorflow as tf
 import dlviz
 from dlviz import registry
 from dlviz.plugin import make_params
-from plugins.backprop import (
-    XOR_INPUTS,
-    Backprop,
-    Params,
-    build_xor_model,
-    parameter_names,
-    xor_loss,
-    xor_targets,
-)
+from plugins._backprop_model import build_xor_model, xor_loss, xor_targets
+from plugins.backprop import XOR_INPUTS, Backprop, Params, parameter_names
 
 TOLERANCE = 1e-6
 
