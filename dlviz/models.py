@@ -43,6 +43,17 @@ _OPTIMIZER_FACTORIES = {
 }
 
 
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    """A new Keras optimizer by its dlviz name (one of `OPTIMIZERS`); "momentum" is SGD with momentum 0.9.
+
+    >>> make_optimizer("momentum", 0.1).momentum
+    0.9
+    """
+    if name not in OPTIMIZERS:
+        raise ModelError(f"Unknown optimizer {name!r}.", f"Use one of: {', '.join(OPTIMIZERS)}.")
+    return _OPTIMIZER_FACTORIES[name](float(learning_rate))
+
+
 def build(
     kind: str,
     dataset: Dataset,
@@ -112,7 +123,7 @@ def build(
     try:
         model = keras.Sequential(layers, name=_model_name(kind, dataset.name))
         model.compile(
-            optimizer=_OPTIMIZER_FACTORIES[optimizer](float(learning_rate)),
+            optimizer=make_optimizer(optimizer, learning_rate),
             loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )

@@ -12,18 +12,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlviz.models import make_optimizer
+
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_LABELS = np.array([0, 1, 1, 0])
-OPTIMIZERS = {
-    "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr),
-    "momentum": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9),
-    "nesterov": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True),
-    "adagrad": lambda lr: keras.optimizers.Adagrad(learning_rate=lr),
-    "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
-    "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
-    "adamw": lambda lr: keras.optimizers.AdamW(learning_rate=lr),
-    "nadam": lambda lr: keras.optimizers.Nadam(learning_rate=lr),
-}
 
 
 def build_xor_model(hidden_units: int, hidden_activation: str, outputs: int, seed: int):
@@ -78,7 +70,7 @@ def train_xor(
     """
     model, probe = build_xor_model(hidden_units, hidden_activation, outputs, seed)
     loss_fn = xor_loss(outputs)
-    optimizer = OPTIMIZERS[optimizer_name](learning_rate)
+    optimizer = make_optimizer(optimizer_name, learning_rate)
     variables = model.trainable_variables
     optimizer.build(variables)  # its variables must exist before the compiled loop runs
     slot_kinds, slot_variables = _slots(optimizer, variables)

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import dlviz
+from dlviz.models import OPTIMIZERS
 from dlviz.plugin import tr
 from plugins._backprop_chain import chain_rule
 from plugins._backprop_diagram import _backward_figure, _network_figure
@@ -20,7 +21,6 @@ from plugins._backprop_figures import (
     _update_table,
 )
 from plugins._backprop_model import (
-    OPTIMIZERS,
     XOR_INPUTS,
     XOR_LABELS,
     _correct,
