@@ -30,6 +30,7 @@ from dlviz.errors import ParamsError
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 LANGUAGES = ("en", "zh")
 REQUIREMENTS = frozenset({"model", "dataset", "run"})
+_REQUIREMENTS_ZH = {"model": "模型", "dataset": "数据集", "run": "训练记录 (run)"}
 SECTIONS = ("Overview", "Training dynamics", "Optimization", "Data", "Explanations", "Lessons", "Other")
 
 _ZH_DESCRIPTION = "简介："
@@ -318,10 +319,15 @@ class Plugin:
         return PluginTexts(self.title, self.description, docs["look_for"])
 
     def is_compatible(self, ctx: Context) -> bool | str:
-        """True, or the reason this plugin cannot run on `ctx`. The default checks `requires`."""
+        """True, or the reason this plugin cannot run on `ctx`, in `ctx.language`. The default checks `requires`."""
         missing = sorted(req for req in self.requires if not ctx.has(req))
         if missing:
-            return f"{self.title} needs {' and '.join(missing)}: load or train one first."
+            return tr(
+                ctx.language,
+                f"{self.title} needs {' and '.join(missing)}: load or train one first.",
+                f"{self.title_zh or self.title} 需要{'和'.join(_REQUIREMENTS_ZH[req] for req in missing)}："
+                "请先加载或训练。",
+            )
         return True
 
     def compute(self, ctx: Context, params: Any) -> Any:

@@ -57,10 +57,14 @@ def explained_inputs(dataset, n: int) -> np.ndarray:
     return np.asarray(pool[:n], dtype=np.float32)
 
 
-def one_output_vector_reason(ctx, what: str) -> str | None:
-    """Why `what` cannot explain ctx.model, or None when it gives one output vector per sample."""
+def one_output_vector_reason(ctx, what: str, what_zh: str) -> str | None:
+    """Why `what` cannot explain ctx.model (in ctx.language), or None when it gives one output vector per sample."""
     if len(ctx.model.predict(explained_inputs(ctx.dataset, 1)).shape) != 2:
-        return f"{what} need a model with one output vector per sample."
+        return tr(
+            ctx.language,
+            f"{what} need a model with one output vector per sample.",
+            f"{what_zh} 需要每个样本只输出一个向量 (one output vector per sample) 的模型。",
+        )
     return None
 
 

@@ -206,7 +206,10 @@ class ActivationFunctions(dlviz.Plugin):
         depths = np.arange(1, params.depth + 1)
         networks = []
         for index, activation in enumerate(params.network_activations):
-            ctx.report(index / max(len(params.network_activations), 1), f"gradients of a {activation} MLP")
+            ctx.report(
+                index / max(len(params.network_activations), 1),
+                tr(ctx.language, f"gradients of a {activation} MLP", f"{activation} 激活的 MLP 的梯度"),
+            )
             layers, norms = network_gradient_norms(activation, params.depth, params.batch_size, ctx.seed)
             networks.append(NetworkGradients(activation, layers, np.array(norms)))
         return ActivationResult(

@@ -274,16 +274,23 @@ class Activations(dlviz.Plugin):
         if _run_records(ctx.run) or _has_model_data(ctx):
             return True
         if ctx.run is not None:
-            return (
+            return tr(
+                ctx.language,
                 "This run recorded no activations. Record with dlviz.Recorder(activations=True, probe=x), "
-                "or load the model and its dataset to see the activations of the probe batch."
+                "or load the model and its dataset to see the activations of the probe batch.",
+                "这条训练记录 (run) 没有记录激活值 (activations)。请用 dlviz.Recorder(activations=True, probe=x) "
+                "记录，或加载模型及其数据集，查看探针批次 (probe batch) 的激活值。",
             )
-        return "Activations need a recorded run, or a model and its dataset."
+        return tr(
+            ctx.language,
+            "Activations need a recorded run, or a model and its dataset.",
+            "激活值 (activations) 需要一条训练记录 (run)，或者模型及其数据集。",
+        )
 
     def view_compatibility(self, ctx: dlviz.Context, view: str) -> bool | str:
-        """True when `view` can be drawn for `ctx`, else the reason it cannot."""
+        """True when `view` can be drawn for `ctx`, else the reason it cannot (in `ctx.language`)."""
         reason = _view_reason(ctx, view)
-        return True if reason is None else reason[0]
+        return True if reason is None else tr(ctx.language, *reason)
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ActivationsResult:
         verdict = self.view_compatibility(ctx, params.view)
@@ -301,10 +308,17 @@ class Activations(dlviz.Plugin):
 
         probe = _probe_activations(ctx) if _has_model_data(ctx) else None
         health = _probe_health(probe) if probe is not None else None
-        ctx.report(0.3, "activations over training")
+        ctx.report(0.3, tr(ctx.language, "activations over training", "训练过程中的激活值"))
         training = _training(ctx.run, params) if "training" in wanted and _run_records(ctx.run) else {}
         distributions = _distributions(ctx, probe, params) if "distributions" in wanted else None
-        ctx.report(0.6, "feature maps and unit responses")
+        ctx.report(
+            0.6,
+            tr(
+                ctx.language,
+                "feature maps and unit responses",
+                "特征图 (feature maps) 与单元响应 (unit responses)",
+            ),
+        )
         return ActivationsResult(
             distributions=distributions,
             probe_health=health,

@@ -274,7 +274,7 @@ class Attributions(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        return one_output_vector_reason(ctx, "Attributions") or True
+        return one_output_vector_reason(ctx, "Attributions", "归因图 (attributions)") or True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> AttributionResult:
         started = time.perf_counter()
@@ -301,7 +301,7 @@ class Attributions(dlviz.Plugin):
         plan = _Plan(methods, params.steps, params.smoothgrad_samples, noise)
         noises = rng.normal(size=(len(x), plan.noisy, *x.shape[1:])).astype(np.float32) * noise
 
-        ctx.report(0.05, "attributions")
+        ctx.report(0.05, tr(ctx.language, "attributions", "计算归因 (attributions)"))
         raw, ig = engine.attribute(plan, x, targets, baseline, noises, trained)
         notes.extend(engine.notes)
         maps = {method: _display(raw[method], image) for method in methods}
@@ -321,12 +321,12 @@ class Attributions(dlviz.Plugin):
 
         sanity = None
         if params.sanity_check:
-            ctx.report(0.3, "sanity check")
+            ctx.report(0.3, tr(ctx.language, "sanity check", "合理性检验 (sanity check)"))
             sanity = _sanity_check(
                 ctx, engine, trained, plan, x, targets, baseline, noises, maps, params.sample, image
             )
         probabilities = class_probabilities(head, outputs)[np.arange(len(x)), targets]
-        ctx.report(1.0, "done")
+        ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return AttributionResult(
             methods=methods,
             maps=maps,
@@ -687,7 +687,10 @@ def _sanity_check(
             signed[method].append(np.mean([_rank_correlation(a, b) for a, b in pairs]))
             stage_maps[method].append(current[position])
         stages.append(info.name)
-        ctx.report(0.3 + 0.65 * number / len(layers), f"randomised {info.name}")
+        ctx.report(
+            0.3 + 0.65 * number / len(layers),
+            tr(ctx.language, f"randomised {info.name}", f"已随机化 {info.name} 层的权重"),
+        )
     return SanityCheck(
         stages=tuple(stages),
         correlations={m: np.asarray(v) for m, v in correlations.items()},

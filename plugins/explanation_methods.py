@@ -240,7 +240,11 @@ class ExplanationMethods(dlviz.Plugin):
             try:
                 verdict = registry.get_plugin(name).is_compatible(ctx)
             except PluginError as exc:
-                return f"The comparison uses the {name} view, which is not available: {exc}"
+                return tr(
+                    ctx.language,
+                    f"The comparison uses the {name} view, which is not available: {exc}",
+                    f"对比要用到 {name} 视图，但它不可用：{exc}",
+                )
             if verdict is not True:
                 return verdict
         return True
@@ -258,9 +262,16 @@ class ExplanationMethods(dlviz.Plugin):
                 "The blurred IG baseline applies to images only.", "use zeros or mean for tables."
             )
         common = {"n_samples": params.n_samples, "sample": params.sample, "target": params.target}
-        ctx.report(0.05, "SHAP values (shap view)")
+        ctx.report(0.05, tr(ctx.language, "SHAP values (shap view)", "SHAP 值（shap 视图）"))
         shap_result = _run("shap", ctx, {**common, "background": params.background})
-        ctx.report(0.4, "Integrated Gradients (attributions view)")
+        ctx.report(
+            0.4,
+            tr(
+                ctx.language,
+                "Integrated Gradients (attributions view)",
+                "积分梯度 (Integrated Gradients)（attributions 视图）",
+            ),
+        )
         ig_result = _run(
             "attributions",
             ctx,
@@ -279,7 +290,7 @@ class ExplanationMethods(dlviz.Plugin):
                 "set 'Class explained' to a fixed class.",
             )
         x = explained_inputs(dataset, params.n_samples)
-        ctx.report(0.7, "LIME")
+        ctx.report(0.7, tr(ctx.language, "LIME", "LIME（拟合局部线性模型）"))
         notes: list[str] = []
         if image:
             segments = block_segments(handle.input_shape[:2], params.segment)
@@ -322,7 +333,7 @@ class ExplanationMethods(dlviz.Plugin):
                 )
             )
         spearman = agreement_matrices(importances, params.compare)
-        ctx.report(1.0, "done")
+        ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return ComparisonResult(
             methods=METHODS,
             image=image,

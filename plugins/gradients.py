@@ -223,11 +223,18 @@ class Gradients(dlviz.Plugin):
         if _run_gradients(ctx.run) or (ctx.model is not None and ctx.dataset is not None):
             return True
         if ctx.run is not None:
-            return (
+            return tr(
+                ctx.language,
                 "This run recorded no gradients. Record with dlviz.Recorder(gradients=True, probe=(x, y)), "
-                "or load the model and its dataset to see the gradients of one batch."
+                "or load the model and its dataset to see the gradients of one batch.",
+                "这条训练记录 (run) 没有记录梯度 (gradients)。请用 dlviz.Recorder(gradients=True, probe=(x, y)) "
+                "记录，或加载模型及其数据集，查看一批样本的梯度。",
             )
-        return "Gradient flow needs a recorded run, or a model and its dataset."
+        return tr(
+            ctx.language,
+            "Gradient flow needs a recorded run, or a model and its dataset.",
+            "梯度流 (gradient flow) 需要一条训练记录 (run)，或者模型及其数据集。",
+        )
 
     def compute(self, ctx: dlviz.Context, params: Params) -> GradientsResult:
         if _run_gradients(ctx.run):
@@ -239,7 +246,7 @@ class Gradients(dlviz.Plugin):
             )
         else:
             result, others = _from_batch(ctx, params), ()
-        ctx.report(0.7, "saliency")
+        ctx.report(0.7, tr(ctx.language, "saliency", "显著图 (saliency map)"))
         saliency = _saliency(ctx, params) if params.saliency_samples else None
         return dataclasses.replace(result, other_runs=others, saliency=saliency)
 
@@ -336,7 +343,7 @@ def _from_batch(ctx: dlviz.Context, params: Params) -> GradientsResult:
     n = len(dataset.x_train)
     rng = np.random.default_rng(ctx.seed)
     chosen = np.sort(rng.choice(n, size=min(params.batch_size, n), replace=False))
-    ctx.report(0.1, "gradients of one batch")
+    ctx.report(0.1, tr(ctx.language, "gradients of one batch", "一批样本的梯度"))
     gradients = handle.gradients(dataset.x_train[chosen], dataset.y_train[chosen])
 
     by_layer: dict[str, list[np.ndarray]] = {}

@@ -381,9 +381,17 @@ class Landscape(dlviz.Plugin):
             return verdict
         model = ctx.model.model
         if not model.trainable_variables:
-            return "The loss landscape needs trainable weights; this model has none."
+            return tr(
+                ctx.language,
+                "The loss landscape needs trainable weights; this model has none.",
+                "损失曲面 (loss landscape) 需要可训练的权重 (trainable weights)；这个模型没有。",
+            )
         if getattr(model, "_compile_loss", None) is None:
-            return "The loss landscape needs the model's loss: compile the model with a loss first."
+            return tr(
+                ctx.language,
+                "The loss landscape needs the model's loss: compile the model with a loss first.",
+                "损失曲面 (loss landscape) 需要模型的损失函数 (loss)：请先用一个损失函数编译 (compile) 模型。",
+            )
         return True
 
     # ------------------------------------------------------------------------- compute
@@ -416,14 +424,14 @@ class Landscape(dlviz.Plugin):
             )
         evaluator = BatchedLoss(ctx.model, x, y)
         centre = flat_weights(model)
-        ctx.report(0.02, "choosing the plane")
+        ctx.report(0.02, tr(ctx.language, "choosing the plane", "选择平面"))
         directions, alphas, betas, explained, coordinates = self._plane(ctx, mode, runs, centre, params)
 
         def report(start: float, width: float, message: str):
             return lambda fraction: ctx.report(start + width * fraction, message)
 
         grid = np.stack(np.meshgrid(alphas, betas), axis=-1).reshape(-1, 2)
-        message = f"loss at {len(grid)} weight settings"
+        message = tr(ctx.language, f"loss at {len(grid)} weight settings", f"计算 {len(grid)} 组权重处的损失")
         losses = evaluator.losses(centre, directions, grid, report(0.05, 0.75, message))
         losses = losses.reshape(len(betas), len(alphas))
         centre_loss = float(evaluator.losses(centre, directions, np.zeros((1, 2)))[0])
@@ -442,9 +450,9 @@ class Landscape(dlviz.Plugin):
                     label_zh=_run_label(run, index, "zh"),
                 )
             )
-        ctx.report(0.85, "the 1-D line")
+        ctx.report(0.85, tr(ctx.language, "the 1-D line", "一维直线"))
         lines, line_kind = self._lines(evaluator, runs, centre, directions, params)
-        ctx.report(1.0, "done")
+        ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return LandscapeResult(
             directions=mode,
             alphas=alphas.astype(np.float32),

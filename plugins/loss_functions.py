@@ -264,7 +264,14 @@ class LossFunctions(dlviz.Plugin):
         )
         neurons = []
         for index, loss in enumerate(NEURON_LOSSES):
-            ctx.report(0.2 + 0.4 * index, f"training one neuron with {NAMES[loss]}")
+            ctx.report(
+                0.2 + 0.4 * index,
+                tr(
+                    ctx.language,
+                    f"training one neuron with {NAMES[loss]}",
+                    f"训练一个神经元（损失函数：{NAMES_ZH[loss]}）",
+                ),
+            )
             neurons.append(
                 train_neuron(loss, params.neuron_start, params.neuron_learning_rate, params.neuron_steps)
             )

@@ -323,7 +323,9 @@ class Playground(dlviz.Plugin):
 
     def compute(self, ctx: dlviz.Context, params: Params) -> PlaygroundResult:
         data, notes = playground_data(ctx, params)
-        _, result = train_playground(data, params, seed=ctx.seed, notes=notes, progress=ctx.report)
+        _, result = train_playground(
+            data, params, seed=ctx.seed, notes=notes, progress=ctx.report, language=ctx.language
+        )
         return result
 
     def diagnose(self, result: PlaygroundResult) -> list[dlviz.Finding]:
@@ -566,12 +568,13 @@ class BoundarySnapshots(keras.callbacks.Callback):
 
 
 class _Progress(keras.callbacks.Callback):
-    def __init__(self, report, epochs):
+    def __init__(self, report, epochs, language="en"):
         super().__init__()
-        self._report, self._epochs = report, epochs
+        self._report, self._epochs, self._language = report, epochs, language
 
     def on_epoch_end(self, epoch, logs=None):
-        self._report((epoch + 1) / self._epochs, f"epoch {epoch + 1}/{self._epochs}")
+        done = f"{epoch + 1}/{self._epochs}"
+        self._report((epoch + 1) / self._epochs, tr(self._language, f"epoch {done}", f"第 {done} 轮"))
 
 
 def fit_with_snapshots(model, features, labels, snapshots, epochs, batch_size, seed, callbacks=()):
@@ -586,8 +589,13 @@ def fit_with_snapshots(model, features, labels, snapshots, epochs, batch_size, s
     return snapshots
 
 
-def train_playground(data: Dataset, params: Params, seed: int = 0, notes=(), progress=None):
-    """Build, train and record the playground's network on `data`; returns (model, PlaygroundResult)."""
+def train_playground(
+    data: Dataset, params: Params, seed: int = 0, notes=(), progress=None, language: str = "en"
+):
+    """Build, train and record the playground's network on `data`; returns (model, PlaygroundResult).
+
+    `progress(fraction, message)` hears of each epoch, the message in `language`.
+    """
     features = ordered_features(params.features)
     hidden = parse_hidden(params.hidden)
     if params.batch_size > len(data.x_train):
@@ -605,7 +613,7 @@ def train_playground(data: Dataset, params: Params, seed: int = 0, notes=(), pro
     snapshots = BoundarySnapshots(
         feature_matrix(grid, features), (x_train, data.y_train), (x_test, data.y_test), data.n_classes
     )
-    extra = [_Progress(progress, params.epochs)] if progress is not None else []
+    extra = [_Progress(progress, params.epochs, language)] if progress is not None else []
     try:
         fit_with_snapshots(
             model,

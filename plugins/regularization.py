@@ -322,7 +322,7 @@ class Regularization(dlviz.Plugin):
 
     def compute(self, ctx: dlviz.Context, params: Params) -> RegularizationResult:
         data, notes = lesson_data(ctx, params)
-        trained = train_variants(data, params, seed=ctx.seed, progress=ctx.report)
+        trained = train_variants(data, params, seed=ctx.seed, progress=ctx.report, language=ctx.language)
         return summarise(data, params, trained, notes)
 
     def diagnose(self, result: RegularizationResult) -> list[dlviz.Finding]:
@@ -444,8 +444,12 @@ def kernels(model: keras.Model) -> np.ndarray:
     return np.concatenate([np.ravel(layer.kernel.numpy()) for layer in dense_layers(model)])
 
 
-def train_variants(data: Dataset, params: Params, seed: int = 0, progress=None) -> dict[str, TrainedVariant]:
+def train_variants(
+    data: Dataset, params: Params, seed: int = 0, progress=None, language: str = "en"
+) -> dict[str, TrainedVariant]:
     """Train the six variants from the same initial weights on the same batches, one compiled epoch for all.
+
+    `progress(fraction, message)`, when given, hears how far training has come, the message in `language`.
 
     Early stopping is Keras' own EarlyStopping callback (monitor val_loss, restore_best_weights=True),
     told each epoch's validation loss; once it stops, its model is no longer updated and the callback
@@ -530,7 +534,7 @@ def train_variants(data: Dataset, params: Params, seed: int = 0, progress=None) 
             if models["early_stopping"].stop_training:
                 es_epochs = index + 1
         if progress is not None and index % max(1, params.epochs // 10) == 0:
-            progress(index / params.epochs, "training six variants")
+            progress(index / params.epochs, tr(language, "training six variants", "训练六个变体"))
     stopper.on_train_end()
     trained = {}
     for position, (variant, model) in enumerate(models.items()):

@@ -231,7 +231,7 @@ class Shap(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        return one_output_vector_reason(ctx, "SHAP values") or True
+        return one_output_vector_reason(ctx, "SHAP values", "SHAP 值 (SHAP values)") or True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ShapResult:
         started = time.perf_counter()
@@ -277,7 +277,7 @@ class Shap(dlviz.Plugin):
                     f"约需 {estimate / 60:.0f} 分钟；减少背景行数或样本数，或改用 explainer=auto，会更快。",
                 )
             )
-        ctx.report(0.05, "explaining")
+        ctx.report(0.05, tr(ctx.language, "explaining", "计算解释"))
         values, base, method = _explain(task, params.explainer, notes)
 
         main = pairs.main
@@ -290,7 +290,7 @@ class Shap(dlviz.Plugin):
                 )
             )
 
-        ctx.report(0.9, "summarising")
+        ctx.report(0.9, tr(ctx.language, "summarising", "汇总结果"))
         shown = display_values(dataset, x)
         flat = values[main].reshape(len(x), -1)
         dependence = _feature_index(params.feature, names, flat)
@@ -304,7 +304,7 @@ class Shap(dlviz.Plugin):
             display_data=None if image else shown,
             feature_names=list(names),
         )
-        ctx.report(1.0, "done")
+        ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return ShapResult(
             explanation=explanation,
             method=method,
@@ -578,7 +578,10 @@ def _deep_values(task: _Task, functional: keras.Model):
         values[start : start + len(chunk)] = contributions.reshape(
             len(chunk), n_background, *x.shape[1:]
         ).mean(1)
-        task.ctx.report(0.05 + 0.8 * (start + len(chunk)) / len(x), "DeepExplainer")
+        task.ctx.report(
+            0.05 + 0.8 * (start + len(chunk)) / len(x),
+            tr(task.ctx.language, "DeepExplainer", "用 DeepExplainer 计算"),
+        )
     return values, task.base_values(task.expected)
 
 
@@ -640,7 +643,10 @@ def _kernel_values(task: _Task):
             for index, row in enumerate(task.x.reshape(len(task.x), -1)):
                 unit_values = np.asarray(explainer.shap_values(row[None], silent=True), dtype=np.float64)
                 values.append(unit_values.reshape(row.size, -1) @ weights[index])
-                task.ctx.report(0.05 + 0.8 * (index + 1) / len(task.x), "KernelExplainer")
+                task.ctx.report(
+                    0.05 + 0.8 * (index + 1) / len(task.x),
+                    tr(task.ctx.language, "KernelExplainer", "用 KernelExplainer 计算"),
+                )
     finally:
         np.random.set_state(state)
     expected = np.asarray(explainer.expected_value, dtype=np.float64).reshape(-1)
