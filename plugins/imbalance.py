@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from dlviz.errors import DataError, ParamsError
+from dlviz.plugin import tr
 from plugins._imbalance_data import (
     _counts,
     _fingerprint,
@@ -26,6 +27,7 @@ from plugins._imbalance_figures import (
     _pr_figure,
     _scatter_figure,
     _skipped_figure,
+    _strategy_label,
     _threshold_figure,
     _train_counts_figure,
     _verdict_figure,
@@ -256,18 +258,25 @@ class Imbalance(dlviz.Plugin):
         try:
             targets = _Targets.of(ctx.dataset)
         except DataError as exc:
-            return str(exc)
+            return tr(ctx.language, str(exc), f"无法使用这个数据集的类别标签 (labels)：{exc}")
         if targets.n_classes < 2:
-            return "Imbalance needs at least two classes; this dataset has one."
+            return tr(
+                ctx.language,
+                "Imbalance needs at least two classes; this dataset has one.",
+                "不平衡数据 (imbalanced data) 视图需要至少两个类别；这个数据集只有一个。",
+            )
         if ctx.model is not None:
             units = _output_units(ctx.model)
             fits = units == targets.n_classes or (
                 units == 1 and targets.n_classes == 2 and not targets.multilabel
             )
             if not fits:
-                return (
+                return tr(
+                    ctx.language,
                     f"The model has {units} output unit(s) but the dataset has {targets.n_classes} classes; "
-                    "load a model built for this dataset, or choose architecture 'mlp'."
+                    "load a model built for this dataset, or choose architecture 'mlp'.",
+                    f"模型有 {units} 个输出单元 (output units)，但数据集有 {targets.n_classes} 个类别；"
+                    "请加载为这个数据集搭建的模型，或把网络结构 (architecture) 选为 'mlp'。",
                 )
         return True
 
@@ -304,8 +313,10 @@ class Imbalance(dlviz.Plugin):
         ]
         outcomes, skipped = [], []
         for position, strategy in enumerate(strategies):
+            label_zh, count = _strategy_label(strategy, "zh"), f"{position + 1}/{len(strategies)}"
             ctx.report(
-                position / len(strategies), f"{strategy}: resampling ({position + 1}/{len(strategies)})"
+                position / len(strategies),
+                tr(ctx.language, f"{strategy}: resampling ({count})", f"{label_zh}：重采样（{count}）"),
             )
             started = time.perf_counter()
             try:
@@ -329,11 +340,10 @@ class Imbalance(dlviz.Plugin):
                     projection.panel(strategy, resampled.x, resampled.y, resampled.added, focus, ctx.seed)
                 )
 
-            def progress(fraction, position=position, strategy=strategy):
-                ctx.report(
-                    (position + fraction) / len(strategies),
-                    f"{strategy}: training ({position + 1}/{len(strategies)})",
-                )
+            training = tr(ctx.language, f"{strategy}: training ({count})", f"{label_zh}：训练（{count}）")
+
+            def progress(fraction, position=position, message=training):
+                ctx.report((position + fraction) / len(strategies), message)
 
             model, history, fit_seconds = trainer.train(
                 strategy, resampled, params, progress if ctx.progress else None
@@ -353,7 +363,7 @@ class Imbalance(dlviz.Plugin):
                     **metrics,
                 )
             )
-        ctx.report(1.0, "done")
+        ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return ImbalanceResult(
             dataset_name=str(getattr(dataset, "name", "")),
             kind=str(getattr(dataset, "kind", "")),
@@ -412,7 +422,8 @@ class Imbalance(dlviz.Plugin):
                         headline_zh=f"不做再平衡时，{plain.accuracy:.0%} 的准确率 (accuracy) 掩盖了仅 "
                         f"{plain.minority_recall:.0%} 的少数类召回率 (minority recall)。",
                         advice_zh="请以少数类召回率 (minority recall)、平衡准确率 (balanced accuracy) 或 PR-AUC 来评判；"
-                        "试试 class_weight 或 smote。",
+                        f"试试{_strategy_label('class_weight', 'zh')} 或 {_strategy_label('smote', 'zh')}"
+                        "（即“策略”中的 class_weight、smote）。",
                     )
                 )
         best = result.best_minority_recall
@@ -424,9 +435,9 @@ class Imbalance(dlviz.Plugin):
                     f"best balanced accuracy: {result.best_balanced_accuracy} "
                     f"({result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}).",
                     "Check its precision too: more recall usually costs precision.",
-                    headline_zh=f"少数类召回率 (minority recall) 最高：{best}"
+                    headline_zh=f"少数类召回率 (minority recall) 最高：{_strategy_label(best, 'zh')}"
                     f"（{result.outcome(best).minority_recall:.2f}）；"
-                    f"平衡准确率 (balanced accuracy) 最高：{result.best_balanced_accuracy}"
+                    f"平衡准确率 (balanced accuracy) 最高：{_strategy_label(result.best_balanced_accuracy, 'zh')}"
                     f"（{result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}）。",
                     advice_zh="也要检查它的精确率 (precision)：召回率 (recall) 提高通常以精确率为代价。",
                 )
@@ -437,7 +448,7 @@ class Imbalance(dlviz.Plugin):
                     "info",
                     f"{skipped.strategy} skipped: {skipped.reason}",
                     skipped.fix,
-                    headline_zh=f"已跳过 {skipped.strategy}：{skipped.reason_zh}",
+                    headline_zh=f"已跳过 {_strategy_label(skipped.strategy, 'zh')}：{skipped.reason_zh}",
                     advice_zh=skipped.fix_zh,
                 )
             )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 
 import keras
+import numpy as np
 import pytest
 
 import dlviz
@@ -115,6 +117,30 @@ def test_activation_views_refuse_in_chinese():
     )
 
 
+def test_imbalance_refusals_in_chinese():
+    plugin = registry.get_plugin("imbalance")
+    one_class = types.SimpleNamespace(y_train=np.zeros(6), y_test=np.zeros(3), class_names=("only",))
+    assert plugin.is_compatible(Context(dataset=one_class)) == (
+        "Imbalance needs at least two classes; this dataset has one."
+    )
+    assert plugin.is_compatible(Context(dataset=one_class, language="zh")).startswith(
+        "不平衡数据 (imbalanced data) 视图需要至少两个类别"
+    )
+    fractional = types.SimpleNamespace(y_train=np.array([0.5, 1.0]), y_test=np.zeros(2), class_names=())
+    reason = plugin.is_compatible(Context(dataset=fractional, language="zh"))
+    assert reason.startswith(
+        "无法使用这个数据集的类别标签 (labels)：y_train holds values that are not class ids."
+    )
+    dataset = tiny_context("tabular").dataset  # two classes
+    wrong = keras.Sequential([keras.Input((30,)), keras.layers.Dense(3, activation="softmax")])
+    ctx = registry.make_context(model=wrong, dataset=dataset, language="zh")
+    reason = plugin.is_compatible(ctx)
+    assert reason.startswith("模型有 3 个输出单元 (output units)，但数据集有 2 个类别") and "'mlp'" in reason
+    assert plugin.is_compatible(dataclasses.replace(ctx, language="en")).startswith(
+        "The model has 3 output unit(s)"
+    )
+
+
 def run_reporting(name: str, kind: str, values: dict, language: str):
     """Compute `name` on the tiny `kind` context in `language`; returns the progress messages it reported."""
     messages = []
@@ -156,3 +182,41 @@ def test_shap_and_sanity_check_progress_in_chinese():
     messages = run_reporting("attributions", "tabular", {"methods": ("saliency",), "n_samples": 2}, "zh")
     assert "合理性检验 (sanity check)" in messages
     assert any(message.startswith("已随机化 ") for message in messages)
+
+
+def test_imbalance_speaks_chinese_and_names_strategies_by_their_labels():
+    from plugins._imbalance_figures import STRATEGY_NAMES
+
+    messages = []
+    ctx = registry.make_context(
+        dataset=dlviz.datasets.load("imbalanced", seed=0, n_samples=300, minority=0.1),
+        language="zh",
+        progress=lambda fraction, message: messages.append(message),
+    )
+    plugin = registry.get_plugin("imbalance")
+    params = make_params(plugin.Params, {"strategies": ("none", "class_weight", "augment"), "epochs": 1})
+    result = registry.run_plugin(plugin, ctx, params)
+    assert (
+        "类别权重 (class weights)：重采样（2/3）" in messages
+        and "类别权重 (class weights)：训练（2/3）" in messages
+    )
+    assert "数据增强 (augmentation)：重采样（3/3）" in messages and messages[-1] == "完成"
+    assert all(chinese(message) for message in messages), messages
+
+    # Force the findings that name strategies: plain training that hides the minority, class weights best.
+    none, weighted = result.outcome("none"), result.outcome("class_weight")
+    result = dataclasses.replace(
+        result,
+        outcomes=(
+            dataclasses.replace(none, accuracy=0.95, minority_recall=0.1, balanced_accuracy=0.55),
+            dataclasses.replace(weighted, accuracy=0.9, minority_recall=0.8, balanced_accuracy=0.85),
+        ),
+    )
+    hides, best, skipped = plugin.diagnose(result)
+    label = STRATEGY_NAMES["class_weight"][1]
+    assert f"试试{label} 或 {STRATEGY_NAMES['smote'][1]}" in hides.advice_zh
+    assert hides.advice.endswith("try class_weight or smote.")
+    assert best.headline_zh.count(label) == 2 and "class_weight" not in best.headline_zh
+    assert best.headline.startswith("Best minority recall: class_weight (0.80)")
+    assert skipped.headline_zh.startswith(f"已跳过 {STRATEGY_NAMES['augment'][1]}：")
+    assert skipped.headline.startswith("augment skipped: ")
