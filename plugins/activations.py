@@ -641,7 +641,7 @@ def _view_reason(ctx: dlviz.Context, view: str) -> tuple[str, str] | None:
             return None
         return (
             "The training view needs a run recorded with activations.",
-            "训练 (training) 视图需要一个记录了激活值的训练运行 (run)。",
+            "训练 (training) 视图需要一条记录了激活值的训练记录 (run)。",
         )
     if not _has_model_data(ctx):
         return (

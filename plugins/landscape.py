@@ -276,7 +276,7 @@ class LandscapeResult:
 class Landscape(dlviz.Plugin):
     """The loss surface of your trained model on a plane through its weights: two filter-normalised random directions (Li et al. 2018), or the plane in which training moved (PCA of a run's weight snapshots) with the training path drawn on it; several runs can share one surface. A 1-D view shows the loss along the straight line from the start to the end of training.
 
-    简介：训练后模型在一个穿过其权重的平面上的损失曲面 (loss landscape)：平面由两个经过滤波器归一化 (filter normalisation) 的随机方向张成（Li 等，2018），或由训练轨迹的主成分分析 (PCA) 得到（即训练实际移动的平面），并在其上画出训练路径；多个运行 (run) 可以画在同一个曲面上比较。一维视图显示从训练开始到结束的直线上的损失。
+    简介：训练后模型在一个穿过其权重的平面上的损失曲面 (loss landscape)：平面由两个经过滤波器归一化 (filter normalisation) 的随机方向张成（Li 等，2018），或由训练轨迹的主成分分析 (PCA) 得到（即训练实际移动的平面），并在其上画出训练路径；多条训练记录 (runs) 可以画在同一个曲面上比较。一维视图显示从训练开始到结束的直线上的损失。
 
     What to look for: a wide, round basin around the trained weights (a flat minimum) tends to
     generalise better than a narrow, steep one; chaotic, non-convex contours mean the model is hard to
@@ -317,7 +317,7 @@ class Landscape(dlviz.Plugin):
                 "plane of the training trajectory (needs a run with weight snapshots); 'auto': pca when a run "
                 "has snapshots, else random."
             ),
-            help_zh="random：穿过训练后权重的两个滤波器归一化随机方向；pca：训练轨迹所在的平面（需要带权重快照的运行）；auto：有快照时用 pca，否则用 random。",
+            help_zh="random：穿过训练后权重的两个滤波器归一化随机方向；pca：训练轨迹所在的平面（需要带权重快照的训练记录）；auto：有快照时用 pca，否则用 random。",
             choices=("auto", "random", "pca"),
         )
         resolution: int = dlviz.param(
@@ -762,7 +762,7 @@ class Landscape(dlviz.Plugin):
                 x_title = tr(
                     language,
                     "t (0 = each run's first snapshot, 1 = its last snapshot)",
-                    "t（0 = 每个运行的第一个快照，1 = 其最后一个快照）",
+                    "t（0 = 每条训练记录的第一个快照，1 = 其最后一个快照）",
                 )
             for t in (0.0, 1.0):
                 figure.add_vline(x=t, line={"dash": "dot", "color": "grey"})
@@ -788,7 +788,7 @@ class Landscape(dlviz.Plugin):
                 "type": "log" if result.log_scale else "linear",
                 "tickformat": ".3g",
             },
-            legend_title_text=tr(language, "run", "运行"),
+            legend_title_text=tr(language, "run", "训练记录"),
         )
         return figure
 

@@ -14,10 +14,10 @@ import re
 import numpy as np
 
 from dlviz import registry
-from dlviz.plugin import make_params
+from dlviz.plugin import make_params, param_specs
 from dlviz.testing import tiny_context
 from plugins import _explain, _lesson_tools, _records, landscape
-from plugins.activations import Activations
+from plugins.activations import Activations, _view_reason
 from plugins.attributions import Attributions
 from plugins.gradients import Gradients
 from plugins.landscape import LandscapeResult, Line, Trajectory
@@ -153,3 +153,20 @@ def test_attribution_notes_follow_the_language():
         text = " ".join(note.text for note in plugin.figures(noted, language)[0].layout.annotations)
         assert shown in text and hidden not in text
         assert chinese(text) == (language == "zh")
+
+
+def test_landscape_calls_a_recorded_run_a_training_record():
+    """The app's word for a recorded run is 训练记录 (dlviz/i18n); the landscape's Chinese says so too."""
+    plugin = landscape.Landscape()
+    one = landscape_result("1: run", "1: 训练记录")
+    two = dataclasses.replace(one, lines=one.lines * 2)
+    line = plugin.figures(two, language="zh")[2]
+    assert line.layout.legend.title.text == "训练记录"
+    assert "每条训练记录的第一个快照" in line.layout.xaxis.title.text
+    assert plugin.figures(two, language="en")[2].layout.legend.title.text == "run"
+    words = [
+        plugin.texts("zh").description,
+        *(spec.text("zh")[1] for spec in param_specs(landscape.Landscape.Params)),
+    ]
+    assert "多条训练记录 (runs)" in words[0] and not [text for text in words if "运行" in text]
+    assert "训练记录 (run)" in _view_reason(registry.make_context(), "training")[1]
