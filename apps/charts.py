@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlviz.i18n import t
+from dlviz.plugin import tr_names
 
 _TRAIN_COLOUR = "#4C78A8"
 _VALIDATION_COLOUR = "#F58518"
@@ -64,9 +65,15 @@ def training_curves(epochs: Mapping[str, Sequence[float]], language: str, titled
     return figure
 
 
+def _class_names(dataset: Any, language: str) -> list[str]:
+    """The dataset's class names in the UI language (Chinese ones when it has them), else the class ids."""
+    names = tr_names(language, dataset.class_names, getattr(dataset, "class_names_zh", ()))
+    return [str(name) for name in names] or [str(i) for i in range(dataset.n_classes)]
+
+
 def class_counts(dataset: Any, language: str) -> go.Figure:
     """How many samples of each class the training and test splits hold."""
-    names = [str(name) for name in dataset.class_names] or [str(i) for i in range(dataset.n_classes)]
+    names = _class_names(dataset, language)
     train = np.bincount(np.asarray(dataset.y_train, dtype=np.int64), minlength=len(names))
     test = np.bincount(np.asarray(dataset.y_test, dtype=np.int64), minlength=len(names))
     figure = go.Figure(
@@ -99,10 +106,8 @@ def _image_grid(dataset: Any, language: str) -> go.Figure:
     count = min(_PREVIEW_IMAGES, len(dataset.x_train))
     images = np.asarray(dataset.x_train[:count], dtype=float)
     images = images.mean(axis=-1) if images.ndim == 4 else images
-    labels = [
-        str(dataset.class_names[int(y)]) if dataset.class_names else str(int(y))
-        for y in dataset.y_train[:count]
-    ]
+    names = _class_names(dataset, language)
+    labels = [names[int(y)] for y in dataset.y_train[:count]]
     figure = px.imshow(
         images, facet_col=0, facet_col_wrap=6, color_continuous_scale="gray_r", facet_row_spacing=0.12
     )
@@ -125,8 +130,7 @@ def _image_grid(dataset: Any, language: str) -> go.Figure:
 def _points(dataset: Any, language: str) -> go.Figure:
     x = np.asarray(dataset.x_train, dtype=float)
     figure = go.Figure()
-    names = list(dataset.class_names) or [str(i) for i in range(dataset.n_classes)]
-    for label, name in enumerate(names):
+    for label, name in enumerate(_class_names(dataset, language)):
         chosen = np.asarray(dataset.y_train) == label
         figure.add_trace(
             go.Scatter(x=x[chosen, 0], y=x[chosen, 1], mode="markers", name=str(name), marker={"size": 5})

@@ -82,7 +82,8 @@ class Dataset:
     ``(n,)``; ``kind``: "tabular", "image" or "points2d" (two features, drawable in the plane);
     ``scaler``: the `StandardScaler` fitted on the training features, or None when they are not scaled.
     ``description`` says what the data is in English, ``description_zh`` in Chinese ("" when there is
-    none: show the English one instead).
+    none: show the English one instead). ``class_names_zh`` names the classes in Chinese, in the order of
+    ``class_names`` (empty when there is no translation: `class_label` then falls back to English).
     Build one with `load`, `Dataset.from_arrays` or `Dataset.from_csv`.
     """
 
@@ -97,6 +98,7 @@ class Dataset:
     description: str = ""
     scaler: StandardScaler | None = None
     description_zh: str = ""
+    class_names_zh: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -129,6 +131,11 @@ class Dataset:
                 f"{len(self.feature_names)} feature names for {self.n_features} features.",
                 "Give one name per feature.",
             )
+        if self.class_names_zh and len(self.class_names_zh) != len(self.class_names):
+            raise DataError(
+                f"{len(self.class_names_zh)} Chinese class names for {len(self.class_names)} classes.",
+                "Give one Chinese name per class, in the order of class_names, or none at all.",
+            )
 
     @property
     def n_classes(self) -> int:
@@ -146,6 +153,22 @@ class Dataset:
     @property
     def n_features(self) -> int:
         return math.prod(self.input_shape)
+
+    def class_label(self, index: int, language: str = "en") -> str:
+        """The name of class ``index`` in ``language`` ("en" or "zh"): the Chinese name when there is one,
+        else the English.
+
+        >>> ds = load("moons", n_samples=100)
+        >>> ds.class_label(1), ds.class_label(1, "zh")
+        ('lower moon', '下弦月')
+        """
+        if language == "zh" and self.class_names_zh:
+            return self.class_names_zh[index]
+        return self.class_names[index]
+
+    def class_labels(self, language: str = "en") -> tuple[str, ...]:
+        """All class names in ``language``, as `class_label` gives them."""
+        return tuple(self.class_label(index, language) for index in range(self.n_classes))
 
     def summary(self) -> dict[str, Any]:
         """Sizes and class counts, as plain JSON-ready values (for the overview page).
@@ -166,6 +189,7 @@ class Dataset:
             "n_features": self.n_features,
             "n_classes": self.n_classes,
             "class_names": list(self.class_names),
+            "class_names_zh": list(self.class_names_zh),
             "train_counts": dict(zip(self.class_names, train_counts.tolist(), strict=True)),
             "test_counts": dict(zip(self.class_names, test_counts.tolist(), strict=True)),
             "imbalance_ratio": float(train_counts.max() / train_counts.min()) if train_counts.min() else None,
@@ -189,6 +213,7 @@ class Dataset:
         standardize: bool = True,
         description: str = "",
         description_zh: str = "",
+        class_names_zh: tuple[str, ...] | list[str] = (),
     ) -> Dataset:
         """Build a dataset from the user's arrays (numpy, lists or pandas).
 
@@ -200,6 +225,8 @@ class Dataset:
         None: images from the shape, "points2d" for exactly two features, "tabular" otherwise.
         ``standardize`` scales non-image features with a scaler fitted on the training split.
         ``description`` and ``description_zh`` say what the data is, in English and in Chinese.
+        ``class_names_zh``: the classes' Chinese names, one per class in the order of the class names, or
+        empty for none.
         Raises `DataError` for anything that cannot make a classification dataset.
         """
         _check_test_size(test_size)
@@ -249,6 +276,7 @@ class Dataset:
             description=description,
             scaler=scaler,
             description_zh=description_zh,
+            class_names_zh=tuple(str(name) for name in class_names_zh),
         )
 
     @classmethod
@@ -364,7 +392,9 @@ def _digits(seed: int) -> dict[str, Any]:
     }
 
 
-def _sklearn_tabular(loader: Any, description: str, description_zh: str) -> Any:
+def _sklearn_tabular(
+    loader: Any, description: str, description_zh: str, class_names_zh: tuple[str, ...]
+) -> Any:
     def load_table(seed: int) -> dict[str, Any]:
         bunch = loader()
         return {
@@ -373,6 +403,7 @@ def _sklearn_tabular(loader: Any, description: str, description_zh: str) -> Any:
             "kind": "tabular",
             "feature_names": tuple(str(f) for f in bunch.feature_names),
             "class_names": tuple(str(c) for c in bunch.target_names),
+            "class_names_zh": class_names_zh,
             "description": description,
             "description_zh": description_zh,
         }
@@ -389,7 +420,12 @@ def _halves(n_samples: int) -> tuple[int, int]:
 
 
 def _points(
-    x: np.ndarray, y: np.ndarray, class_names: tuple[str, str], description: str, description_zh: str
+    x: np.ndarray,
+    y: np.ndarray,
+    class_names: tuple[str, str],
+    class_names_zh: tuple[str, str],
+    description: str,
+    description_zh: str,
 ) -> dict[str, Any]:
     return {
         "x": x,
@@ -397,6 +433,7 @@ def _points(
         "kind": "points2d",
         "feature_names": ("x1", "x2"),
         "class_names": class_names,
+        "class_names_zh": class_names_zh,
         "description": description,
         "description_zh": description_zh,
         "standardize": False,  # the shapes are drawn in their own coordinates, already around [-1.5, 1.5]
@@ -410,6 +447,7 @@ def _moons(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         centred,
         y,
         ("upper moon", "lower moon"),
+        ("上弦月", "下弦月"),
         "Two interleaving half circles.",
         "两个相互交错的半圆（双月）。",
     )
@@ -421,6 +459,7 @@ def _circles(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         x,
         y,
         ("outer circle", "inner circle"),
+        ("外圈", "内圈"),
         "A circle inside a ring: not linearly separable.",
         "圆环里套着一个圆：不是线性可分的 (linearly separable)。",
     )
@@ -439,6 +478,7 @@ def _spirals(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         x,
         y,
         ("spiral A", "spiral B"),
+        ("螺旋 A", "螺旋 B"),
         "Two interleaved spirals, 1.75 turns each.",
         "两条相互缠绕的螺旋线，各绕 1.75 圈。",
     )
@@ -454,6 +494,7 @@ def _xor(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         x,
         y,
         ("opposite signs", "same sign"),
+        ("异号", "同号"),
         "XOR: the class is the sign of x1 * x2.",
         "异或 (XOR)：类别由 x1 * x2 的正负号决定。",
     )
@@ -468,6 +509,7 @@ def _gauss(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         x,
         y,
         ("blob A", "blob B"),
+        ("团 A", "团 B"),
         "Two Gaussian blobs: linearly separable up to their overlap.",
         "两团高斯分布 (Gaussian blobs) 的点：除重叠部分外线性可分 (linearly separable)。",
     )
@@ -489,6 +531,7 @@ def _imbalanced(seed: int, n_samples: int, minority: float) -> dict[str, Any]:
         "kind": "tabular",
         "feature_names": tuple(f"feature_{i}" for i in range(x.shape[1])),
         "class_names": ("majority", "minority"),
+        "class_names_zh": ("多数类", "少数类"),
         "description": f"Synthetic binary problem, 10 features, {minority:.0%} minority class.",
         "description_zh": f"合成的二分类问题，10 个特征，少数类 (minority class) 占 {minority:.0%}。",
     }
@@ -500,16 +543,19 @@ _BUNDLED = {
         sk_datasets.load_breast_cancer,
         "Breast cancer diagnosis from 30 cell-nucleus measurements (569 samples, mildly imbalanced).",
         "根据 30 项细胞核测量值诊断乳腺癌（569 个样本，类别轻度不平衡 (imbalanced)）。",
+        ("恶性", "良性"),  # sklearn's target_names order: malignant, benign
     ),
     "iris": _sklearn_tabular(
         sk_datasets.load_iris,
         "Iris flowers: 3 species from 4 measurements (150 samples).",
         "鸢尾花：根据 4 项测量值区分 3 个品种（150 个样本）。",
+        ("山鸢尾", "变色鸢尾", "维吉尼亚鸢尾"),  # setosa, versicolor, virginica
     ),
     "wine": _sklearn_tabular(
         sk_datasets.load_wine,
         "Wines: 3 cultivars from 13 chemical measurements (178 samples).",
         "葡萄酒：根据 13 项化学测量值区分 3 个葡萄品种（178 个样本）。",
+        ("类别 0", "类别 1", "类别 2"),  # class_0, class_1, class_2
     ),
     "moons": _moons,
     "circles": _circles,

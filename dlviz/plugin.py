@@ -351,3 +351,13 @@ class Plugin:
 def tr(language: str, en: str, zh: str) -> str:
     """Pick the English or Chinese form of a figure's text."""
     return zh if language == "zh" else en
+
+
+def tr_names(language: str, names, names_zh) -> tuple[str, ...]:
+    """Pick names (e.g. a result's ``class_names`` / ``class_names_zh``) in a figure's language: the Chinese
+    ones when there are some, else the English.
+
+    >>> tr_names("zh", ("upper moon", "lower moon"), ("上弦月", "下弦月")), tr_names("zh", ("a", "b"), ())
+    (('上弦月', '下弦月'), ('a', 'b'))
+    """
+    return tuple(names_zh) if language == "zh" and names_zh else tuple(names)

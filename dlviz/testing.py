@@ -46,6 +46,7 @@ def tiny_context(kind: str = "points2d") -> Context:
             name="digits (subset)",
             kind="image",
             class_names=full.class_names,
+            class_names_zh=full.class_names_zh,
             standardize=False,
         )
         model = models.build("cnn", dataset, hidden=(16,), seed=0)

@@ -117,6 +117,14 @@ def class_label(class_names, index: int, head: Head) -> str:
     return str(names[index]) if index < len(names) else str(index)
 
 
+def class_labels(dataset, head: Head) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The head's class names in English and in Chinese (the Chinese ones empty when the dataset has none)."""
+    english = tuple(class_label(dataset.class_names, c, head) for c in range(head.n_classes))
+    names_zh = getattr(dataset, "class_names_zh", ())
+    chinese = tuple(class_label(names_zh, c, head) for c in range(head.n_classes)) if names_zh else ()
+    return english, chinese
+
+
 def is_image(handle, dataset) -> bool:
     """Whether the inputs are images (height, width, channels)."""
     return len(handle.input_shape) == 3 and (dataset is None or getattr(dataset, "kind", "image") == "image")

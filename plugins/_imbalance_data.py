@@ -23,6 +23,7 @@ class _Targets:
     n_classes: int
     class_names: tuple[str, ...]
     multilabel: bool
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @classmethod
     def of(cls, dataset) -> _Targets:
@@ -38,9 +39,12 @@ class _Targets:
             n_classes = train.shape[1]
         else:
             n_classes = max(len(names), int(max(train.max(initial=0), test.max(initial=0))) + 1)
+        names_zh = tuple(str(name) for name in (getattr(dataset, "class_names_zh", None) or ()))
         if len(names) != n_classes:
             names = tuple(str(c) for c in range(n_classes))
-        return cls(train, test, n_classes, names, train_multi)
+        if len(names_zh) != n_classes:
+            names_zh = ()
+        return cls(train, test, n_classes, names, train_multi, names_zh)
 
 
 def _as_targets(y, what: str) -> tuple[np.ndarray, bool]:

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dlviz.plugin import tr
+from dlviz.plugin import tr, tr_names
 
 STRATEGY_NAMES = {
     "none": ("none", "不处理"),
@@ -30,6 +30,11 @@ _PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#
 def _strategy_label(strategy: str, language: str) -> str:
     en, zh = STRATEGY_NAMES.get(strategy, (strategy, strategy))
     return tr(language, en, zh)
+
+
+def _class_names(result, language: str) -> tuple[str, ...]:
+    """The class (or label) names in the figure's language."""
+    return tr_names(language, result.class_names, result.class_names_zh)
 
 
 def _color(index: int) -> str:
@@ -65,7 +70,7 @@ def _distribution_figure(result, language: str) -> go.Figure:
     )
     for index, (label, counts, total) in enumerate(splits):
         figure.add_bar(
-            x=list(result.class_names),
+            x=list(_class_names(result, language)),
             y=counts.tolist(),
             name=label,
             marker_color=_PALETTE[index],
@@ -78,7 +83,7 @@ def _distribution_figure(result, language: str) -> go.Figure:
         f"{tr(language, 'test', '测试集')} {_ratio_text(result.test_counts)}"
     )
     if result.reduced_classes:
-        reduced = ", ".join(result.class_names[c] for c in result.reduced_classes)
+        reduced = ", ".join(_class_names(result, language)[c] for c in result.reduced_classes)
         title += tr(
             language,
             f"<br><sup>training samples of {reduced} thinned to {result.keep_fraction:.0%}; test split untouched</sup>",
@@ -125,13 +130,13 @@ def _scatter_figure(result, language: str) -> go.Figure:
         vertical_spacing=0.12,
     )
     if result.multilabel:
-        focus = result.class_names[result.focus_class]
+        focus = _class_names(result, language)[result.focus_class]
         legend_names = {
             0: tr(language, f"without {focus}", f"不含 {focus}"),
             1: tr(language, f"with {focus}", f"含 {focus}"),
         }
     else:
-        legend_names = dict(enumerate(result.class_names))
+        legend_names = dict(enumerate(_class_names(result, language)))
     shown = set()
     for index, panel in enumerate(panels):
         for cls in np.unique(panel.labels):
@@ -319,7 +324,8 @@ def _metrics_figure(result, language: str) -> go.Figure:
 
 def _per_class_figure(result, language: str) -> go.Figure:
     names = [
-        name + (" *" if c in result.minority_classes else "") for c, name in enumerate(result.class_names)
+        name + (" *" if c in result.minority_classes else "")
+        for c, name in enumerate(_class_names(result, language))
     ]
     strategies = [_strategy_label(outcome.strategy, language) for outcome in result.outcomes]
     figure = make_subplots(
@@ -373,7 +379,7 @@ def _confusion_figure(result, language: str) -> go.Figure:
         horizontal_spacing=0.07,
         vertical_spacing=0.14,
     )
-    names = list(result.class_names)
+    names = list(_class_names(result, language))
     for index, outcome in enumerate(outcomes):
         if result.multilabel:
             counts = outcome.confusion.reshape(len(names), 4)
@@ -428,7 +434,7 @@ def _confusion_figure(result, language: str) -> go.Figure:
 
 
 def _pr_figure(result, language: str) -> go.Figure:
-    focus = result.class_names[result.focus_class]
+    focus = _class_names(result, language)[result.focus_class]
     figure = go.Figure()
     for index, outcome in enumerate(result.outcomes):
         if outcome.pr_curve_recall.size == 0:
@@ -466,7 +472,7 @@ def _pr_figure(result, language: str) -> go.Figure:
 
 
 def _threshold_figure(result, language: str) -> go.Figure:
-    focus = result.class_names[result.focus_class]
+    focus = _class_names(result, language)[result.focus_class]
     thresholds = result.thresholds.tolist()
     metrics = (
         ("threshold_recall", tr(language, "recall", "召回率 (recall)")),
@@ -570,7 +576,7 @@ def _threshold_figure(result, language: str) -> go.Figure:
 def _train_counts_figure(result, language: str) -> go.Figure:
     strategies = [_strategy_label(outcome.strategy, language) for outcome in result.outcomes]
     figure = go.Figure()
-    for cls, name in enumerate(result.class_names):
+    for cls, name in enumerate(_class_names(result, language)):
         figure.add_bar(
             x=strategies,
             y=[int(outcome.train_counts[cls]) for outcome in result.outcomes],

@@ -14,11 +14,11 @@ from plotly.subplots import make_subplots
 
 import dlviz
 from dlviz.errors import ParamsError, PluginError
-from dlviz.plugin import tr
+from dlviz.plugin import tr, tr_names
 from plugins._explain import (
     HEATMAP_OPACITY,
     Head,
-    class_label,
+    class_labels,
     class_probabilities,
     class_weights,
     display_values,
@@ -216,6 +216,7 @@ class AttributionResult:
     notes: tuple[str, ...]
     seconds: float
     notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
 
 class Attributions(dlviz.Plugin):
@@ -327,6 +328,7 @@ class Attributions(dlviz.Plugin):
             )
         probabilities = class_probabilities(head, outputs)[np.arange(len(x)), targets]
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
+        names_en, names_zh = class_labels(dataset, head)
         return AttributionResult(
             methods=methods,
             maps=maps,
@@ -336,7 +338,8 @@ class Attributions(dlviz.Plugin):
             image=image,
             targets=targets,
             probabilities=probabilities,
-            class_names=tuple(class_label(dataset.class_names, c, head) for c in range(head.n_classes)),
+            class_names=names_en,
+            class_names_zh=names_zh,
             score=params.score if head.activation in ("softmax", "sigmoid") else "output",
             baseline=params.baseline,
             steps=params.steps,
@@ -718,7 +721,7 @@ def _method_name(method: str, language: str) -> str:
 
 
 def _class_text(result: AttributionResult, index: int, language: str) -> str:
-    name = result.class_names[int(result.targets[index])]
+    name = tr_names(language, result.class_names, result.class_names_zh)[int(result.targets[index])]
     return tr(
         language,
         f"sample {index}, class {name} (p = {result.probabilities[index]:.2f})",

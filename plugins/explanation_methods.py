@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 import dlviz
 from dlviz import registry
 from dlviz.errors import ParamsError, PluginError
-from dlviz.plugin import make_params, tr
+from dlviz.plugin import make_params, tr, tr_names
 from plugins._explain import (
     class_probabilities,
     explained_inputs,
@@ -180,6 +180,7 @@ class ComparisonResult:
     ig_completeness: float | None
     settings: dict
     notes: tuple[tuple[str, str], ...]  # (English, Chinese)
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     def pair(self, first: str, second: str) -> float:
         """Mean rank correlation of two methods."""
@@ -341,6 +342,7 @@ class ExplanationMethods(dlviz.Plugin):
             importances=importances,
             targets=targets,
             class_names=tuple(ig_result.class_names),
+            class_names_zh=tuple(ig_result.class_names_zh),
             probabilities=np.asarray(ig_result.probabilities),
             compare=params.compare,
             spearman=spearman,
@@ -569,10 +571,11 @@ def _name(method: str, language: str) -> str:
 def _class_text(result: ComparisonResult, language: str) -> str:
     index = result.sample
     target = int(result.targets[index])
+    name = tr_names(language, result.class_names, result.class_names_zh)[target]
     return tr(
         language,
-        f"sample {index}, class {result.class_names[target]} (P = {result.probabilities[index]:.2f})",
-        f"样本 {index}，类别 {result.class_names[target]}（P = {result.probabilities[index]:.2f}）",
+        f"sample {index}, class {name} (P = {result.probabilities[index]:.2f})",
+        f"样本 {index}，类别 {name}（P = {result.probabilities[index]:.2f}）",
     )
 
 

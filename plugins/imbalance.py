@@ -117,6 +117,7 @@ class ImbalanceResult:
     architecture: str
     epochs: int
     seed: int
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     def outcome(self, strategy: str) -> Outcome:
         """The outcome of `strategy` (KeyError if it did not run)."""
@@ -390,6 +391,7 @@ class Imbalance(dlviz.Plugin):
             architecture=trainer.description,
             epochs=int(params.epochs),
             seed=int(ctx.seed),
+            class_names_zh=targets.class_names_zh,
         )
 
     def figures(self, result: ImbalanceResult, language: str = "en") -> list[go.Figure]:

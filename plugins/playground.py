@@ -21,7 +21,7 @@ import dlviz
 from dlviz import datasets
 from dlviz.datasets import Dataset
 from dlviz.errors import DataError, ModelError, ParamsError
-from dlviz.plugin import tr
+from dlviz.plugin import tr, tr_names
 from plugins._lesson_tools import (
     Formula,
     boundary_traces,
@@ -273,6 +273,7 @@ class PlaygroundResult:
     unit_maps: dict
     feature_maps: np.ndarray
     notes: tuple[tuple[str, str], ...]  # (English, Chinese)
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @property
     def epochs(self) -> int:
@@ -427,6 +428,9 @@ def playground_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[s
         feature_names=("x1", "x2"),
         class_names=tuple(
             f"{'arm' if params.data == 'spirals' else 'blob'} {c + 1}" for c in range(params.classes)
+        ),
+        class_names_zh=tuple(
+            f"{'旋臂' if params.data == 'spirals' else '团'} {c + 1}" for c in range(params.classes)
         ),
         standardize=False,
     )
@@ -656,6 +660,7 @@ def train_playground(
     result = PlaygroundResult(
         dataset_name=data.name,
         class_names=tuple(data.class_names),
+        class_names_zh=tuple(getattr(data, "class_names_zh", ())),
         features=features,
         hidden=hidden,
         activation=params.activation,
@@ -710,11 +715,10 @@ def _frame_indices(result: PlaygroundResult) -> list[int]:
 def _animation(result: PlaygroundResult, language: str) -> go.Figure:
     shown = _frame_indices(result)
     last = shown[-1]
-    boundary = boundary_traces(
-        result.grid_x, result.grid_y, result.frames[last], result.class_names, language
-    )
-    points = point_traces(result.x_train, result.y_train, result.class_names, language) + point_traces(
-        result.x_test, result.y_test, result.class_names, language, test=True
+    names = tr_names(language, result.class_names, result.class_names_zh)
+    boundary = boundary_traces(result.grid_x, result.grid_y, result.frames[last], names, language)
+    points = point_traces(result.x_train, result.y_train, names, language) + point_traces(
+        result.x_test, result.y_test, names, language, test=True
     )
     figure = go.Figure(boundary + points)
 
@@ -727,9 +731,7 @@ def _animation(result: PlaygroundResult, language: str) -> go.Figure:
 
     figure.frames = [
         go.Frame(
-            data=boundary_traces(
-                result.grid_x, result.grid_y, result.frames[index], result.class_names, language
-            ),
+            data=boundary_traces(result.grid_x, result.grid_y, result.frames[index], names, language),
             traces=list(range(len(boundary))),
             name=str(index + 1),
             layout={"annotations": [_caption_annotation(caption(index))]},

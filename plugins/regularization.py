@@ -16,7 +16,7 @@ import dlviz
 from dlviz import datasets
 from dlviz.datasets import Dataset
 from dlviz.errors import DataError, ParamsError
-from dlviz.plugin import tr
+from dlviz.plugin import tr, tr_names
 from plugins._lesson_tools import (
     Formula,
     boundary_traces,
@@ -256,6 +256,7 @@ class RegularizationResult:
     x_validation: np.ndarray
     y_validation: np.ndarray
     notes: tuple[tuple[str, str], ...]  # (English, Chinese)
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @property
     def most_overfit(self) -> str:
@@ -591,6 +592,7 @@ def summarise(
         dataset_name=data.name,
         kind=data.kind,
         class_names=tuple(data.class_names),
+        class_names_zh=tuple(getattr(data, "class_names_zh", ())),
         n_train=len(data.x_train),
         n_validation=len(data.x_test),
         n_parameters=int(trained["none"].model.count_params()),
@@ -887,13 +889,17 @@ def _boundaries(result: RegularizationResult, language: str) -> go.Figure:
             result.grid_x,
             result.grid_y,
             result.grid_outputs[variant],
-            result.class_names,
+            tr_names(language, result.class_names, result.class_names_zh),
             language,
             show_scale=index == 0,
         ):
             figure.add_trace(trace, **_cell(index))
         for trace in point_traces(
-            result.x_train, result.y_train, result.class_names, language, show_legend=index == 0
+            result.x_train,
+            result.y_train,
+            tr_names(language, result.class_names, result.class_names_zh),
+            language,
+            show_legend=index == 0,
         ):
             figure.add_trace(trace, **_cell(index))
     for index in range(1, 7):

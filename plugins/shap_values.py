@@ -17,10 +17,10 @@ from plotly.subplots import make_subplots
 
 import dlviz
 from dlviz.errors import ParamsError, PluginError
-from dlviz.plugin import tr
+from dlviz.plugin import tr, tr_names
 from plugins._explain import (
     Head,
-    class_label,
+    class_labels,
     class_probabilities,
     class_weights,
     display_values,
@@ -158,6 +158,7 @@ class ShapResult:
     image_values: np.ndarray
     seconds: float
     notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
+    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @property
     def values(self) -> np.ndarray:
@@ -305,13 +306,15 @@ class Shap(dlviz.Plugin):
             feature_names=list(names),
         )
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
+        names_en, names_zh = class_labels(dataset, head)
         return ShapResult(
             explanation=explanation,
             method=method,
             notes=tuple(english for english, _ in notes),
             notes_zh=tuple(chinese for _, chinese in notes),
             targets=targets,
-            class_names=tuple(class_label(dataset.class_names, c, head) for c in range(head.n_classes)),
+            class_names=names_en,
+            class_names_zh=names_zh,
             outputs=task.outputs[main],
             additivity_error=additivity,
             additivity_error_abs=additivity_abs,
@@ -728,7 +731,7 @@ def _first_line(exc: Exception) -> str:
 def _output_text(result: ShapResult, language: str) -> str:
     classes = np.unique(result.targets)
     if len(classes) == 1 and len(result.targets) > 1 or len(result.targets) == 1:
-        name = result.class_names[int(classes[0])]
+        name = tr_names(language, result.class_names, result.class_names_zh)[int(classes[0])]
         return tr(language, f"P(class {name})", f"P(类别 {name})")
     return tr(language, "P(predicted class)", "P(预测类别)")
 
@@ -857,7 +860,7 @@ def _waterfall(result: ShapResult, language: str, shown: int = 10) -> go.Figure:
         steps.append(float(values[rest].sum()))
     labels.append(tr(language, "model output f(x)", "模型输出 f(x)"))
     steps.append(0.0)
-    target = result.class_names[int(result.targets[index])]
+    target = tr_names(language, result.class_names, result.class_names_zh)[int(result.targets[index])]
     figure = go.Figure(
         go.Waterfall(
             orientation="h",
@@ -931,7 +934,7 @@ def _image_maps(result: ShapResult, language: str) -> go.Figure:
     for row, sample in enumerate(samples):
         titles.append(tr(language, f"sample {sample}: input", f"样本 {sample}：输入"))
         for col, klass in enumerate(classes[row]):
-            name = result.class_names[int(klass)]
+            name = tr_names(language, result.class_names, result.class_names_zh)[int(klass)]
             titles.append(
                 f"{tr(language, 'class', '类别')} {name} (p = {result.image_probabilities[row, col]:.2f})"
             )

@@ -67,6 +67,45 @@ def test_the_chinese_descriptions_keep_the_numbers():
     assert "569" in datasets.load("breast_cancer").description_zh
 
 
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_chinese_class_names_match_the_classes_one_to_one(name):
+    ds = datasets.load(name)
+    if name == "digits":  # digits need no translation
+        assert ds.class_names_zh == ()
+        assert ds.class_labels("zh") == ds.class_names
+    else:
+        assert len(ds.class_names_zh) == ds.n_classes
+        assert all(CJK.search(label) for label in ds.class_names_zh), ds.class_names_zh
+        assert ds.class_labels("zh") == ds.class_names_zh
+    assert ds.class_labels("en") == ds.class_names == ds.class_labels()
+    assert ds.summary()["class_names_zh"] == list(ds.class_names_zh)
+
+
+def test_chinese_class_names_follow_the_english_order():
+    assert datasets.load("breast_cancer").class_names == ("malignant", "benign")
+    assert datasets.load("breast_cancer").class_labels("zh") == ("恶性", "良性")
+    moons = datasets.load("moons", n_samples=100)
+    assert (moons.class_label(0, "zh"), moons.class_label(1, "zh")) == ("上弦月", "下弦月")
+    assert moons.class_label(1, "en") == "lower moon"
+
+
+def test_class_labels_fall_back_to_english_without_chinese_names():
+    ds = Dataset.from_arrays(np.arange(40.0).reshape(20, 2), ["cat", "dog"] * 10)
+    assert ds.class_names_zh == ()
+    assert ds.class_labels("zh") == ("cat", "dog") and ds.class_label(1, "zh") == "dog"
+    assert ds.summary()["class_names_zh"] == []
+
+
+def test_from_arrays_takes_chinese_class_names_of_the_right_length():
+    x, y = np.arange(40.0).reshape(20, 2), ["cat", "dog"] * 10
+    ds = Dataset.from_arrays(x, y, class_names_zh=["猫", "狗"])
+    assert ds.class_names_zh == ("猫", "狗") and ds.class_label(0, "zh") == "猫"
+    with pytest.raises(DataError, match="Chinese class names"):
+        Dataset.from_arrays(x, y, class_names_zh=("猫",))
+    with pytest.raises(DataError, match="Chinese class names"):
+        dataclasses.replace(ds, class_names_zh=("猫", "狗", "鸟"))
+
+
 def test_digits_are_images_in_the_unit_interval():
     ds = datasets.load("digits")
     assert ds.x_train.min() == 0.0 and ds.x_train.max() == 1.0

@@ -8,19 +8,24 @@ of these texts fell back to English in the Chinese figures.
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 import re
+from types import SimpleNamespace
 
 import numpy as np
 
-from dlviz import registry
+from apps import charts
+from dlviz import datasets, registry
 from dlviz.plugin import make_params, param_specs
 from dlviz.testing import tiny_context
-from plugins import _explain, _lesson_tools, _records, landscape
+from plugins import _explain, _imbalance_figures, _lesson_tools, _records, landscape
+from plugins._imbalance_data import _Targets
 from plugins.activations import Activations, _view_reason
 from plugins.attributions import Attributions
 from plugins.gradients import Gradients
 from plugins.landscape import LandscapeResult, Line, Trajectory
+from plugins.shap_values import Shap
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -63,7 +68,9 @@ def test_gradient_figures_name_other_runs_and_steps_in_chinese():
         (marker,) = [trace for trace in figure.data if getattr(trace, "mode", None) == "markers"]
         assert "步数 %{x}" in marker.hovertemplate and "step" not in marker.hovertemplate
     english = plugin.figures(result, language="en")[0]
-    assert [trace.name for trace in english.data if trace.mode == "lines" and trace.line.dash][0].endswith("(run 1)")
+    assert [trace.name for trace in english.data if trace.mode == "lines" and trace.line.dash][0].endswith(
+        "(run 1)"
+    )
 
 
 def test_saliency_hover_is_chinese():
@@ -170,3 +177,64 @@ def test_landscape_calls_a_recorded_run_a_training_record():
     ]
     assert "多条训练记录 (runs)" in words[0] and not [text for text in words if "运行" in text]
     assert "训练记录 (run)" in _view_reason(registry.make_context(), "training")[1]
+
+
+def figure_text(figures) -> str:
+    """Every text of the figures, with Chinese characters unescaped."""
+    return " ".join(json.dumps(json.loads(figure.to_json()), ensure_ascii=False) for figure in figures)
+
+
+def assert_class_names_follow_the_language(plugin, result, english, chinese_names):
+    for language, shown, hidden in (("en", english, chinese_names), ("zh", chinese_names, english)):
+        text = figure_text(plugin.figures(result, language))
+        assert any(name in text for name in shown), (language, shown)
+        assert not any(name in text for name in hidden), (language, hidden)
+
+
+def test_shap_and_attributions_name_breast_cancer_classes_in_chinese():
+    ctx = tiny_context("tabular")  # breast_cancer: malignant / benign
+    shap = Shap()
+    result = registry.run_plugin(shap, ctx, make_params(Shap.Params, {"n_samples": 5, "background": 10}))
+    assert result.class_names == ("malignant", "benign") and result.class_names_zh == ("恶性", "良性")
+    assert_class_names_follow_the_language(shap, result, ("malignant", "benign"), ("恶性", "良性"))
+    plugin = Attributions()
+    params = make_params(Attributions.Params, {"methods": ("saliency",), "sanity_check": False})
+    result = registry.run_plugin(plugin, ctx, params)
+    assert result.class_names_zh == ("恶性", "良性")
+    assert_class_names_follow_the_language(plugin, result, ("malignant", "benign"), ("恶性", "良性"))
+    untranslated = dataclasses.replace(result, class_names_zh=())
+    assert "malignant" in figure_text(plugin.figures(untranslated, "zh")) or "benign" in figure_text(
+        plugin.figures(untranslated, "zh")
+    )
+
+
+def test_imbalance_class_distribution_names_classes_in_chinese():
+    targets = _Targets.of(datasets.load("imbalanced", n_samples=200))
+    assert targets.class_names_zh == ("多数类", "少数类")
+    counts = np.bincount(targets.train, minlength=2)
+    result = SimpleNamespace(
+        class_names=targets.class_names,
+        class_names_zh=targets.class_names_zh,
+        train_counts=counts,
+        test_counts=np.bincount(targets.test, minlength=2),
+        n_train=len(targets.train),
+        n_test=len(targets.test),
+        reduced_classes=(),
+        keep_fraction=1.0,
+        multilabel=False,
+    )
+    assert list(_imbalance_figures._distribution_figure(result, "zh").data[0].x) == ["多数类", "少数类"]
+    assert list(_imbalance_figures._distribution_figure(result, "en").data[0].x) == ["majority", "minority"]
+
+
+def test_lesson_boundaries_and_dataset_previews_name_moons_in_chinese():
+    moons = datasets.load("moons", n_samples=60)
+    axis = np.linspace(-1.0, 1.0, 3)
+    traces = _lesson_tools.boundary_traces(axis, axis, np.full((3, 3), 0.5), moons.class_labels("zh"), "zh")
+    boundary = traces[0]
+    assert boundary.colorbar.title.text == "P(下弦月)"
+    points = _lesson_tools.point_traces(moons.x_train, moons.y_train, moons.class_labels("zh"), "zh")
+    assert [trace.name.split(" ")[0] for trace in points] == ["上弦月", "下弦月"]
+    assert list(charts.class_counts(moons, "zh").data[0].x) == ["上弦月", "下弦月"]
+    assert list(charts.class_counts(moons, "en").data[0].x) == ["upper moon", "lower moon"]
+    assert [trace.name for trace in charts.samples(moons, "zh").data] == ["上弦月", "下弦月"]
