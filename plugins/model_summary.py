@@ -9,6 +9,9 @@ import plotly.graph_objects as go
 import dlviz
 from dlviz.plugin import tr
 
+ROW_HEIGHT = 24  # px per table row, header included
+MAX_TABLE_ROWS = 25  # rows shown before the table scrolls
+
 
 @dataclasses.dataclass(frozen=True)
 class LayerSummary:
@@ -72,7 +75,7 @@ class ModelSummary(dlviz.Plugin):
         ]
         table = go.Figure(
             go.Table(
-                header={"values": header, "align": "left"},
+                header={"values": header, "align": "left", "height": ROW_HEIGHT},
                 cells={
                     "values": [
                         list(result.names),
@@ -82,11 +85,16 @@ class ModelSummary(dlviz.Plugin):
                         list(result.activations),
                     ],
                     "align": "left",
+                    "height": ROW_HEIGHT,
                 },
             )
         )
         table.update_layout(
-            title=tr(language, "Layers", "各层") + f" ({result.total_params:,} " + tr(language, "parameters)", "个参数)"),
+            # As tall as its rows (a long model scrolls inside the table), not Plotly's default 450 px.
+            height=70 + ROW_HEIGHT * min(len(result.names) + 1, MAX_TABLE_ROWS),
+            title=tr(language, "Layers", "各层")
+            + f" ({result.total_params:,} "
+            + tr(language, "parameters)", "个参数)"),
             margin={"l": 10, "r": 10, "t": 50, "b": 10},
         )
         bars = go.Figure(
