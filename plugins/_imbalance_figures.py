@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from dlviz.plugin import tr, tr_names
 
 STRATEGY_NAMES = {
-    "none": ("none", "不处理"),
+    "none": ("no rebalancing", "不处理 (no rebalancing)"),
     "class_weight": ("class weights", "类别权重 (class weights)"),
     "oversample": ("random oversampling", "随机过采样 (oversampling)"),
     "undersample": ("random undersampling", "随机欠采样 (undersampling)"),

@@ -252,7 +252,7 @@ def test_augment_on_tabular_data_is_skipped_and_the_others_run(small_imbalanced)
     assert [outcome.strategy for outcome in result.outcomes] == ["none"]
     assert result.skipped[0].strategy == "augment" and "smote" in result.skipped[0].fix
     verdict = figure_titled(result, "Verdict")
-    assert list(verdict.data[0].cells.values[0]) == ["none", "augmentation"]
+    assert list(verdict.data[0].cells.values[0]) == ["no rebalancing", "augmentation"]
     assert verdict.data[0].cells.values[1][-1] == "skipped"
 
 
