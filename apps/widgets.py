@@ -10,6 +10,7 @@ not draw, so each value is also kept in the session's store and seeded back into
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import MutableMapping
 from typing import Any
@@ -95,9 +96,10 @@ def control(spec: ParamSpec, key: str, language: str, container: Any = st, sugge
         )
     if spec.choices is not None:
         options = list(spec.choices)
+        name = functools.partial(spec.choice_text, language=language)
         if spec.multiple:
-            return container.multiselect(label, options, key=key, help=help_text, format_func=str)
-        return container.selectbox(label, options, key=key, help=help_text, format_func=str)
+            return container.multiselect(label, options, key=key, help=help_text, format_func=name)
+        return container.selectbox(label, options, key=key, help=help_text, format_func=name)
     if isinstance(spec.default, bool):
         return container.checkbox(label, key=key, help=help_text)
     if _is_number(spec.default):

@@ -51,10 +51,14 @@ def param(
     choices: tuple | None = None,
     multiple: bool = False,
     log: bool = False,
+    choice_labels: dict | None = None,
+    choice_labels_zh: dict | None = None,
 ) -> Any:
     """A `Params` field with the metadata the dashboard turns into a widget.
 
     `choices` gives a select box (`multiple=True`: a multi-select whose default is a tuple);
+    `choice_labels` / `choice_labels_zh` map some or all choices to the names the widget shows
+    (the value passed to `compute` stays the choice itself);
     `min`/`max`/`step` a slider or number input (`log=True`: values spread over decades);
     a bool default gives a checkbox; anything else a text input.
     """
@@ -69,8 +73,22 @@ def param(
         "choices": tuple(choices) if choices is not None else None,
         "multiple": multiple,
         "log": log,
+        "choice_labels": _checked_choice_labels(choice_labels, choices, label or "param"),
+        "choice_labels_zh": _checked_choice_labels(choice_labels_zh, choices, label or "param"),
     }
     return dataclasses.field(default=default, metadata={"dlviz": metadata})
+
+
+def _checked_choice_labels(labels: dict | None, choices: tuple | None, name: str) -> dict:
+    if not labels:
+        return {}
+    unknown = [key for key in labels if choices is None or key not in choices]
+    if unknown:
+        raise ParamsError(
+            f"Choice labels of {name!r} name values that are not among its choices: {unknown!r}.",
+            "give labels only for values listed in choices=.",
+        )
+    return dict(labels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,12 +107,20 @@ class ParamSpec:
     choices: tuple | None
     multiple: bool
     log: bool
+    choice_labels: dict = dataclasses.field(default_factory=dict)
+    choice_labels_zh: dict = dataclasses.field(default_factory=dict)
 
     def text(self, language: str) -> tuple[str, str]:
         """The label and help text in `language`, falling back to English."""
         if language == "zh":
             return self.label_zh or self.label, self.help_zh or self.help
         return self.label, self.help
+
+    def choice_text(self, value: Any, language: str) -> str:
+        """How a widget names the choice `value` in `language`: its label, else the value itself."""
+        if language == "zh" and value in self.choice_labels_zh:
+            return self.choice_labels_zh[value]
+        return self.choice_labels.get(value, str(value))
 
     def check(self, value: Any) -> Any:
         """Return `value` coerced to this field's type, or raise ParamsError saying why it is refused."""
@@ -180,6 +206,8 @@ def param_specs(params_cls: type) -> list[ParamSpec]:
                 choices=meta.get("choices"),
                 multiple=meta.get("multiple", False),
                 log=meta.get("log", False),
+                choice_labels=meta.get("choice_labels", {}),
+                choice_labels_zh=meta.get("choice_labels_zh", {}),
             )
         )
     return specs

@@ -134,7 +134,7 @@ def resample(
         raise _skip(
             strategy,
             "it needs one class per sample, but this target is multi-label (a sample can carry several labels).",
-            "use focal_loss, which weights each label's loss, or train one binary model per label.",
+            "use focal loss (focal_loss), which weights each label's loss, or train one binary model per label.",
             "该策略要求每个样本只有一个类别，而这里是多标签 (multi-label) 目标（一个样本可以有多个标签）。",
             "改用焦点损失 focal_loss（按每个标签加权），或为每个标签训练一个二分类模型。",
         )
@@ -193,7 +193,7 @@ def _synthesise(strategy, x, y, counts, seed, k_neighbors, class_names) -> Resam
             f"{label} interpolates between a sample and its k_neighbors={k_neighbors} nearest neighbours of the "
             f"same class, so each class it grows needs at least {k_neighbors + 1} samples; "
             f"class '{class_names[cls]}' has {smallest}.",
-            f"{lower}keep more samples of that class (keep_fraction), or use oversample, which copies samples and needs only one.",
+            f"{lower}keep more samples of that class (keep_fraction), or use random oversampling (oversample), which copies samples and needs only one.",
             f"{label} 在样本与其同类的 k_neighbors={k_neighbors} 个最近邻之间插值，因此每个要扩充的类别至少需要 "
             f"{k_neighbors + 1} 个样本；类别 '{class_names[cls]}' 只有 {smallest} 个。",
             f"{lower_zh}保留该类别更多样本（keep_fraction），或改用随机过采样 oversample（复制样本，只需一个样本）。",
@@ -212,9 +212,9 @@ def _synthesise(strategy, x, y, counts, seed, k_neighbors, class_names) -> Resam
         raise _skip(
             strategy,
             f"{label} could not resample this data: {exc}",
-            "use smote or oversample instead.",
+            "use SMOTE or random oversampling (smote, oversample) instead.",
             f"{label} 无法对这份数据重采样：{exc}",
-            "改用 smote 或随机过采样 oversample。",
+            "改用 SMOTE 或随机过采样（smote、oversample）。",
         ) from exc
     # imbalanced-learn keeps the original rows first and appends the synthetic ones.
     added = np.arange(len(y_new)) >= len(y)
@@ -227,9 +227,10 @@ def _augment(x, y, counts, kind, seed) -> Resampled:
             "augment",
             f"augmentation shifts, rotates and zooms images; this dataset is {kind or 'not image'} data, where those "
             "transformations have no meaning.",
-            "use smote or oversample for tabular and point data, or load an image dataset such as digits.",
+            "use SMOTE or random oversampling (smote, oversample) for tabular and point data, or load an image "
+            "dataset such as digits.",
             f"数据增强对图像做平移、旋转、缩放；这份数据是{_KIND_ZH.get(kind, '非图像')}数据，这些变换没有意义。",
-            "表格或二维点数据请改用 smote 或随机过采样 oversample，或加载 digits 等图像数据集。",
+            "表格或二维点数据请改用 SMOTE 或随机过采样（smote、oversample），或加载 digits 等图像数据集。",
         )
     random = np.random.RandomState(seed)
     sources = np.concatenate(

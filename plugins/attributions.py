@@ -74,6 +74,11 @@ class Params:
         help_zh="auto 表示所有适用的方法（Grad-CAM 仅适用于卷积模型）。",
         choices=("auto", *METHODS),
         multiple=True,
+        choice_labels={method: en for method, (en, _) in METHOD_NAMES.items()},
+        choice_labels_zh={
+            "auto": "auto（全部适用的方法）",
+            **{method: zh for method, (_, zh) in METHOD_NAMES.items()},
+        },
     )
     baseline: str = dlviz.param(
         "zeros",

@@ -20,6 +20,7 @@ from plugins._imbalance_data import (
     _weights_array,
 )
 from plugins._imbalance_figures import (
+    STRATEGY_NAMES,
     _confusion_figure,
     _distribution_figure,
     _metrics_figure,
@@ -183,6 +184,8 @@ class Imbalance(dlviz.Plugin):
             help_zh="每种策略都从相同的初始权重开始训练，并在同一个未改动的测试集上评估。",
             choices=STRATEGIES,
             multiple=True,
+            choice_labels={strategy: en for strategy, (en, _) in STRATEGY_NAMES.items()},
+            choice_labels_zh={strategy: zh for strategy, (_, zh) in STRATEGY_NAMES.items()},
         )
         epochs: int = dlviz.param(
             10,
@@ -420,12 +423,11 @@ class Imbalance(dlviz.Plugin):
                     dlviz.Finding(
                         "warning",
                         f"Accuracy {plain.accuracy:.0%} hides a minority recall of {plain.minority_recall:.0%} without rebalancing.",
-                        "Judge by minority recall, balanced accuracy or PR-AUC; try class_weight or smote.",
+                        "Judge by minority recall, balanced accuracy or PR-AUC; try class weights or SMOTE.",
                         headline_zh=f"不做再平衡时，{plain.accuracy:.0%} 的准确率 (accuracy) 掩盖了仅 "
                         f"{plain.minority_recall:.0%} 的少数类召回率 (minority recall)。",
                         advice_zh="请以少数类召回率 (minority recall)、平衡准确率 (balanced accuracy) 或 PR-AUC 来评判；"
-                        f"试试{_strategy_label('class_weight', 'zh')} 或 {_strategy_label('smote', 'zh')}"
-                        "（即“策略”中的 class_weight、smote）。",
+                        f"在“策略”中试试{_strategy_label('class_weight', 'zh')} 或 {_strategy_label('smote', 'zh')}。",
                     )
                 )
         best = result.best_minority_recall
@@ -433,8 +435,8 @@ class Imbalance(dlviz.Plugin):
             findings.append(
                 dlviz.Finding(
                     "info",
-                    f"Best minority recall: {best} ({result.outcome(best).minority_recall:.2f}); "
-                    f"best balanced accuracy: {result.best_balanced_accuracy} "
+                    f"Best minority recall: {_strategy_label(best, 'en')} ({result.outcome(best).minority_recall:.2f}); "
+                    f"best balanced accuracy: {_strategy_label(result.best_balanced_accuracy, 'en')} "
                     f"({result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}).",
                     "Check its precision too: more recall usually costs precision.",
                     headline_zh=f"少数类召回率 (minority recall) 最高：{_strategy_label(best, 'zh')}"
@@ -448,7 +450,7 @@ class Imbalance(dlviz.Plugin):
             findings.append(
                 dlviz.Finding(
                     "info",
-                    f"{skipped.strategy} skipped: {skipped.reason}",
+                    f"{_strategy_label(skipped.strategy, 'en')} skipped: {skipped.reason}",
                     skipped.fix,
                     headline_zh=f"已跳过 {_strategy_label(skipped.strategy, 'zh')}：{skipped.reason_zh}",
                     advice_zh=skipped.fix_zh,

@@ -63,10 +63,12 @@ class Params:
         label="Explainer",
         label_zh="解释器",
         help="auto: DeepExplainer when it handles the model (exact additivity), else GradientExplainer, else "
-        "KernelExplainer. deep / gradient / kernel force one.",
+        "KernelExplainer. The other choices force one.",
         help_zh="auto：能处理该模型时用 DeepExplainer（严格可加），否则用 GradientExplainer，再否则用 "
-        "KernelExplainer。deep / gradient / kernel 强制使用某一种。",
+        "KernelExplainer。其余选项强制使用某一种。",
         choices=EXPLAINERS,
+        choice_labels={"auto": "auto (the best that works)", **METHOD_LABELS},
+        choice_labels_zh={"auto": "auto（自动选择可用的最佳方法）"},
     )
     background: int = dlviz.param(
         100,

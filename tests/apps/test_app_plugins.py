@@ -69,7 +69,9 @@ class Controls(dlviz.Plugin):
 
     @dataclasses.dataclass(frozen=True)
     class Params:
-        mode: str = dlviz.param("a", label="Mode", choices=("a", "b"))
+        mode: str = dlviz.param(
+            "a", label="Mode", choices=("a", "b"), choice_labels={"a": "Alpha"}, choice_labels_zh={"a": "甲"}
+        )
         picks: tuple = dlviz.param(("x",), label="Picks", choices=("x", "y", "z"), multiple=True)
         flag: bool = dlviz.param(False, label="Flag")
         count: int = dlviz.param(3, label="Count", min=1, max=10)
@@ -99,6 +101,7 @@ def test_a_plugin_registered_at_runtime_gets_a_page_with_generated_controls(regi
     assert texts(at.title) == ["Controls"]
     prefix = "param.zz_controls"
     assert at.selectbox(key=f"{prefix}.mode").value == "a"
+    assert at.selectbox(key=f"{prefix}.mode").options == ["Alpha", "b"], "choices are shown by their labels"
     assert at.multiselect(key=f"{prefix}.picks").value == ["x"]
     assert at.checkbox(key=f"{prefix}.flag").value is False
     assert at.slider(key=f"{prefix}.count").value == 3
@@ -107,7 +110,9 @@ def test_a_plugin_registered_at_runtime_gets_a_page_with_generated_controls(regi
     assert at.text_input(key=f"{prefix}.sizes").value == "4, 2"
     assert at.text_input(key=f"{prefix}.note").value == "hi"
     layer_names = [layer.name for layer in workspace(at).handle.layers]
-    assert at.multiselect(key=f"{prefix}.layers").options == layer_names, "free values get the layers as suggestions"
+    assert at.multiselect(key=f"{prefix}.layers").options == layer_names, (
+        "free values get the layers as suggestions"
+    )
     assert "sizes=(4, 2)" in chart_specs(at)[0]["layout"]["title"]["text"]
 
     at.slider(key=f"{prefix}.count").set_value(7)
@@ -125,6 +130,8 @@ def test_a_plugin_registered_at_runtime_gets_a_page_with_generated_controls(regi
     assert Controls.calls == 2, "switching page or language reuses the cached result"
     assert at.slider(key=f"{prefix}.count").value == 7, "settings survive a page switch"
     assert at.text_input(key=f"{prefix}.note").label == "备注"
+    assert at.selectbox(key=f"{prefix}.mode").options == ["甲", "b"]
+    assert at.selectbox(key=f"{prefix}.mode").value == "a"
 
     at.text_input(key=f"{prefix}.sizes").set_value("eight").run()
     assert any("not a comma-separated list" in text for text in texts(at.error))

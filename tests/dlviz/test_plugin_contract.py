@@ -51,7 +51,11 @@ def test_docstring_gives_texts_in_both_languages():
     assert plugin.title == "Counting"
     english, chinese = plugin.texts("en"), plugin.texts("zh")
     assert english.what_to_look_for == "a straight line."
-    assert (chinese.title, chinese.description, chinese.what_to_look_for) == ("计数", "数到 bins。", "一条直线。")
+    assert (chinese.title, chinese.description, chinese.what_to_look_for) == (
+        "计数",
+        "数到 bins。",
+        "一条直线。",
+    )
 
 
 def test_param_specs_carry_ui_metadata():
@@ -103,7 +107,11 @@ def test_register_and_quick_method():
 
 
 def _plugin(name="valid", **attrs):
-    namespace = {"name": name, "compute": lambda self, ctx, params: 1, "figures": lambda self, r, language="en": []}
+    namespace = {
+        "name": name,
+        "compute": lambda self, ctx, params: 1,
+        "figures": lambda self, r, language="en": [],
+    }
     namespace.update(attrs)
     return type("Made", (dlviz.Plugin,), namespace)
 
@@ -117,12 +125,22 @@ def _plugin(name="valid", **attrs):
         (_plugin(figures=dlviz.Plugin.figures), r"does not implement figures\(\)"),
         (_plugin(requires=frozenset({"gpu"})), "unknown context fields"),
         (_plugin(section="Misc"), "unknown section"),
-        (_plugin(Params=dataclasses.dataclass(type("P", (), {"__annotations__": {"a": int}, "a": 1}))), "frozen"),
-        (_plugin(Params=dataclasses.dataclass(frozen=True)(type("P", (), {"__annotations__": {"a": int}}))), "default"),
         (
-            _plugin(Params=dataclasses.dataclass(frozen=True)(
-                type("P", (), {"__annotations__": {"a": int}, "a": dlviz.param(5, min=0, max=1)})
-            )),
+            _plugin(Params=dataclasses.dataclass(type("P", (), {"__annotations__": {"a": int}, "a": 1}))),
+            "frozen",
+        ),
+        (
+            _plugin(
+                Params=dataclasses.dataclass(frozen=True)(type("P", (), {"__annotations__": {"a": int}}))
+            ),
+            "default",
+        ),
+        (
+            _plugin(
+                Params=dataclasses.dataclass(frozen=True)(
+                    type("P", (), {"__annotations__": {"a": int}, "a": dlviz.param(5, min=0, max=1)})
+                )
+            ),
             "invalid parameter default",
         ),
         (object, "not a plugin class"),
@@ -181,7 +199,9 @@ def test_a_plugin_that_raises_becomes_a_plugin_error():
 
     with isolated_registry():
         dlviz.register(_plugin("exploding", compute=explode))
-        with pytest.raises(dlviz.PluginError, match="'exploding' failed while computing: ZeroDivisionError: boom"):
+        with pytest.raises(
+            dlviz.PluginError, match="'exploding' failed while computing: ZeroDivisionError: boom"
+        ):
             dlviz.compute("exploding")
         dlviz.register(_plugin("needy", requires=frozenset({"run"})))
         with pytest.raises(dlviz.PluginError, match="cannot run here: .*needs run"):
@@ -194,3 +214,21 @@ def test_command_line_lists_the_builtin_plugins():
     )
     assert "model_summary" in listing.stdout and "loaded" in listing.stdout, listing.stderr
     assert listing.returncode == 0, listing.stdout
+
+
+def test_choice_labels_name_choices_in_each_language_and_must_name_real_choices():
+    @dataclasses.dataclass(frozen=True)
+    class Params:
+        method: str = dlviz.param(
+            "ig",
+            choices=("ig", "saliency"),
+            choice_labels={"ig": "Integrated Gradients"},
+            choice_labels_zh={"ig": "积分梯度"},
+        )
+
+    (spec,) = param_specs(Params)
+    assert [spec.choice_text(choice, "en") for choice in spec.choices] == ["Integrated Gradients", "saliency"]
+    assert [spec.choice_text(choice, "zh") for choice in spec.choices] == ["积分梯度", "saliency"]
+    assert spec.check("ig") == "ig", "labels are for display; values stay the choices"
+    with pytest.raises(dlviz.ParamsError, match="not among its choices"):
+        dlviz.param("ig", label="Method", choices=("ig",), choice_labels={"gradcam": "Grad-CAM"})

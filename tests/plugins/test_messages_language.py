@@ -215,8 +215,8 @@ def test_imbalance_speaks_chinese_and_names_strategies_by_their_labels():
     hides, best, skipped = plugin.diagnose(result)
     label = STRATEGY_NAMES["class_weight"][1]
     assert f"试试{label} 或 {STRATEGY_NAMES['smote'][1]}" in hides.advice_zh
-    assert hides.advice.endswith("try class_weight or smote.")
+    assert hides.advice.endswith("try class weights or SMOTE.")
     assert best.headline_zh.count(label) == 2 and "class_weight" not in best.headline_zh
-    assert best.headline.startswith("Best minority recall: class_weight (0.80)")
+    assert best.headline.startswith("Best minority recall: class weights (0.80)")
     assert skipped.headline_zh.startswith(f"已跳过 {STRATEGY_NAMES['augment'][1]}：")
-    assert skipped.headline.startswith("augment skipped: ")
+    assert skipped.headline.startswith("augmentation skipped: ")
