@@ -107,8 +107,9 @@ class ParamSpec:
     choices: tuple | None
     multiple: bool
     log: bool
-    choice_labels: dict = dataclasses.field(default_factory=dict)
-    choice_labels_zh: dict = dataclasses.field(default_factory=dict)
+    # Left out of the hash (dicts are unhashable): the specs stay usable as keys and in sets.
+    choice_labels: dict = dataclasses.field(default_factory=dict, hash=False)
+    choice_labels_zh: dict = dataclasses.field(default_factory=dict, hash=False)
 
     def text(self, language: str) -> tuple[str, str]:
         """The label and help text in `language`, falling back to English."""

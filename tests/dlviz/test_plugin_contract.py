@@ -230,5 +230,6 @@ def test_choice_labels_name_choices_in_each_language_and_must_name_real_choices(
     assert [spec.choice_text(choice, "en") for choice in spec.choices] == ["Integrated Gradients", "saliency"]
     assert [spec.choice_text(choice, "zh") for choice in spec.choices] == ["积分梯度", "saliency"]
     assert spec.check("ig") == "ig", "labels are for display; values stay the choices"
+    assert {spec: 1}[spec] == 1, "a spec with labels is still hashable"
     with pytest.raises(dlviz.ParamsError, match="not among its choices"):
         dlviz.param("ig", label="Method", choices=("ig",), choice_labels={"gradcam": "Grad-CAM"})
