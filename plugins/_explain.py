@@ -57,6 +57,15 @@ def explained_inputs(dataset, n: int) -> np.ndarray:
     return np.asarray(pool[:n], dtype=np.float32)
 
 
+def check_sample(sample: int, n_explained: int, what: str = "Sample") -> None:
+    """Refuse a chosen sample index that is not among the `n_explained` samples."""
+    if sample >= n_explained:
+        raise ParamsError(
+            f"{what} {sample} is not among the {n_explained} samples explained.",
+            f"pick a sample between 0 and {n_explained - 1}, or explain more samples.",
+        )
+
+
 def one_output_vector_reason(ctx, what: str, what_zh: str) -> str | None:
     """Why `what` cannot explain ctx.model (in ctx.language), or None when it gives one output vector per sample."""
     if len(ctx.model.predict(explained_inputs(ctx.dataset, 1)).shape) != 2:

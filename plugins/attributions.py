@@ -18,6 +18,7 @@ from dlviz.plugin import tr, tr_names
 from plugins._explain import (
     HEATMAP_OPACITY,
     Head,
+    check_sample,
     class_labels,
     class_probabilities,
     class_weights,
@@ -286,11 +287,7 @@ class Attributions(dlviz.Plugin):
         started = time.perf_counter()
         handle, dataset = ctx.model, ctx.dataset
         x = explained_inputs(dataset, params.n_samples)
-        if params.sample >= len(x):
-            raise ParamsError(
-                f"Sample {params.sample} is not among the {len(x)} samples explained.",
-                f"pick a sample between 0 and {len(x) - 1}, or explain more samples.",
-            )
+        check_sample(params.sample, len(x))
         image = is_image(handle, dataset)
         methods = _methods(params.methods, handle)
         layer = _grad_cam_layer(handle, params.grad_cam_layer) if "grad_cam" in methods else None

@@ -21,11 +21,13 @@ from dlviz import registry
 from dlviz.errors import ParamsError, PluginError
 from dlviz.plugin import make_params, tr, tr_names
 from plugins._explain import (
+    check_sample,
     class_probabilities,
     explained_inputs,
     head_of,
     image_axes,
     image_trace,
+    is_image,
     pixel_hover,
     signed_heatmap,
 )
@@ -251,13 +253,9 @@ class ExplanationMethods(dlviz.Plugin):
         return True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ComparisonResult:
-        if params.sample >= params.n_samples:
-            raise ParamsError(
-                f"Sample {params.sample} is not among the {params.n_samples} samples explained.",
-                f"pick a sample between 0 and {params.n_samples - 1}, or explain more samples.",
-            )
+        check_sample(params.sample, params.n_samples)
         handle, dataset = ctx.model, ctx.dataset
-        image = len(handle.input_shape) == 3 and dataset.kind == "image"
+        image = is_image(handle, dataset)
         if params.ig_baseline == "blurred" and not image:
             raise ParamsError(
                 "The blurred IG baseline applies to images only.", "use zeros or mean for tables."

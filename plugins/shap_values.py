@@ -20,6 +20,7 @@ from dlviz.errors import ParamsError, PluginError
 from dlviz.plugin import tr, tr_names
 from plugins._explain import (
     Head,
+    check_sample,
     class_labels,
     class_probabilities,
     class_weights,
@@ -240,11 +241,7 @@ class Shap(dlviz.Plugin):
         started = time.perf_counter()
         handle, dataset = ctx.model, ctx.dataset
         x = explained_inputs(dataset, params.n_samples)
-        if params.sample >= len(x):
-            raise ParamsError(
-                f"Waterfall sample {params.sample} is not among the {len(x)} samples explained.",
-                f"pick a sample between 0 and {len(x) - 1}, or explain more samples.",
-            )
+        check_sample(params.sample, len(x), "Waterfall sample")
         head = head_of(handle, x)
         outputs = handle.predict(x)
         targets = resolve_targets(head, outputs, params.target)
