@@ -378,15 +378,15 @@ class Plugin:
 
 
 def tr(language: str, en: str, zh: str) -> str:
-    """Pick the English or Chinese form of a figure's text."""
-    return zh if language == "zh" else en
+    """Pick the English or Chinese form of a figure's text (the English one when there is no Chinese)."""
+    return zh if language == "zh" and zh else en
 
 
 def tr_names(language: str, names, names_zh) -> tuple[str, ...]:
-    """Pick names (e.g. a result's ``class_names`` / ``class_names_zh``) in a figure's language: the Chinese
-    ones when there are some, else the English.
+    """Pick names or texts (e.g. a result's ``class_names`` / ``class_names_zh``, or its notes) in a figure's
+    language: the Chinese ones when there is one for each English one, else the English.
 
     >>> tr_names("zh", ("upper moon", "lower moon"), ("上弦月", "下弦月")), tr_names("zh", ("a", "b"), ())
     (('上弦月', '下弦月'), ('a', 'b'))
     """
-    return tuple(names_zh) if language == "zh" and names_zh else tuple(names)
+    return tuple(names_zh) if language == "zh" and len(names_zh) == len(names) else tuple(names)

@@ -222,11 +222,6 @@ def image_axes(figure: go.Figure, rows: int, cols: int) -> None:
         figure.layout[f"yaxis{suffix}"].update(constrain="domain")
 
 
-def notes_in(language: str, notes: tuple[str, ...], notes_zh: tuple[str, ...]) -> tuple[str, ...]:
-    """A result's notes in `language`: the Chinese ones when there is one for each English note."""
-    return notes_zh if language == "zh" and len(notes_zh) == len(notes) else notes
-
-
 def note_annotation(figure: go.Figure, notes: tuple[str, ...]) -> None:
     """Write the computation's notes (method used, warnings) under the plot."""
     if not notes:

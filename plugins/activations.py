@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import dlviz
-from dlviz.plugin import tr
+from dlviz.plugin import tr, tr_names
 from plugins._records import (
     PASS_THROUGH_KINDS,
     HistogramsOverTime,
@@ -332,9 +332,8 @@ class Activations(dlviz.Plugin):
         )
 
     def render(self, st, ctx: dlviz.Context, result: ActivationsResult) -> None:
-        notes_zh = result.notes_zh if len(result.notes_zh) == len(result.notes) else result.notes
-        for note, note_zh in zip(result.notes, notes_zh, strict=True):
-            st.caption(tr(ctx.language, note, note_zh))
+        for note in tr_names(ctx.language, result.notes, result.notes_zh):
+            st.caption(note)
         super().render(st, ctx, result)
 
     def diagnose(self, result: ActivationsResult) -> list[dlviz.Finding]:

@@ -30,7 +30,6 @@ from plugins._explain import (
     image_trace,
     is_image,
     note_annotation,
-    notes_in,
     one_output_vector_reason,
     resolve_targets,
     signed_heatmap,
@@ -423,7 +422,7 @@ class Attributions(dlviz.Plugin):
             f"{len(result.targets)} samples explained in {result.seconds:.1f} s (one compiled function).",
             f"解释了 {len(result.targets)} 个样本，用时 {result.seconds:.1f} 秒（同一个编译函数）。",
         )
-        note_annotation(figures[0], (timing, *notes_in(language, result.notes, result.notes_zh)))
+        note_annotation(figures[0], (timing, *tr_names(language, result.notes, result.notes_zh)))
         return figures
 
 

@@ -139,7 +139,7 @@ class RunNorms:
 
     def text(self, language: str) -> str:
         """The run's legend label in `language`."""
-        return tr(language, self.label, self.label_zh or self.label)
+        return tr(language, self.label, self.label_zh)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -231,7 +231,7 @@ class Trajectory:
 
     def text(self, language: str) -> str:
         """The run's legend label in `language`."""
-        return tr(language, self.label, self.label_zh or self.label)
+        return tr(language, self.label, self.label_zh)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +249,7 @@ class Line:
 
     def text(self, language: str) -> str:
         """The line's legend label in `language`."""
-        return tr(language, self.label, self.label_zh or self.label)
+        return tr(language, self.label, self.label_zh)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,6 @@ from plugins._explain import (
     image_trace,
     is_image,
     note_annotation,
-    notes_in,
     one_output_vector_reason,
     resolve_targets,
     signed_heatmap,
@@ -752,7 +751,7 @@ def _notes(result: ShapResult, language: str) -> tuple[str, ...]:
         f"可加性：基准值 + SHAP 之和 对比 模型输出，最大误差 {result.additivity_error_abs:.2g}"
         f"（为平均输出的 {result.additivity_error:.2g}）。用时 {result.seconds:.1f} 秒。",
     )
-    return (additivity, *notes_in(language, result.notes, result.notes_zh))
+    return (additivity, *tr_names(language, result.notes, result.notes_zh))
 
 
 def _top_features(result: ShapResult, count: int = TOP_FEATURES) -> np.ndarray:
