@@ -146,18 +146,6 @@ def figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str, language
     return cached
 
 
-def with_cached_figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str) -> Plugin:
-    """`plugin` whose `figures` answers from the session's cache: for plugins that draw themselves."""
-
-    def cached_figures(result: Any, language: str = "en") -> list:
-        if result is value:
-            return figures(plugin, ws, value, params_key, language)
-        return type(plugin).figures(plugin, result, language=language)
-
-    plugin.figures = cached_figures  # an instance attribute: the class and other instances are untouched
-    return plugin
-
-
 def has_diagnosis(plugin_cls: type[Plugin]) -> bool:
     return plugin_cls.diagnose is not Plugin.diagnose
 

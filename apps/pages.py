@@ -1,8 +1,9 @@
 """The pages: an overview, then one page per registered plugin, grouped by the plugin's section.
 
 Nothing here knows any particular plugin. A plugin page draws the plugin's texts in the session's
-language, controls generated from its `Params`, its compatibility verdict, and its figures (or its
-own `render`); whatever the plugin raises is shown on its own page, with the traceback folded away.
+language, controls generated from its `Params`, its compatibility verdict, the result's notes and
+formulas (its `Page`) and its figures (or its own `render`); whatever the plugin raises is shown on
+its own page, with the traceback folded away.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dlviz
 from apps import charts, compute, export, state, widgets
 from dlviz.errors import DlvizError
 from dlviz.i18n import t
-from dlviz.plugin import SECTIONS, Plugin
+from dlviz.plugin import SECTIONS, Plugin, draw_page
 from dlviz.registry import PluginInfo
 
 SEVERITY_STYLE = {"problem": "error", "warning": "warning", "info": "info", "ok": "success"}
@@ -133,12 +134,13 @@ def _plugin_body(plugin: Plugin, ws: state.Workspace, language: str) -> None:
     findings = compute.record_findings(ws, plugin, value)
     _findings([(plugin.name, finding) for finding in findings], language)
     if type(plugin).render is not Plugin.render:
-        compute.with_cached_figures(plugin, ws, value, params_key).render(st, ctx, value)
+        plugin.render(st, ctx, value)  # a page with a layout of its own draws (and caches) its figures itself
         try:
             figures = compute.figures(plugin, ws, value, params_key, language)
         except Exception:  # the plugin drew itself; export is a bonus, not worth an error
             figures = []
     else:
+        draw_page(st, plugin.page(value), language)
         figures = compute.figures(plugin, ws, value, params_key, language)
         for index, figure in enumerate(figures):
             st.plotly_chart(figure, width="stretch", key=f"figure.{plugin.name}.{index}")

@@ -26,7 +26,7 @@ from dlviz.errors import (
     RunError,
     UnsafeModelError,
 )
-from dlviz.plugin import Context, Finding, Plugin, param
+from dlviz.plugin import Context, Finding, Formula, Note, Page, Plugin, param
 
 quiet_tensorflow()
 
@@ -51,7 +51,10 @@ __all__ = [
     "DataError",
     "DlvizError",
     "Finding",
+    "Formula",
     "ModelError",
+    "Note",
+    "Page",
     "ParamsError",
     "Plugin",
     "PluginError",

@@ -281,6 +281,43 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
+class Note:
+    """A sentence the page shows above a result's figures (how it was computed, a caveat), in both languages."""
+
+    text: str
+    text_zh: str = ""
+
+    def __call__(self, language: str = "en") -> str:
+        return tr(language, self.text, self.text_zh)
+
+
+@dataclasses.dataclass(frozen=True)
+class Formula:
+    """A formula the page shows with its figures: what it is, in both languages, and its LaTeX."""
+
+    label: str
+    label_zh: str
+    latex: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """What a result carries for its page besides figures, as data: notes, then formulas.
+
+    A result that has a `page` field of this type gets it drawn by the dashboard (notes as captions,
+    formulas in an expander titled `formulas_title`) above the figures; no `render` needed.
+    """
+
+    notes: tuple[Note, ...] = ()
+    formulas: tuple[Formula, ...] = ()
+    formulas_title: str = "Formulas"
+    formulas_title_zh: str = "公式"
+
+    def notes_in(self, language: str) -> tuple[str, ...]:
+        return tuple(note(language) for note in self.notes)
+
+
+@dataclasses.dataclass(frozen=True)
 class PluginTexts:
     """A plugin's words in one language."""
 
@@ -371,10 +408,31 @@ class Plugin:
         """Headlines for the dashboard's overview; none by default."""
         return []
 
+    def page(self, result: Any) -> Page:
+        """The notes and formulas shown with `result`: its `page` field when it has one, else none."""
+        page = getattr(result, "page", None)
+        return page if isinstance(page, Page) else Page()
+
     def render(self, st: Any, ctx: Context, result: Any) -> None:
-        """Draw `result` into a Streamlit container; the default shows `figures()`."""
+        """Draw `result` into a Streamlit container: its `page` (notes, formulas), then `figures()`.
+
+        The dashboard draws the same itself, with cached figures; override this only for a page that
+        needs a layout of its own, and say why in the override's docstring.
+        """
+        draw_page(st, self.page(result), ctx.language)
         for figure in self.figures(result, language=ctx.language):
             st.plotly_chart(figure, width="stretch")
+
+
+def draw_page(st: Any, page: Page, language: str) -> None:
+    """Draw a result's notes (captions) and formulas (LaTeX, in an open expander) into Streamlit `st`."""
+    for note in page.notes_in(language):
+        st.caption(note)
+    if page.formulas:
+        with st.expander(tr(language, page.formulas_title, page.formulas_title_zh), expanded=True):
+            for formula in page.formulas:
+                st.markdown(f"**{tr(language, formula.label, formula.label_zh)}**")
+                st.latex(formula.latex)
 
 
 def tr(language: str, en: str, zh: str) -> str:

@@ -10,11 +10,11 @@ from plotly.subplots import make_subplots
 
 import dlviz
 from dlviz.plugin import tr, tr_names
-from plugins._records import (
+from plugins._shared.classes import class_names_of, predicted_classes
+from plugins._shared.records import (
     PASS_THROUGH_KINDS,
     HistogramsOverTime,
     RecordParams,
-    class_labels,
     histogram,
     histogram_heatmaps,
     histograms_over_time,
@@ -22,7 +22,6 @@ from plugins._records import (
     layer_colours,
     onset,
     pick_layers,
-    predicted_classes,
     record_window,
     test_samples,
 )
@@ -576,8 +575,8 @@ def _feature_maps(ctx: dlviz.Context, params: Params) -> FeatureMaps:
         maps.append(_shrink(values[: params.max_maps]).astype(np.float32))
     return FeatureMaps(
         sample_index=params.sample_index,
-        label=class_labels(dataset, label)[0],
-        predicted=class_labels(dataset, predicted)[0],
+        label=class_names_of(dataset, label)[0],
+        predicted=class_names_of(dataset, predicted)[0],
         image=sample[0].astype(np.float32),
         layers=tuple(conv),
         maps=tuple(maps),

@@ -15,19 +15,19 @@ from plotly.subplots import make_subplots
 import dlviz
 from dlviz.errors import ParamsError, PluginError
 from dlviz.plugin import tr, tr_names
-from plugins._explain import (
+from plugins._shared.explain import (
     HEATMAP_OPACITY,
     Head,
     check_sample,
-    class_labels,
     class_probabilities,
     class_weights,
     display_values,
     explained_inputs,
     feature_names,
+    grey_image_trace,
+    head_class_names,
     head_of,
     image_axes,
-    image_trace,
     is_image,
     note_annotation,
     one_output_vector_reason,
@@ -329,7 +329,7 @@ class Attributions(dlviz.Plugin):
             )
         probabilities = class_probabilities(head, outputs)[np.arange(len(x)), targets]
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
-        names_en, names_zh = class_labels(dataset, head)
+        names_en, names_zh = head_class_names(dataset, head)
         return AttributionResult(
             methods=methods,
             maps=maps,
@@ -756,7 +756,7 @@ def _image_figure(result: AttributionResult, language: str) -> go.Figure:
     image = result.inputs[index]
     for row, method in enumerate(result.methods, start=1):
         scaled = _scaled(result.maps[method][index])
-        figure.add_trace(image_trace(image, language), row=row, col=1)
+        figure.add_trace(grey_image_trace(image, language), row=row, col=1)
         figure.add_trace(
             signed_heatmap(
                 scaled,
@@ -768,7 +768,7 @@ def _image_figure(result: AttributionResult, language: str) -> go.Figure:
             row=row,
             col=2,
         )
-        figure.add_trace(image_trace(image, language), row=row, col=3)
+        figure.add_trace(grey_image_trace(image, language), row=row, col=3)
         figure.add_trace(
             signed_heatmap(scaled, 1.0, language=language, opacity=HEATMAP_OPACITY), row=row, col=3
         )

@@ -20,18 +20,17 @@ import dlviz
 from dlviz import registry
 from dlviz.errors import ParamsError, PluginError
 from dlviz.plugin import make_params, tr, tr_names
-from plugins._explain import (
+from plugins._shared.explain import (
     check_sample,
     class_probabilities,
     explained_inputs,
+    grey_image_trace,
     head_of,
     image_axes,
-    image_trace,
     is_image,
     pixel_hover,
     signed_heatmap,
 )
-from plugins._lesson_tools import Formula, render_lesson
 
 METHODS = ("lime", "shap", "integrated_gradients")
 METHOD_NAMES = {
@@ -47,24 +46,24 @@ TOP_FEATURES = 15
 DISAGREEMENT = 0.3
 
 FORMULAS = (
-    Formula(
+    dlviz.Formula(
         "LIME (lime package): a weighted linear model fitted to the model's outputs on perturbed copies z of x",
         "LIME（lime 库）：在 x 的扰动样本 z 上，用加权线性模型拟合模型输出",
         r"\hat g = \arg\min_{g} \sum_{z} \pi_x(z)\,\big(f(z) - g(z')\big)^2 + \Omega(g),"
         r"\quad \pi_x(z) = \exp\!\big(-d(x, z)^2 / \sigma^2\big)",
     ),
-    Formula(
+    dlviz.Formula(
         "SHAP (shap package): Shapley values of the features, averaged over a training background",
         "SHAP（shap 库）：特征的 Shapley 值，在训练集背景样本上取平均",
         r"\phi_i = \sum_{S \subseteq F \setminus \{i\}} \frac{|S|!\,(|F| - |S| - 1)!}{|F|!}"
         r"\big(f(x_{S \cup \{i\}}) - f(x_S)\big),\quad f(x) = \mathbb{E}[f] + \sum_i \phi_i",
     ),
-    Formula(
+    dlviz.Formula(
         "Integrated Gradients (attributions plugin): gradients summed along the path from a baseline x′",
         "积分梯度（attributions 插件）：沿基线 x′ 到 x 的直线路径累加梯度",
         r"\mathrm{IG}_i(x) = (x_i - x'_i) \int_0^1 \frac{\partial f\big(x' + \alpha (x - x')\big)}{\partial x_i}\, d\alpha",
     ),
-    Formula(
+    dlviz.Formula(
         "Agreement: Spearman rank correlation of two methods' importances over the features",
         "一致性：两种方法的特征重要性之间的斯皮尔曼秩相关 (Spearman)",
         r"\rho = 1 - \frac{6 \sum_i d_i^2}{n (n^2 - 1)},\quad d_i = \operatorname{rank}(a_i) - \operatorname{rank}(b_i)",
@@ -181,7 +180,7 @@ class ComparisonResult:
     shap_method: str
     ig_completeness: float | None
     settings: dict
-    notes: tuple[tuple[str, str], ...]  # (English, Chinese)
+    page: dlviz.Page  # the lesson's notes and formulas
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     def pair(self, first: str, second: str) -> float:
@@ -358,7 +357,7 @@ class ExplanationMethods(dlviz.Plugin):
                 "ig_baseline": params.ig_baseline,
                 "ig_steps": ig_result.steps,
             },
-            notes=tuple(notes),
+            page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
         )
 
     def diagnose(self, result: ComparisonResult) -> list[dlviz.Finding]:
@@ -389,8 +388,6 @@ class ExplanationMethods(dlviz.Plugin):
             _scatter(result, language),
         ]
 
-    def render(self, st, ctx: dlviz.Context, result: ComparisonResult) -> None:
-        render_lesson(st, self.figures(result, ctx.language), FORMULAS, ctx.language, result.notes)
 
 
 # --------------------------------------------------------------------------- computation
@@ -705,7 +702,7 @@ def _image_sample(result: ComparisonResult, language: str) -> go.Figure:
     titles = [tr(language, "input", "输入")] + [_name(m, language) for m in result.methods]
     titles.append(tr(language, "disagreement (spread)", "不一致程度（离散度）"))
     figure = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.03)
-    figure.add_trace(image_trace(result.inputs[index][..., None], language), row=1, col=1)
+    figure.add_trace(grey_image_trace(result.inputs[index][..., None], language), row=1, col=1)
     for col, method in enumerate(result.methods, start=2):
         painted = normalised(result.importances[method][index])[segments]
         figure.add_trace(

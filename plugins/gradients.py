@@ -10,10 +10,10 @@ from plotly.subplots import make_subplots
 
 import dlviz
 from dlviz.plugin import tr
-from plugins._records import (
+from plugins._shared.classes import class_names_of, predicted_classes
+from plugins._shared.records import (
     HistogramsOverTime,
     RecordParams,
-    class_labels,
     histogram,
     histogram_heatmaps,
     histograms_over_time,
@@ -21,7 +21,6 @@ from plugins._records import (
     layer_colours,
     onset,
     pick_layers,
-    predicted_classes,
     record_window,
     run_label,
     test_samples,
@@ -388,8 +387,8 @@ def _saliency(ctx: dlviz.Context, params: Params) -> Saliency | None:
         indices=tuple(int(i) for i in indices),
         images=images.astype(np.float32),
         gradients=gradients.reshape(images.shape).sum(axis=-1).astype(np.float32),
-        labels=class_labels(dataset, labels),
-        predicted=class_labels(dataset, predicted),
+        labels=class_names_of(dataset, labels),
+        predicted=class_names_of(dataset, predicted),
     )
 
 

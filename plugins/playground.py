@@ -22,14 +22,12 @@ from dlviz import datasets
 from dlviz.datasets import Dataset
 from dlviz.errors import DataError, ModelError, ParamsError
 from dlviz.plugin import tr, tr_names
-from plugins._lesson_tools import (
-    Formula,
+from plugins._shared.lessons import (
     boundary_traces,
     class_grid,
     grid_axes,
     grid_points,
     point_traces,
-    render_lesson,
 )
 
 DATASETS = ("circles", "xor", "gauss", "spirals", "moons", "context")
@@ -71,27 +69,27 @@ MAX_UNITS_SHOWN = 8
 UNIT_MAP_RESOLUTION = 30
 
 FORMULAS = (
-    Formula(
+    dlviz.Formula(
         "Neuron of a hidden layer (keras.layers.Dense)",
         "隐藏层的神经元 (keras.layers.Dense)",
         r"h_j^{(l)} = f\Big(\sum_i w_{ij}^{(l)}\, h_i^{(l-1)} + b_j^{(l)}\Big)",
     ),
-    Formula(
+    dlviz.Formula(
         "Input features",
         "输入特征",
         r"\phi(x) \subseteq \{x_1,\ x_2,\ x_1^2,\ x_2^2,\ x_1 x_2,\ \sin x_1,\ \sin x_2\}",
     ),
-    Formula(
+    dlviz.Formula(
         "Output and loss: sigmoid + binary cross-entropy (softmax + categorical cross-entropy for more classes)",
         "输出与损失：sigmoid + 二元交叉熵（多类别时为 softmax + 分类交叉熵）",
         r"p = \sigma(z),\quad L = -\frac{1}{N}\sum_n \big[y_n \log p_n + (1 - y_n)\log(1 - p_n)\big] + \lambda\, \Omega(w)",
     ),
-    Formula(
+    dlviz.Formula(
         "Regularization penalty",
         "正则化惩罚项",
         r"\Omega_{L1}(w) = \sum |w|,\qquad \Omega_{L2}(w) = \sum w^2",
     ),
-    Formula("Decision boundary", "决策边界", r"\{x : p(x) = 0.5\}"),
+    dlviz.Formula("Decision boundary", "决策边界", r"\{x : p(x) = 0.5\}"),
 )
 
 
@@ -272,7 +270,7 @@ class PlaygroundResult:
     unit_grid_y: np.ndarray
     unit_maps: dict
     feature_maps: np.ndarray
-    notes: tuple[tuple[str, str], ...]  # (English, Chinese)
+    page: dlviz.Page  # the lesson's notes and formulas
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @property
@@ -352,8 +350,6 @@ class Playground(dlviz.Plugin):
     def figures(self, result: PlaygroundResult, language: str = "en") -> list[go.Figure]:
         return [_animation(result, language), _losses(result, language), _unit_maps(result, language)]
 
-    def render(self, st, ctx: dlviz.Context, result: PlaygroundResult) -> None:
-        render_lesson(st, self.figures(result, ctx.language), FORMULAS, ctx.language, result.notes)
 
 
 # --------------------------------------------------------------------------- data, features, model
@@ -685,7 +681,7 @@ def train_playground(
         unit_grid_y=unit_y,
         unit_maps=unit_maps,
         feature_maps=unit_features.T.reshape(len(features), len(unit_y), len(unit_x)),
-        notes=tuple(notes),
+        page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
     )
     return model, result
 

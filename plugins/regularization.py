@@ -17,14 +17,12 @@ from dlviz import datasets
 from dlviz.datasets import Dataset
 from dlviz.errors import DataError, ParamsError
 from dlviz.plugin import tr, tr_names
-from plugins._lesson_tools import (
-    Formula,
+from plugins._shared.lessons import (
     boundary_traces,
     class_grid,
     grid_axes,
     grid_points,
     point_traces,
-    render_lesson,
 )
 
 VARIANTS = ("none", "l1", "l2", "dropout", "batch_norm", "early_stopping")
@@ -50,32 +48,32 @@ BATCH_NORM_MOMENTUM = 0.9
 OVERFITTING_GAP = 0.15
 
 FORMULAS = (
-    Formula(
+    dlviz.Formula(
         "Overfitting gap",
         "过拟合差距 (generalization gap)",
         r"\text{gap} = L_{\text{val}}(\theta) - L_{\text{train}}(\theta)",
     ),
-    Formula(
+    dlviz.Formula(
         "L1 regularization (keras.regularizers.L1)",
         "L1 正则化 (keras.regularizers.L1)",
         r"J(\theta) = L(\theta) + \lambda_1 \sum_i |w_i|",
     ),
-    Formula(
+    dlviz.Formula(
         "L2 regularization (keras.regularizers.L2)",
         "L2 正则化 (keras.regularizers.L2)",
         r"J(\theta) = L(\theta) + \lambda_2 \sum_i w_i^2",
     ),
-    Formula(
+    dlviz.Formula(
         "Dropout (training only; keras.layers.Dropout)",
         "随机失活 Dropout（仅训练时；keras.layers.Dropout）",
         r"\tilde h_j = \frac{m_j\, h_j}{1 - p},\quad m_j \sim \text{Bernoulli}(1 - p)",
     ),
-    Formula(
+    dlviz.Formula(
         "Batch normalization (keras.layers.BatchNormalization)",
         "批归一化 (keras.layers.BatchNormalization)",
         r"\hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad y = \gamma \hat x + \beta",
     ),
-    Formula(
+    dlviz.Formula(
         "Early stopping (keras.callbacks.EarlyStopping, restore_best_weights=True)",
         "早停 (keras.callbacks.EarlyStopping，restore_best_weights=True)",
         r"t^* = \arg\min_{t} L_{\text{val}}(\theta_t),\quad \text{stop at } t^* + \text{patience},\quad \theta \leftarrow \theta_{t^*}",
@@ -255,7 +253,7 @@ class RegularizationResult:
     y_train: np.ndarray
     x_validation: np.ndarray
     y_validation: np.ndarray
-    notes: tuple[tuple[str, str], ...]  # (English, Chinese)
+    page: dlviz.Page  # the lesson's notes and formulas
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @property
@@ -349,8 +347,6 @@ class Regularization(dlviz.Plugin):
             figures.append(_boundaries(result, language))
         return figures
 
-    def render(self, st, ctx: dlviz.Context, result: RegularizationResult) -> None:
-        render_lesson(st, self.figures(result, ctx.language), FORMULAS, ctx.language, result.notes)
 
 
 # --------------------------------------------------------------------------- data and training
@@ -628,7 +624,7 @@ def summarise(
         y_train=np.asarray(data.y_train),
         x_validation=np.asarray(data.x_test),
         y_validation=np.asarray(data.y_test),
-        notes=tuple(notes),
+        page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
     )
 
 

@@ -18,18 +18,18 @@ from plotly.subplots import make_subplots
 import dlviz
 from dlviz.errors import ParamsError, PluginError
 from dlviz.plugin import tr, tr_names
-from plugins._explain import (
+from plugins._shared.explain import (
     Head,
     check_sample,
-    class_labels,
     class_probabilities,
     class_weights,
     display_values,
     explained_inputs,
     feature_names,
+    grey_image_trace,
+    head_class_names,
     head_of,
     image_axes,
-    image_trace,
     is_image,
     note_annotation,
     one_output_vector_reason,
@@ -304,7 +304,7 @@ class Shap(dlviz.Plugin):
             feature_names=list(names),
         )
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
-        names_en, names_zh = class_labels(dataset, head)
+        names_en, names_zh = head_class_names(dataset, head)
         return ShapResult(
             explanation=explanation,
             method=method,
@@ -941,9 +941,9 @@ def _image_maps(result: ShapResult, language: str) -> go.Figure:
     )
     images = result.explanation.data
     for row, sample in enumerate(samples):
-        figure.add_trace(image_trace(images[sample], language), row=row + 1, col=1)
+        figure.add_trace(grey_image_trace(images[sample], language), row=row + 1, col=1)
         for col in range(classes.shape[1]):
-            figure.add_trace(image_trace(images[sample], language), row=row + 1, col=col + 2)
+            figure.add_trace(grey_image_trace(images[sample], language), row=row + 1, col=col + 2)
             figure.add_trace(
                 signed_heatmap(
                     maps[row, col],

@@ -13,7 +13,7 @@ import plugins.attributions as attributions
 from dlviz.datasets import Dataset
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
-from plugins._explain import head_of
+from plugins._shared.explain import head_of
 from plugins.attributions import Attributions
 
 PLUGIN = Attributions()

@@ -64,7 +64,7 @@ def test_shap_and_ig_are_the_explanation_plugins_results(tabular, monkeypatch):
 def test_lime_is_the_lime_package_explainer(tabular):
     from lime.lime_tabular import LimeTabularExplainer
 
-    from plugins._explain import class_probabilities, head_of
+    from plugins._shared.explain import class_probabilities, head_of
 
     ctx, result = tabular
     x = ctx.dataset.x_test[:1]

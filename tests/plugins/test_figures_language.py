@@ -19,8 +19,9 @@ from apps import charts
 from dlviz import datasets, registry
 from dlviz.plugin import make_params, param_specs
 from dlviz.testing import tiny_context
-from plugins import _explain, _imbalance_figures, _lesson_tools, _records, landscape
+from plugins import _imbalance_figures, landscape
 from plugins._imbalance_data import _Targets
+from plugins._shared import explain, lessons, records
 from plugins.activations import Activations, _view_reason
 from plugins.attributions import Attributions
 from plugins.gradients import Gradients
@@ -42,8 +43,8 @@ def chinese(text: str) -> bool:
 
 
 def test_unnamed_runs_are_labelled_in_the_language():
-    assert _records.run_label(UnnamedRun(), 1) == "run 2"
-    assert _records.run_label(UnnamedRun(), 1, "zh") == "训练记录 2"
+    assert records.run_label(UnnamedRun(), 1) == "run 2"
+    assert records.run_label(UnnamedRun(), 1, "zh") == "训练记录 2"
     assert landscape._run_label(UnnamedRun(), 0) == "1: run"
     assert landscape._run_label(UnnamedRun(), 0, "zh") == "1: 训练记录"
 
@@ -124,18 +125,18 @@ def test_landscape_labels_hover_and_findings_in_chinese():
 
 def test_shared_image_traces_hover_in_chinese():
     image = np.zeros((4, 4, 1), np.float32)
-    grey = _explain.image_trace(image, "zh")
-    signed = _explain.signed_heatmap(np.zeros((4, 4)), 1.0, language="zh")
+    grey = explain.grey_image_trace(image, "zh")
+    signed = explain.signed_heatmap(np.zeros((4, 4)), 1.0, language="zh")
     for trace in (grey, signed):
         assert "第 %{y} 行，第 %{x} 列" in trace.hovertemplate and "row" not in trace.hovertemplate
     assert "值 %{z:.2f}" in grey.hovertemplate
-    assert "row %{y}, column %{x}" in _explain.image_trace(image, "en").hovertemplate
+    assert "row %{y}, column %{x}" in explain.grey_image_trace(image, "en").hovertemplate
 
 
 def test_multiclass_decision_regions_hover_in_chinese():
     axis = np.linspace(-1.0, 1.0, 3)
     grid = np.full((3, 3, 3), 1 / 3)
-    (regions,) = _lesson_tools.boundary_traces(axis, axis, grid, ("a", "b", "c"), "zh")
+    (regions,) = lessons.boundary_traces(axis, axis, grid, ("a", "b", "c"), "zh")
     assert "类别 %{z}" in regions.hovertemplate and "class" not in regions.hovertemplate
 
 
@@ -230,10 +231,10 @@ def test_imbalance_class_distribution_names_classes_in_chinese():
 def test_lesson_boundaries_and_dataset_previews_name_moons_in_chinese():
     moons = datasets.load("moons", n_samples=60)
     axis = np.linspace(-1.0, 1.0, 3)
-    traces = _lesson_tools.boundary_traces(axis, axis, np.full((3, 3), 0.5), moons.class_labels("zh"), "zh")
+    traces = lessons.boundary_traces(axis, axis, np.full((3, 3), 0.5), moons.class_labels("zh"), "zh")
     boundary = traces[0]
     assert boundary.colorbar.title.text == "P(下弦月)"
-    points = _lesson_tools.point_traces(moons.x_train, moons.y_train, moons.class_labels("zh"), "zh")
+    points = lessons.point_traces(moons.x_train, moons.y_train, moons.class_labels("zh"), "zh")
     assert [trace.name.split(" ")[0] for trace in points] == ["上弦月", "下弦月"]
     assert list(charts.class_counts(moons, "zh").data[0].x) == ["上弦月", "下弦月"]
     assert list(charts.class_counts(moons, "en").data[0].x) == ["upper moon", "lower moon"]

@@ -13,7 +13,7 @@ from dlviz import datasets, registry
 from dlviz.recorder import Recorder
 from dlviz.runs import Run
 from dlviz.testing import tiny_context
-from plugins._records import onset, rebin, record_window
+from plugins._shared.records import onset, rebin, record_window
 from plugins.gradients import Gradients, Params
 
 

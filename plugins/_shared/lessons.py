@@ -1,5 +1,5 @@
-"""What the `regularization`, `playground` and `explanation_methods` lessons share: their formulas
-shown with Streamlit's LaTeX, and the decision-boundary picture of a classifier on 2-D points.
+"""What the `regularization` and `playground` lessons share: the decision-boundary picture of a
+classifier on 2-D points.
 
 A decision boundary is drawn from the model's probabilities on a regular grid over the data: for two
 classes P(class 1) on a diverging scale centred at 0.5 (the boundary is the white band, with its 0.5
@@ -7,8 +7,6 @@ contour), for more classes the predicted class in that class's colour.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,27 +20,6 @@ PROBABILITY_SCALE = ((0.0, "#f6b26b"), (0.5, "#ffffff"), (1.0, "#7fb2e5"))
 GRID_MARGIN = 0.15
 # The colour bar takes the lower half of the right margin, leaving the upper half to the legend.
 COLORBAR_PLACE = {"len": 0.5, "y": 0.0, "yanchor": "bottom"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Formula:
-    """One formula of a lesson: what it is, in both languages, and its LaTeX."""
-
-    label: str
-    label_zh: str
-    latex: str
-
-
-def render_lesson(st, figures: list, formulas: tuple[Formula, ...], language: str, notes=()) -> None:
-    """Draw a lesson: its notes ((English, Chinese) pairs), its formulas (LaTeX) in an expander, then its figures."""
-    for note in notes:
-        st.caption(tr(language, *note))
-    with st.expander(tr(language, "Formulas", "公式"), expanded=True):
-        for formula in formulas:
-            st.markdown(f"**{tr(language, formula.label, formula.label_zh)}**")
-            st.latex(formula.latex)
-    for figure in figures:
-        st.plotly_chart(figure, width="stretch")
 
 
 def grid_axes(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from dlviz.errors import DataError, ParamsError
 from dlviz.plugin import tr
+from plugins._shared.classes import predicted_classes
 
 # Colour scale of signed attributions: red pushes towards the class, blue away from it, white is zero.
 SIGNED_COLOURS = "RdBu_r"
@@ -77,17 +78,12 @@ def one_output_vector_reason(ctx, what: str, what_zh: str) -> str | None:
     return None
 
 
-def predicted_classes(head: Head, outputs: np.ndarray) -> np.ndarray:
-    """The class each output row predicts (p > 0.5 for a single sigmoid unit)."""
-    if head.single_sigmoid:
-        return (outputs[:, 0] > 0.5).astype(np.int64)
-    return np.argmax(outputs, axis=1).astype(np.int64)
-
-
 def resolve_targets(head: Head, outputs: np.ndarray, target: int) -> np.ndarray:
     """One class per sample: the predicted class when `target` is -1, else `target` for every sample."""
     if target == -1:
-        return predicted_classes(head, outputs)
+        if head.n_classes == 1:  # one unit that is no probability: its only "class" is the output itself
+            return np.zeros(len(outputs), dtype=np.int64)
+        return predicted_classes(outputs)
     if not 0 <= target < head.n_classes:
         raise ParamsError(
             f"Class {target} does not exist: the model's output has {head.n_classes} class(es).",
@@ -126,7 +122,7 @@ def class_label(class_names, index: int, head: Head) -> str:
     return str(names[index]) if index < len(names) else str(index)
 
 
-def class_labels(dataset, head: Head) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def head_class_names(dataset, head: Head) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The head's class names in English and in Chinese (the Chinese ones empty when the dataset has none)."""
     english = tuple(class_label(dataset.class_names, c, head) for c in range(head.n_classes))
     names_zh = getattr(dataset, "class_names_zh", ())
@@ -177,7 +173,7 @@ def pixel_hover(language: str, value: str = "", fmt: str = ".3g") -> str:
     return f"{where}<br>{shown}<extra></extra>"
 
 
-def image_trace(image: np.ndarray, language: str) -> go.Heatmap:
+def grey_image_trace(image: np.ndarray, language: str) -> go.Heatmap:
     """The input image in grey levels (dark ink on white, like the digits themselves)."""
     return go.Heatmap(
         z=grey(image),

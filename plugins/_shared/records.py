@@ -327,18 +327,6 @@ def test_samples(dataset, first: int, count: int) -> tuple[np.ndarray, np.ndarra
     return indices, x[indices], y[indices]
 
 
-def class_labels(dataset, class_ids) -> tuple[str, ...]:
-    """The dataset's names of `class_ids` (the ids themselves when it names no classes)."""
-    names = dataset.class_names
-    return tuple(str(names[int(i)]) if names else str(int(i)) for i in class_ids)
-
-
-def predicted_classes(scores: np.ndarray) -> np.ndarray:
-    """Class ids from model outputs [n, units]: one sigmoid unit thresholds at 0.5, several take the argmax."""
-    scores = np.asarray(scores).reshape(len(scores), -1)
-    return (scores[:, 0] > 0.5).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
-
-
 def image_trace(image: np.ndarray, name: str = "") -> go.Image | go.Heatmap:
     """An input image [H, W, C] as a trace: RGB as an image, one channel as a grey heatmap."""
     if image.shape[-1] == 3:
