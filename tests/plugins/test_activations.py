@@ -12,7 +12,9 @@ from dlviz.plugin import make_params
 from dlviz.recorder import Recorder
 from dlviz.runs import Run
 from dlviz.testing import tiny_context
-from plugins.activations import PROBE_SIZE, Activations, Params
+from plugins.activations import Activations
+from plugins.activations.compute import PROBE_SIZE
+from plugins.activations.plugin import Params
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +228,8 @@ def test_feature_maps_on_a_model_without_conv_layers_say_why(healthy_ctx, flat_i
         == "Feature maps need a convolutional layer; this model has none."
     )
     _, result = compute(ctx)  # view="all" leaves them out and says why
-    assert result.feature_maps is None and any("convolutional" in note for note in result.notes)
+    notes = result.page.notes_in("en")
+    assert result.feature_maps is None and any("convolutional" in note for note in notes)
 
 
 def test_unit_responses_are_the_dense_outputs_over_the_input_plane(healthy_ctx):

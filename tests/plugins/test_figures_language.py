@@ -22,7 +22,8 @@ from dlviz.testing import tiny_context
 from plugins import _imbalance_figures, landscape
 from plugins._imbalance_data import _Targets
 from plugins._shared import explain, lessons, records
-from plugins.activations import Activations, _view_reason
+from plugins.activations import Activations
+from plugins.activations.views import view_reason
 from plugins.attributions import Attributions
 from plugins.gradients import Gradients
 from plugins.landscape import LandscapeResult, Line, Trajectory
@@ -177,7 +178,7 @@ def test_landscape_calls_a_recorded_run_a_training_record():
         *(spec.text("zh")[1] for spec in param_specs(landscape.Landscape.Params)),
     ]
     assert "多条训练记录 (runs)" in words[0] and not [text for text in words if "运行" in text]
-    assert "训练记录 (run)" in _view_reason(registry.make_context(), "training")[1]
+    assert "训练记录 (run)" in view_reason(registry.make_context(), "training")[1]
 
 
 def figure_text(figures) -> str:

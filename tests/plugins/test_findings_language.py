@@ -107,7 +107,8 @@ def assert_bilingual(finding: dlviz.Finding) -> None:
 
 
 def test_gradient_findings_are_bilingual():
-    from plugins.gradients import Params, diagnose_norms
+    from plugins.gradients.diagnosis import diagnose_norms
+    from plugins.gradients.plugin import Params
 
     steps = np.array([0, 10, 20, 30])
     layers = ["dense_1", "dense_2", "out"]
@@ -129,7 +130,9 @@ def test_gradient_findings_are_bilingual():
 
 
 def test_activation_findings_are_bilingual():
-    from plugins.activations import Params, ProbeHealth, _diagnose
+    from plugins.activations.diagnosis import diagnose_layers
+    from plugins.activations.plugin import Params
+    from plugins.activations.result import ProbeHealth
 
     health = ProbeHealth(
         dead_layers=("dense", "dense_1"),
@@ -140,7 +143,7 @@ def test_activation_findings_are_bilingual():
         saturated=(0.75,),
         layers=("dense", "dense_1", "dense_2", "out"),
     )
-    findings = _diagnose(None, health, Params(dead_units=0.1, saturation=0.5))
+    findings = diagnose_layers(None, health, Params(dead_units=0.1, saturation=0.5))
     assert [finding.severity for finding in findings] == ["problem", "warning", "warning"]
     for finding in findings:
         assert_bilingual(finding)
@@ -148,18 +151,21 @@ def test_activation_findings_are_bilingual():
     assert "饱和 (saturation)" in findings[2].headline_zh and "75%" in findings[2].headline_zh
 
     healthy = ProbeHealth((), (), (), (), (), (), ("dense", "out"))
-    (ok,) = _diagnose(None, healthy, Params())
+    (ok,) = diagnose_layers(None, healthy, Params())
     assert ok.severity == "ok"
     assert_bilingual(ok)
 
 
 def test_activation_notes_follow_the_language():
-    from plugins.activations import Activations, ActivationsResult, _view_reason
+    from dlviz.plugin import draw_page
+    from plugins.activations import Activations
+    from plugins.activations.result import ActivationsResult
+    from plugins.activations.views import view_reason
 
     ctx = registry.make_context()
-    assert _view_reason(ctx, "distributions") is None
+    assert view_reason(ctx, "distributions") is None
     for view in ("training", "feature_maps", "unit_responses"):
-        english, chinese = _view_reason(ctx, view)
+        english, chinese = view_reason(ctx, view)
         assert Activations().view_compatibility(ctx, view) == english
         assert CJK.search(chinese), chinese
 
@@ -170,17 +176,17 @@ def test_activation_notes_follow_the_language():
         def caption(self, text):
             self.lines.append(text)
 
+    english, chinese = view_reason(ctx, "training")
     result = ActivationsResult(
         distributions=None,
         probe_health=None,
         feature_maps=None,
         unit_responses=None,
         findings=(),
-        notes=_view_reason(ctx, "training")[:1],
-        notes_zh=_view_reason(ctx, "training")[1:],
+        page=dlviz.Page((dlviz.Note(english, chinese),)),
         thresholds=(0.9, 0.9),
     )
-    for language, expected in (("en", result.notes), ("zh", result.notes_zh)):
+    for language, expected in (("en", english), ("zh", chinese)):
         st = Captions()
-        Activations().render(st, registry.make_context(language=language), result)
-        assert st.lines == list(expected)
+        draw_page(st, Activations().page(result), language)
+        assert st.lines == [expected]

@@ -14,7 +14,8 @@ from dlviz.recorder import Recorder
 from dlviz.runs import Run
 from dlviz.testing import tiny_context
 from plugins._shared.records import onset, rebin, record_window
-from plugins.gradients import Gradients, Params
+from plugins.gradients import Gradients
+from plugins.gradients.plugin import Params
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_thresholds_are_parameters(sigmoid_ctx):
 def test_diagnosis_of_non_finite_and_dead_gradients():
     layers = ["a", "b", "out"]
     norms = np.array([[1.0, 1.0, np.nan, np.nan], [1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
-    from plugins.gradients import diagnose_norms
+    from plugins.gradients.diagnosis import diagnose_norms
 
     findings = diagnose_norms(layers, np.array([0, 10, 20, 30]), norms, np.ones(3), Params(persist=2))
     headlines = {f.headline.split(" ")[0]: f for f in findings}
