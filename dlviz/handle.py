@@ -9,6 +9,9 @@ the logits stays finite and exact at saturated outputs where computing it from t
 Activations are captured by temporarily replacing each leaf layer's `call` with a wrapper that records
 its output while the model is traced, which works the same for Sequential, Functional, nested and
 subclassed models (the last have no `.inputs` to build a Functional model from).
+
+What the handle reads off the model is in `dlviz._model_introspection`; the checks of x, y and target
+against it, with their errors, in `dlviz._input_checks`.
 """
 
 from __future__ import annotations
@@ -24,20 +27,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlviz.errors import DataError, DlvizError, ModelError
+from dlviz._input_checks import check_target, check_x, check_y
+from dlviz._model_introspection import (
+    activation_name,
+    check_single_input_output,
+    leaf_layers,
+    loss_name,
+    model_input_dtype,
+    model_input_shape,
+    unique_paths,
+)
+from dlviz.errors import DlvizError, ModelError
 
 BATCH_SIZE = 256
 
 _TF_NODE_NOISE = re.compile(r"\{\{[^}]*\}\}|\[Op:[^\]]*\]")
-
-# Keras layers that are activations but keep no `activation` attribute.
-_ACTIVATION_LAYER_NAMES = {
-    "ReLU": "relu",
-    "Softmax": "softmax",
-    "LeakyReLU": "leaky_relu",
-    "ELU": "elu",
-    "PReLU": "prelu",
-}
 
 
 @dataclass(frozen=True)
@@ -110,13 +114,13 @@ class ModelHandle:
         self._thread_state = threading.local()
         self._originals: list = []
         _ensure_built(model, dataset)
-        self._check_single_input_output()
-        self.input_shape = _input_shape(model)
-        self._input_dtype = _input_dtype(model)
+        check_single_input_output(model)
+        self.input_shape = model_input_shape(model)
+        self._input_dtype = model_input_dtype(model)
         _check_dataset_fits(model, self.input_shape, dataset)
-        self._leaves = _leaf_layers(model)
+        self._leaves = leaf_layers(model)
         self._trainable_variables = list(model.trainable_variables)
-        self.variable_paths = _unique_paths(self._trainable_variables)
+        self.variable_paths = unique_paths(self._trainable_variables)
         self._calls: list[tuple[str, keras.layers.Layer, tuple]] = []
         self._outputs_shape: tuple = ()
         self._outputs_dtype = np.dtype(np.float32)
@@ -376,7 +380,7 @@ class ModelHandle:
         sample. A model with a single output unit (a sigmoid or a regression head) uses that output.
         """
         x = self._check_x(x)
-        targets = self._check_target(target, len(x))
+        targets = check_target(target, len(x), self._outputs_shape)
         parts = [
             self._run(self._input_gradients_fn, batch_x, batch_targets)
             for batch_x, batch_targets in _labelled_batches(x, targets)
@@ -397,7 +401,7 @@ class ModelHandle:
                     kind=type(layer).__name__,
                     output_shape=(None, *shape[1:]),
                     params=int(layer.count_params()) if first_call and layer.built else 0,
-                    activation=_activation_name(layer),
+                    activation=activation_name(layer),
                     trainable_paths=tuple(v.path for v in layer.trainable_variables) if first_call else (),
                 )
             )
@@ -417,7 +421,7 @@ class ModelHandle:
         """What the labels must look like: "class_ids", "one_hot", "ids_or_one_hot", "binary" or "values"."""
         if not self._has_compiled_loss():
             return {"sigmoid": "binary", "softmax": "ids_or_one_hot"}.get(self.output_activation, "values")
-        name = _loss_name(self.model.loss)
+        name = loss_name(self.model.loss)
         if "sparse_categorical" in name:
             return "class_ids"
         if "categorical" in name or "kl_divergence" in name:
@@ -441,130 +445,12 @@ class ModelHandle:
 
     # ----------------------------------------------------------------- validation
 
-    def _check_single_input_output(self):
-        inputs = getattr(self.model, "_inputs_struct", None)
-        outputs = getattr(self.model, "_outputs_struct", None)
-        if inputs is not None and len(tf.nest.flatten(inputs)) != 1:
-            raise ModelError(
-                "dlviz handles models with one input; this model has several.",
-                "Wrap the part you want to inspect in a model with a single input.",
-            )
-        if outputs is not None and len(tf.nest.flatten(outputs)) != 1:
-            raise ModelError(
-                "dlviz handles models with one output; this model has several.",
-                "Build a model with the single output you want to inspect.",
-            )
-
     def _check_x(self, x) -> np.ndarray:
-        x = _numeric_array(x, "x")
-        if x.ndim == 0 or len(x) == 0:
-            raise DataError(f"x is empty (shape {x.shape}).", "Pass at least one sample.")
-        expected = (None, *self.input_shape)
-        matches = x.ndim == len(expected) and all(
-            want is None or want == got for want, got in zip(expected[1:], x.shape[1:], strict=True)
-        )
-        if not matches:
-            fix = "Pass x with shape (n_samples, " + ", ".join(str(d) for d in self.input_shape) + ")"
-            if x.shape == tuple(self.input_shape):
-                fix += "; for one sample use x[None]"
-            features = ""
-            if x.ndim == 2 and len(expected) == 2:
-                features = f" ({x.shape[1]} features per sample where the model takes {expected[1]})"
-            raise DataError(
-                f"x has shape {x.shape}, but the model expects {expected}{features}; None is any size.",
-                fix + ".",
-            )
-        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
-            bad = int(np.sum(~np.isfinite(x)))
-            raise DataError(
-                f"x contains {bad} NaN or infinite value(s).",
-                "Remove or impute them (e.g. sklearn.impute.SimpleImputer) before calling the model.",
-            )
-        return x.astype(self._input_dtype.as_numpy_dtype, copy=False)
+        return check_x(x, self.input_shape, self._input_dtype)
 
     def _check_xy(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         x = self._check_x(x)
-        y = _numeric_array(y, "y")
-        if y.ndim == 0 or len(y) != len(x):
-            raise DataError(
-                f"y has {len(y) if y.ndim else 'no'} labels for {len(x)} samples in x.",
-                "Pass one label per sample (y[i] belongs to x[i]).",
-            )
-        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
-            raise DataError("y contains NaN or infinite values.", "Remove those samples or fix the labels.")
-        return x, self._check_labels(y)
-
-    def _check_labels(self, y: np.ndarray) -> np.ndarray:
-        width = self._outputs_shape[-1]
-        kind = self._label_kind()
-        if kind in ("class_ids", "one_hot", "ids_or_one_hot"):
-            return self._check_classes(y, width, kind)
-        if y.ndim == 1 and width == 1:
-            y = y.reshape(-1, 1)
-        if y.shape[1:] != self._outputs_shape[1:]:
-            raise DataError(
-                f"y has shape {y.shape}, but the model's output has shape {(None, *self._outputs_shape[1:])}.",
-                "Pass one target per output unit and sample.",
-            )
-        if kind == "binary" and np.any((y < 0) | (y > 1)):
-            bad = np.unique(y[(y < 0) | (y > 1)])[:5].tolist()
-            raise DataError(
-                f"y contains {bad}, but a sigmoid output with binary cross-entropy needs labels 0 or 1.",
-                "Map the two classes to 0 and 1 (e.g. y = (y == positive_class).astype(int)), or use a "
-                "softmax output with one unit per class.",
-            )
-        return y.astype(self._outputs_dtype)
-
-    def _check_classes(self, y: np.ndarray, width: int, kind: str) -> np.ndarray:
-        if kind != "class_ids" and y.ndim == 2 and y.shape[1] == width != 1:
-            return y.astype(self._outputs_dtype)
-        if kind != "one_hot" and (y.ndim == 1 or y.shape == (len(y), 1)):
-            ids = y.reshape(len(y))
-            _check_class_ids(ids, width)
-            return ids.astype(np.int64)
-        expected, fix = {
-            "class_ids": (
-                "class ids of shape (n,)",
-                f"Pass class ids 0..{width - 1} (y.argmax(axis=1) turns one-hot rows into ids).",
-            ),
-            "one_hot": (
-                f"one-hot labels of shape (n, {width}) (its loss is categorical cross-entropy)",
-                f"Pass keras.utils.to_categorical(y, {width}), or compile with "
-                "sparse_categorical_crossentropy to use class ids.",
-            ),
-            "ids_or_one_hot": (
-                f"class ids of shape (n,) or one-hot labels of shape (n, {width})",
-                f"Pass class ids 0..{width - 1} or one-hot rows of width {width}.",
-            ),
-        }[kind]
-        raise DataError(
-            f"y has shape {y.shape}, but the model's {width}-unit output expects {expected}.", fix
-        )
-
-    def _check_target(self, target, n: int) -> np.ndarray:
-        width = self._outputs_shape[-1] if len(self._outputs_shape) == 2 else None
-        if width is None:
-            raise ModelError(
-                f"input_gradients needs an output of shape (n, units); this model's is {self._outputs_shape}.",
-                "Use a model whose output is one vector per sample.",
-            )
-        if target is None or width == 1:
-            if target not in (None, 0):
-                raise DataError(
-                    f"target {target!r} is out of range for a single-unit output.", "Use target=None or 0."
-                )
-            return np.full(n, -1, dtype=np.int64)
-        targets = np.asarray(target)
-        if targets.ndim == 0:
-            targets = np.full(n, targets)
-        if targets.shape != (n,) or not np.issubdtype(targets.dtype, np.integer):
-            raise DataError(
-                f"target must be a class index or {n} integer class indices; got shape {targets.shape}, "
-                f"dtype {targets.dtype}.",
-                "Pass an int, one int per sample, or None for the predicted class.",
-            )
-        _check_class_ids(targets, width, what="target")
-        return targets.astype(np.int64)
+        return x, check_y(y, len(x), self._outputs_shape, self._outputs_dtype, self._label_kind())
 
     def _run(self, fn, *args):
         try:
@@ -628,61 +514,8 @@ def _check_dataset_fits(model: keras.Model, input_shape: tuple, dataset) -> None
         )
 
 
-def _is_subclassed(model: keras.Model) -> bool:
-    return not isinstance(model, keras.Sequential) and not hasattr(model, "_inputs_struct")
-
-
-def _input_shape(model: keras.Model) -> tuple:
-    if not _is_subclassed(model):
-        return tuple(model.inputs[0].shape[1:])
-    shapes = getattr(model, "_build_shapes_dict", None) or {}
-    if len(shapes) == 1:
-        (shape,) = shapes.values()
-        if shape is not None and not isinstance(shape[0], list | tuple):
-            return tuple(shape[1:])
-    raise ModelError(
-        f"The input shape of the subclassed model {model.name!r} is unknown.",
-        "call model.build(input_shape) or pass dataset= so dlviz knows its input shape.",
-    )
-
-
-def _input_dtype(model: keras.Model) -> tf.DType:
-    if not _is_subclassed(model):
-        return tf.as_dtype(keras.backend.standardize_dtype(model.inputs[0].dtype))
-    leaves = _leaf_layers(model)
-    # Variable dtype, not compute dtype: under mixed precision the inputs stay float32.
-    dtype = tf.as_dtype(leaves[0].variable_dtype) if leaves else tf.float32
-    return dtype if dtype.is_floating else tf.float32
-
-
-def _leaf_layers(model: keras.Model) -> list:
-    return [
-        layer
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if not layer._layers and not isinstance(layer, keras.layers.InputLayer)
-    ]
-
-
-def _unique_paths(variables) -> list[str]:
-    paths, seen = [], {}
-    for variable in variables:
-        seen[variable.path] = seen.get(variable.path, 0) + 1
-        count = seen[variable.path]
-        paths.append(variable.path if count == 1 else f"{variable.path}#{count}")
-    return paths
-
-
 def _first_tensor(output):
     return tf.nest.flatten(output)[0]
-
-
-def _activation_name(layer) -> str | None:
-    if type(layer).__name__ in _ACTIVATION_LAYER_NAMES:
-        return _ACTIVATION_LAYER_NAMES[type(layer).__name__]
-    function = getattr(layer, "activation", None)
-    if function is None:
-        return None
-    return getattr(function, "__name__", None) or type(function).__name__
 
 
 def _head_activation(layers: list[LayerInfo]) -> str | None:
@@ -690,44 +523,6 @@ def _head_activation(layers: list[LayerInfo]) -> str | None:
         if info.activation is not None:
             return info.activation
     return None
-
-
-def _loss_name(loss) -> str:
-    if isinstance(loss, str):
-        return loss.lower()
-    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return str(name).lower()
-
-
-def _numeric_array(values, what: str) -> np.ndarray:
-    if isinstance(values, tf.Tensor):
-        values = values.numpy()
-    try:
-        array = np.asarray(values)
-    except Exception as exc:
-        raise DataError(
-            f"{what} cannot be read as an array: {exc}", f"Pass {what} as a numpy array."
-        ) from exc
-    if array.dtype.kind not in "biuf":
-        raise DataError(
-            f"{what} has dtype {array.dtype}; dlviz needs numbers.",
-            f"Encode non-numeric columns of {what} as numbers first.",
-        )
-    return array
-
-
-def _check_class_ids(ids: np.ndarray, n_classes: int, what: str = "y") -> None:
-    if np.issubdtype(ids.dtype, np.floating) and np.any(ids != np.round(ids)):
-        raise DataError(
-            f"{what} contains non-integer class ids.", f"Pass integer class ids 0..{n_classes - 1}."
-        )
-    bad = ids[(ids < 0) | (ids >= n_classes)]
-    if bad.size:
-        raise DataError(
-            f"{what} contains class id(s) {np.unique(bad)[:5].tolist()}, but the output layer has "
-            f"{n_classes} unit(s) (classes 0..{n_classes - 1}).",
-            f"Use class ids 0..{n_classes - 1}, or give the output layer one unit per class.",
-        )
 
 
 def _batches(x: np.ndarray):
