@@ -15,29 +15,22 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Run as a script, bench/ comes first on sys.path, where bench/plugins.py would hide the plugins package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np  # noqa: E402
 
 import dlviz  # noqa: E402
 from dlviz.plugin import make_params  # noqa: E402
-from plugins.playground import (  # noqa: E402
+from plugins._shared.lessons import grid_axes, grid_points  # noqa: E402
+from plugins.playground.data import feature_matrix, ordered_features, playground_data  # noqa: E402
+from plugins.playground.plugin import Params  # noqa: E402
+from plugins.playground.training import (  # noqa: E402
     BoundarySnapshots,
-    Params,
     build_model,
-    feature_matrix,
     fit_with_snapshots,
-    grid_axes,
-    grid_points,
     label_array,
-    ordered_features,
-    playground_data,
     training_data,
 )
 

@@ -11,15 +11,10 @@ from dlviz.plugin import make_params
 from dlviz.recorder import Recorder
 from dlviz.registry import make_context
 from dlviz.testing import tiny_context
-from plugins import landscape
-from plugins.landscape import (
-    BatchedLoss,
-    Landscape,
-    filter_normalized_direction,
-    filter_norms,
-    flat_weights,
-    pca_plane,
-)
+from plugins.landscape import Landscape
+from plugins.landscape import compute as landscape_compute
+from plugins.landscape.directions import filter_normalized_direction, filter_norms, flat_weights, pca_plane
+from plugins.landscape.evaluation import BatchedLoss
 
 PLUGIN = Landscape()
 
@@ -215,7 +210,7 @@ def test_several_runs_share_one_pca_landscape(compared_runs):
     for trajectory, run in zip(result.trajectories, (sgd_run, adam_run), strict=True):
         np.testing.assert_array_equal(trajectory.steps, run.snapshot_steps)
         assert trajectory.coordinates.shape == (len(run.snapshots), 2)
-    evaluator = BatchedLoss(ctx.model, *PLUGIN._evaluation_subset(ctx, Landscape.Params()))
+    evaluator = BatchedLoss(ctx.model, *landscape_compute.evaluation_subset(ctx, Landscape.Params()))
     np.testing.assert_allclose(result.trajectories[1].losses, evaluator.at(adam_run.snapshots), rtol=1e-5)
     # The 1-D lines run from each run's first to its last snapshot.
     for line, trajectory in zip(result.lines, result.trajectories, strict=True):
@@ -257,7 +252,7 @@ def test_refusals_and_caps(breast_cancer, monkeypatch):
         compute(ctx, resolution=20)
     with pytest.raises(PluginError, match="MB"):
         BatchedLoss(ctx.model, dataset.x_train, dataset.y_train, memory_budget=10_000)
-    monkeypatch.setattr(landscape, "MAX_MULTIPLY_ADDS", 1e6)
+    monkeypatch.setattr(landscape_compute, "MAX_MULTIPLY_ADDS", 1e6)
     with pytest.raises(ParamsError, match="multiply-adds"):
         compute(ctx, resolution=5)
     other = keras.Sequential(

@@ -10,7 +10,10 @@ import tensorflow as tf
 import dlviz
 from dlviz import registry
 from dlviz.plugin import make_params
-from plugins.loss_functions import CLASSIFICATION, REGRESSION, LossFunctions, Params, train_neuron
+from plugins.loss_functions import LossFunctions
+from plugins.loss_functions.losses import CLASSIFICATION, REGRESSION
+from plugins.loss_functions.neuron import train_neuron
+from plugins.loss_functions.plugin import Params
 
 
 def compute(**values):

@@ -7,18 +7,11 @@ import pytest
 import dlviz
 from dlviz.errors import DataError, ParamsError
 from dlviz.plugin import make_params
-from plugins.playground import (
-    FEATURES,
-    OPTIMIZERS,
-    Params,
-    Playground,
-    feature_matrix,
-    grid_points,
-    label_array,
-    parse_hidden,
-    playground_data,
-    train_playground,
-)
+from plugins._shared.lessons import grid_points
+from plugins.playground import Playground
+from plugins.playground.data import FEATURES, feature_matrix, playground_data
+from plugins.playground.plugin import OPTIMIZERS, Params
+from plugins.playground.training import label_array, parse_hidden, train_playground
 
 SMALL = {"n_samples": 200, "epochs": 4, "resolution": 20, "batch_size": 20}
 

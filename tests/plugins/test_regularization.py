@@ -7,15 +7,11 @@ import dlviz
 from dlviz import datasets
 from dlviz.errors import ParamsError
 from dlviz.plugin import make_params
-from plugins.regularization import (
-    VARIANTS,
-    Params,
-    Regularization,
-    evaluate,
-    lesson_data,
-    summarise,
-    train_variants,
-)
+from plugins.regularization import Regularization
+from plugins.regularization.data import lesson_data
+from plugins.regularization.plugin import Params
+from plugins.regularization.result import VARIANTS
+from plugins.regularization.training import evaluate, summarise, train_variants
 
 
 @pytest.fixture(scope="module")

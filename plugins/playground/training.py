@@ -1,0 +1,271 @@
+"""The playground's network and its training, recorded at every epoch's end.
+
+The decision boundary's animation comes from ONE `model.fit`: a small callback evaluates the model on
+the grid, the training and the test points at the end of every epoch, in one compiled function call,
+so watching costs little more than training (bench/playground.py measures it against a plain fit).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import dlviz
+from dlviz.datasets import Dataset
+from dlviz.errors import ModelError, ParamsError
+from dlviz.plugin import tr
+from plugins._shared.lessons import class_grid, grid_axes, grid_points
+from plugins.playground.data import feature_matrix, ordered_features
+from plugins.playground.result import FORMULAS, PlaygroundResult
+
+if TYPE_CHECKING:
+    from plugins.playground.plugin import Params
+
+UNIT_MAP_RESOLUTION = 30
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'4, 2' -> (4, 2); empty -> (); anything else raises ParamsError."""
+    parts = [part for part in re.split(r"[,\s]+", str(text).strip()) if part]
+    if not all(part.isdigit() and 1 <= int(part) <= 64 for part in parts) or len(parts) > 6:
+        raise ParamsError(
+            f"Hidden layers {text!r} are not a list of unit counts.",
+            "write up to 6 whole numbers from 1 to 64 separated by commas, e.g. '4, 2', or leave it empty.",
+        )
+    return tuple(int(part) for part in parts)
+
+
+def build_model(params: Params, n_features: int, n_classes: int, seed: int) -> keras.Model:
+    """The playground's network: Dense hidden layers, sigmoid (2 classes) or softmax output, compiled."""
+    hidden = parse_hidden(params.hidden)
+    penalty = {"L1": keras.regularizers.L1, "L2": keras.regularizers.L2}.get(params.regularization)
+    regularizer = penalty(params.regularization_rate) if penalty else None
+    seeds = np.random.SeedSequence(seed).generate_state(len(hidden) + 1) & 0x7FFFFFFF
+    layers = [keras.Input(shape=(n_features,), name="features")]
+    for index, units in enumerate(hidden, start=1):
+        layers.append(
+            keras.layers.Dense(
+                units,
+                activation=params.activation,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=int(seeds[index - 1])),
+                kernel_regularizer=regularizer,
+                name=f"hidden_{index}",
+            )
+        )
+    binary = n_classes == 2
+    layers.append(
+        keras.layers.Dense(
+            1 if binary else n_classes,
+            activation="sigmoid" if binary else "softmax",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=int(seeds[-1])),
+            kernel_regularizer=regularizer,
+            name="output",
+        )
+    )
+    try:
+        optimizer = getattr(keras.optimizers, params.optimizer)(learning_rate=params.learning_rate)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(
+            f"keras.optimizers.{params.optimizer} could not be built: {exc}", "pick another optimizer."
+        ) from exc
+    model = keras.Sequential(layers, name="playground")
+    model.compile(
+        optimizer=optimizer,
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def training_data(features: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Batches reshuffled every epoch in an order fixed by `seed` (so a run repeats exactly)."""
+    return (
+        tf.data.Dataset.from_tensor_slices((features, labels))
+        .shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+    )
+
+
+def label_array(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Labels as the loss wants them: (n, 1) float for a sigmoid unit, (n,) ids for a softmax."""
+    return np.asarray(y, np.float32)[:, None] if n_classes == 2 else np.asarray(y, np.int64)
+
+
+class BoundarySnapshots(keras.callbacks.Callback):
+    """Records, at every epoch's end, the model's outputs on a grid and its loss and accuracy on the
+    training and test points, with ONE call of a compiled function.
+
+    Each split gets its own forward pass inside that function: a model output keeps the logits its
+    sigmoid or softmax was computed from, and Keras' cross-entropy uses them (exact even for confidently
+    wrong predictions, as in model.fit); a slice of one shared output would fall back to clipped
+    probabilities.
+    """
+
+    def __init__(self, grid: np.ndarray, train: tuple, test: tuple, n_classes: int):
+        super().__init__()
+        self._grid = tf.constant(np.asarray(grid, np.float32))
+        self._train = (
+            tf.constant(np.asarray(train[0], np.float32)),
+            tf.constant(label_array(train[1], n_classes)),
+        )
+        self._test = (
+            tf.constant(np.asarray(test[0], np.float32)),
+            tf.constant(label_array(test[1], n_classes)),
+        )
+        self._binary = n_classes == 2
+        self._loss = (
+            keras.losses.BinaryCrossentropy()
+            if self._binary
+            else keras.losses.SparseCategoricalCrossentropy()
+        )
+        self._snapshot = None
+        self.grids: list[np.ndarray] = []
+        self.metrics: list[np.ndarray] = []
+
+    def set_model(self, model):
+        super().set_model(model)
+        self._snapshot = tf.function(self._evaluate, autograph=False)
+
+    def _evaluate(self):
+        scores = []
+        for features, labels in (self._train, self._test):
+            outputs = self.model(features, training=False)
+            scores.append((self._loss(labels, outputs), self._accuracy(labels, outputs)))
+        (train_loss, train_accuracy), (test_loss, test_accuracy) = scores
+        grid = self.model(self._grid, training=False)
+        return grid, tf.stack([train_loss, test_loss, train_accuracy, test_accuracy])
+
+    def _accuracy(self, labels, outputs):
+        if self._binary:
+            hits = tf.equal(tf.cast(outputs > 0.5, tf.float32), labels)
+        else:
+            hits = tf.equal(tf.argmax(outputs, axis=1, output_type=tf.int64), labels)
+        return tf.reduce_mean(tf.cast(hits, tf.float32))
+
+    def on_epoch_end(self, epoch, logs=None):
+        grid, metrics = self._snapshot()
+        self.grids.append(grid.numpy())
+        self.metrics.append(metrics.numpy())
+
+
+class _Progress(keras.callbacks.Callback):
+    def __init__(self, report, epochs, language="en"):
+        super().__init__()
+        self._report, self._epochs, self._language = report, epochs, language
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = f"{epoch + 1}/{self._epochs}"
+        self._report((epoch + 1) / self._epochs, tr(self._language, f"epoch {done}", f"第 {done} 轮"))
+
+
+def fit_with_snapshots(model, features, labels, snapshots, epochs, batch_size, seed, callbacks=()):
+    """The playground's training loop: one model.fit with the snapshot callback."""
+    model.fit(
+        training_data(features, labels, batch_size, seed),
+        epochs=epochs,
+        verbose=0,
+        shuffle=False,  # the dataset reshuffles itself, from the seed
+        callbacks=[snapshots, *callbacks],
+    )
+    return snapshots
+
+
+def train_playground(
+    data: Dataset, params: Params, seed: int = 0, notes=(), progress=None, language: str = "en"
+):
+    """Build, train and record the playground's network on `data`; returns (model, PlaygroundResult).
+
+    `progress(fraction, message)` hears of each epoch, the message in `language`.
+    """
+    features = ordered_features(params.features)
+    hidden = parse_hidden(params.hidden)
+    if params.batch_size > len(data.x_train):
+        notes = [
+            *notes,
+            (
+                f"Batch size {params.batch_size} is more than the {len(data.x_train)} training points: one batch per epoch.",
+                f"批大小 {params.batch_size} 超过了 {len(data.x_train)} 个训练点：每轮只有一批。",
+            ),
+        ]
+    x_train, x_test = feature_matrix(data.x_train, features), feature_matrix(data.x_test, features)
+    grid_x, grid_y = grid_axes(np.concatenate([data.x_train, data.x_test]), params.resolution)
+    grid = grid_points(grid_x, grid_y)
+    model = build_model(params, len(features), data.n_classes, seed)
+    snapshots = BoundarySnapshots(
+        feature_matrix(grid, features), (x_train, data.y_train), (x_test, data.y_test), data.n_classes
+    )
+    extra = [_Progress(progress, params.epochs, language)] if progress is not None else []
+    try:
+        fit_with_snapshots(
+            model,
+            x_train,
+            label_array(data.y_train, data.n_classes),
+            snapshots,
+            params.epochs,
+            params.batch_size,
+            seed,
+            extra,
+        )
+    except (tf.errors.OpError, ValueError, TypeError) as exc:
+        raise ModelError(
+            f"Training with {params.optimizer} failed: {exc}",
+            "pick another optimizer or a smaller learning rate.",
+        ) from exc
+    frames = np.stack([class_grid(g, len(grid_y), len(grid_x)) for g in snapshots.grids]).astype(np.float32)
+    metrics = np.stack(snapshots.metrics)
+    if not np.all(np.isfinite(metrics[:, :2])):
+        notes = [
+            *notes,
+            (
+                "The loss became NaN or infinite: the learning rate is too large for this optimizer.",
+                "损失变成了 NaN 或无穷大：对这个优化器来说学习率太大了。",
+            ),
+        ]
+    unit_x, unit_y = grid_axes(np.concatenate([data.x_train, data.x_test]), UNIT_MAP_RESOLUTION)
+    unit_points = grid_points(unit_x, unit_y)
+    unit_features = feature_matrix(unit_points, features)
+    unit_maps = {}
+    hidden_layers = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+    if hidden_layers:
+        probe = keras.Model(model.inputs, [layer.output for layer in hidden_layers])
+        outputs = probe(tf.constant(unit_features), training=False)
+        outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+        for layer, values in zip(hidden_layers, outputs, strict=True):
+            unit_maps[layer.name] = (
+                np.asarray(values).T.reshape(-1, len(unit_y), len(unit_x)).astype(np.float32)
+            )
+    result = PlaygroundResult(
+        dataset_name=data.name,
+        class_names=tuple(data.class_names),
+        class_names_zh=tuple(getattr(data, "class_names_zh", ())),
+        features=features,
+        hidden=hidden,
+        activation=params.activation,
+        optimizer=params.optimizer,
+        learning_rate=params.learning_rate,
+        regularization=params.regularization
+        if params.regularization == "none"
+        else f"{params.regularization} ({params.regularization_rate:g})",
+        n_parameters=int(model.count_params()),
+        x_train=np.asarray(data.x_train),
+        y_train=np.asarray(data.y_train),
+        x_test=np.asarray(data.x_test),
+        y_test=np.asarray(data.y_test),
+        grid_x=grid_x,
+        grid_y=grid_y,
+        frames=frames,
+        train_loss=metrics[:, 0],
+        test_loss=metrics[:, 1],
+        train_accuracy=metrics[:, 2],
+        test_accuracy=metrics[:, 3],
+        unit_grid_x=unit_x,
+        unit_grid_y=unit_y,
+        unit_maps=unit_maps,
+        feature_maps=unit_features.T.reshape(len(features), len(unit_y), len(unit_x)),
+        page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
+    )
+    return model, result

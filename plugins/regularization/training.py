@@ -1,0 +1,272 @@
+"""The regularization lesson's six variants of one MLP, trained from the same initial weights on the same
+batches, and their evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import dlviz
+from dlviz.datasets import Dataset
+from dlviz.errors import ParamsError
+from dlviz.plugin import tr
+from plugins._shared.lessons import class_grid, grid_axes, grid_points
+from plugins.regularization.result import FORMULAS, VARIANTS, RegularizationResult
+
+if TYPE_CHECKING:
+    from plugins.regularization.plugin import Params
+
+GRID_RESOLUTION = 60
+# Batch norm's running statistics follow the batches faster than Keras' default 0.99: training is short.
+BATCH_NORM_MOMENTUM = 0.9
+
+
+@dataclasses.dataclass
+class TrainedVariant:
+    """One trained variant: the Keras model it returns and its per-epoch history (arrays over epochs)."""
+
+    model: keras.Model
+    history: dict
+    best_epoch: int
+    stopped_epoch: int | None
+    initial_kernels: np.ndarray
+
+
+def build_variant(variant: str, data: Dataset, params: Params, seed: int) -> keras.Model:
+    """The MLP of one variant, compiled with its own Adam; kernels seeded, so every variant starts equal."""
+    binary = data.is_binary
+    penalty = {"l1": keras.regularizers.L1(params.l1), "l2": keras.regularizers.L2(params.l2)}.get(variant)
+    seeds = np.random.SeedSequence(seed).generate_state(params.depth + 2) & 0x7FFFFFFF
+    inputs = keras.Input(shape=data.input_shape, name="input")
+    hidden = keras.layers.Flatten(name="flatten")(inputs) if len(data.input_shape) > 1 else inputs
+    for index in range(1, params.depth + 1):
+        normalise = variant == "batch_norm"
+        hidden = keras.layers.Dense(
+            params.width,
+            activation=None if normalise else "relu",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=int(seeds[index - 1])),
+            kernel_regularizer=penalty,
+            name=f"hidden_{index}",
+        )(hidden)
+        if normalise:
+            hidden = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"bn_{index}")(hidden)
+            hidden = keras.layers.Activation("relu", name=f"relu_{index}")(hidden)
+        if variant == "dropout":
+            hidden = keras.layers.Dropout(
+                params.dropout, seed=int(seeds[-1]) + index, name=f"dropout_{index}"
+            )(hidden)
+    outputs = keras.layers.Dense(
+        1 if binary else data.n_classes,
+        activation="sigmoid" if binary else "softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=int(seeds[params.depth])),
+        kernel_regularizer=penalty,
+        name="output",
+    )(hidden)
+    model = keras.Model(inputs, outputs, name=f"mlp_{variant}")
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+    )
+    return model
+
+
+def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
+def kernels(model: keras.Model) -> np.ndarray:
+    """Every kernel weight of the model's Dense layers, flattened (biases and batch norm excluded)."""
+    return np.concatenate([np.ravel(layer.kernel.numpy()) for layer in dense_layers(model)])
+
+
+def train_variants(
+    data: Dataset, params: Params, seed: int = 0, progress=None, language: str = "en"
+) -> dict[str, TrainedVariant]:
+    """Train the six variants from the same initial weights on the same batches, one compiled epoch for all.
+
+    `progress(fraction, message)`, when given, hears how far training has come, the message in `language`.
+
+    Early stopping is Keras' own EarlyStopping callback (monitor val_loss, restore_best_weights=True),
+    told each epoch's validation loss; once it stops, its model is no longer updated and the callback
+    restores its best weights at the end, as in model.fit.
+    """
+    if params.batch_size > len(data.x_train):
+        raise ParamsError(
+            f"Batch size {params.batch_size} exceeds the {len(data.x_train)} training samples.",
+            f"use a batch size of at most {len(data.x_train)}.",
+        )
+    models = {variant: build_variant(variant, data, params, seed) for variant in VARIANTS}
+    start = [layer.get_weights() for layer in dense_layers(models["none"])]
+    for model in models.values():
+        for layer, weights in zip(dense_layers(model), start, strict=True):
+            layer.set_weights(weights)
+        model.optimizer.build(model.trainable_variables)
+    initial = {variant: kernels(model) for variant, model in models.items()}
+    binary = data.is_binary
+    loss = keras.losses.BinaryCrossentropy() if binary else keras.losses.SparseCategoricalCrossentropy()
+    x = tf.constant(np.asarray(data.x_train, np.float32))
+    xv = tf.constant(np.asarray(data.x_test, np.float32))
+    labels = (lambda y: np.asarray(y, np.float32)[:, None]) if binary else (lambda y: np.asarray(y, np.int64))
+    y, yv = tf.constant(labels(data.y_train)), tf.constant(labels(data.y_test))
+    n = len(data.x_train)
+    n_batches = -(-n // params.batch_size)
+
+    def scores(model, features, targets):
+        # One forward pass per split: the output tensor keeps its logits, from which Keras' cross-entropy
+        # is exact even for confidently wrong predictions (a slice of it would fall back to clipped
+        # probabilities).
+        outputs = model(features, training=False)
+        if binary:
+            predicted = tf.cast(outputs > 0.5, tf.float32)
+        else:
+            predicted = tf.argmax(outputs, axis=1, output_type=tf.int64)
+        return loss(targets, outputs), tf.reduce_mean(tf.cast(tf.equal(predicted, targets), tf.float32))
+
+    def evaluation(model):
+        """Loss and accuracy on the training and the validation samples."""
+        return tf.stack([*scores(model, x, y), *scores(model, xv, yv)])
+
+    def step(model, features, targets):
+        with tf.GradientTape() as tape:
+            outputs = model(features, training=True)
+            total = loss(targets, outputs)
+            if model.losses:
+                total = total + tf.add_n(model.losses)
+        variables = model.trainable_variables
+        model.optimizer.apply(tape.gradient(total, variables), variables)
+
+    @tf.function
+    def epoch(order, early_stopping_active):
+        # A graph loop over the batches, so each model's training step is traced once, not once per batch.
+        for batch in tf.range(n_batches):
+            chosen = order[batch * params.batch_size : tf.minimum((batch + 1) * params.batch_size, n)]
+            features, targets = tf.gather(x, chosen), tf.gather(y, chosen)
+            for variant, model in models.items():
+                if variant != "early_stopping":
+                    step(model, features, targets)
+            if early_stopping_active:
+                step(models["early_stopping"], features, targets)
+        return tf.stack([evaluation(model) for model in models.values()])
+
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=params.patience, restore_best_weights=True
+    )
+    stopper.set_model(models["early_stopping"])
+    stopper.on_train_begin()
+    rng = np.random.default_rng(seed)
+    history = np.zeros((params.epochs, len(VARIANTS), 4), np.float32)
+    es_epochs = params.epochs
+    for index in range(params.epochs):
+        order = tf.constant(rng.permutation(n).astype(np.int32))
+        active = index < es_epochs
+        history[index] = epoch(order, tf.constant(active)).numpy()
+        if active:
+            es_index = VARIANTS.index("early_stopping")
+            stopper.on_epoch_end(
+                index,
+                {"loss": float(history[index, es_index, 0]), "val_loss": float(history[index, es_index, 2])},
+            )
+            if models["early_stopping"].stop_training:
+                es_epochs = index + 1
+        if progress is not None and index % max(1, params.epochs // 10) == 0:
+            progress(index / params.epochs, tr(language, "training six variants", "训练六个变体"))
+    stopper.on_train_end()
+    trained = {}
+    for position, (variant, model) in enumerate(models.items()):
+        runs = es_epochs if variant == "early_stopping" else params.epochs
+        curves = history[:runs, position]
+        trained[variant] = TrainedVariant(
+            model=model,
+            history={
+                "loss": curves[:, 0].copy(),
+                "accuracy": curves[:, 1].copy(),
+                "val_loss": curves[:, 2].copy(),
+                "val_accuracy": curves[:, 3].copy(),
+            },
+            best_epoch=int(np.argmin(curves[:, 2])) + 1,
+            stopped_epoch=es_epochs if variant == "early_stopping" and es_epochs < params.epochs else None,
+            initial_kernels=initial[variant],
+        )
+    return trained
+
+
+def evaluate(model: keras.Model, data_x: np.ndarray, data_y: np.ndarray, binary: bool) -> tuple[float, float]:
+    """Data loss (Keras' cross-entropy, inference mode) and accuracy of `model` on one split."""
+    outputs = model(tf.constant(np.asarray(data_x, np.float32)), training=False)
+    if binary:
+        targets = np.asarray(data_y, np.float32)[:, None]
+        value = keras.losses.BinaryCrossentropy()(targets, outputs)
+        predicted = (outputs.numpy()[:, 0] > 0.5).astype(np.int64)
+    else:
+        value = keras.losses.SparseCategoricalCrossentropy()(np.asarray(data_y, np.int64), outputs)
+        predicted = outputs.numpy().argmax(axis=1)
+    return float(value), float(np.mean(predicted == np.asarray(data_y)))
+
+
+def summarise(
+    data: Dataset, params: Params, trained: dict[str, TrainedVariant], notes: list[str]
+) -> RegularizationResult:
+    """The lesson's result from the trained variants: final losses of the models they return, their
+    kernels, and for 2-D data their outputs on a grid (the decision boundaries); `notes` go on its page."""
+    binary = data.is_binary
+    final_train, final_val, final_accuracy, weights = {}, {}, {}, {}
+    for variant, run in trained.items():
+        final_train[variant], _ = evaluate(run.model, data.x_train, data.y_train, binary)
+        final_val[variant], final_accuracy[variant] = evaluate(run.model, data.x_test, data.y_test, binary)
+        weights[variant] = kernels(run.model)
+    grid_x = grid_y = None
+    grid_outputs = {}
+    if data.kind == "points2d":
+        points = np.concatenate([data.x_train, data.x_test])
+        grid_x, grid_y = grid_axes(points, GRID_RESOLUTION)
+        grid = tf.constant(grid_points(grid_x, grid_y))
+        for variant, run in trained.items():
+            outputs = run.model(grid, training=False).numpy()
+            grid_outputs[variant] = class_grid(outputs, len(grid_y), len(grid_x)).astype(np.float32)
+    es = trained["early_stopping"]
+    return RegularizationResult(
+        dataset_name=data.name,
+        kind=data.kind,
+        class_names=tuple(data.class_names),
+        class_names_zh=tuple(getattr(data, "class_names_zh", ())),
+        n_train=len(data.x_train),
+        n_validation=len(data.x_test),
+        n_parameters=int(trained["none"].model.count_params()),
+        settings={
+            "l1": params.l1,
+            "l2": params.l2,
+            "dropout": params.dropout,
+            "patience": params.patience,
+            "learning_rate": params.learning_rate,
+            "width": params.width,
+            "depth": params.depth,
+            "epochs": params.epochs,
+            "batch_size": params.batch_size,
+        },
+        train_loss={v: run.history["loss"] for v, run in trained.items()},
+        val_loss={v: run.history["val_loss"] for v, run in trained.items()},
+        train_accuracy={v: run.history["accuracy"] for v, run in trained.items()},
+        val_accuracy={v: run.history["val_accuracy"] for v, run in trained.items()},
+        final_train_loss=final_train,
+        final_val_loss=final_val,
+        final_val_accuracy=final_accuracy,
+        gap={v: final_val[v] - final_train[v] for v in trained},
+        best_epoch={v: run.best_epoch for v, run in trained.items()},
+        stopped_epoch=es.stopped_epoch,
+        weights=weights,
+        initial_weights=trained["none"].initial_kernels,
+        near_zero_threshold=params.near_zero,
+        near_zero={v: float(np.mean(np.abs(w) < params.near_zero)) for v, w in weights.items()},
+        grid_x=grid_x,
+        grid_y=grid_y,
+        grid_outputs=grid_outputs,
+        x_train=np.asarray(data.x_train),
+        y_train=np.asarray(data.y_train),
+        x_validation=np.asarray(data.x_test),
+        y_validation=np.asarray(data.y_test),
+        page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
+    )
