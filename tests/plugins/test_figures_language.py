@@ -26,7 +26,8 @@ from plugins.activations import Activations
 from plugins.activations.views import view_reason
 from plugins.attributions import Attributions
 from plugins.gradients import Gradients
-from plugins.landscape import LandscapeResult, Line, Trajectory
+from plugins.landscape.compute import run_optimizer_label
+from plugins.landscape.result import LandscapeResult, Line, Trajectory
 from plugins.shap_values import Shap
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -46,8 +47,8 @@ def chinese(text: str) -> bool:
 def test_unnamed_runs_are_labelled_in_the_language():
     assert records.run_label(UnnamedRun(), 1) == "run 2"
     assert records.run_label(UnnamedRun(), 1, "zh") == "训练记录 2"
-    assert landscape._run_label(UnnamedRun(), 0) == "1: run"
-    assert landscape._run_label(UnnamedRun(), 0, "zh") == "1: 训练记录"
+    assert run_optimizer_label(UnnamedRun(), 0) == "1: run"
+    assert run_optimizer_label(UnnamedRun(), 0, "zh") == "1: 训练记录"
 
 
 def test_gradient_figures_name_other_runs_and_steps_in_chinese():
