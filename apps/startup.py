@@ -13,15 +13,23 @@ TensorFlow, Keras, Plotly and the plugins leave about half a million long-lived 
 full garbage collection walks; freezing them once after the imports (``gc.freeze``) takes them out
 of every later collection. What the sessions create afterwards (models, runs, figures) is collected
 as usual.
+
+The clean-up is replaced through a private Streamlit hook (``script_runner._clean_problem_modules``),
+which is why pyproject.toml caps Streamlit below the first minor version not tested. Where the hook is
+missing, a warning says so and Streamlit's clean-up stays as it is.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 import threading
+from importlib.metadata import version
 
 import dlviz
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _done = False
@@ -45,13 +53,23 @@ def warm_up() -> None:
 
 
 def keep_keras_state() -> None:
-    """Make Streamlit's per-run clean-up leave Keras alone (see the module docstring)."""
+    """Make Streamlit's per-run clean-up leave Keras alone (see the module docstring).
+
+    Logs a warning, and changes nothing, when this Streamlit has no such clean-up hook to replace.
+    """
     try:
         from streamlit.runtime.scriptrunner import script_runner
-    except ImportError:  # another Streamlit layout: nothing of ours to change
+    except ImportError:  # another Streamlit layout: the hook is missing too
+        script_runner = None
+    if not hasattr(script_runner, "_clean_problem_modules"):
+        logger.warning(
+            "Streamlit %s has no script_runner._clean_problem_modules hook, so dlviz cannot keep its per-run "
+            "clean-up from clearing Keras' global state: a model built or trained in one session may fail "
+            "when another session's run ends, and every click pays a full garbage collection.",
+            version("streamlit"),
+        )
         return
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = close_matplotlib_figures
+    script_runner._clean_problem_modules = close_matplotlib_figures
 
 
 def close_matplotlib_figures() -> None:

@@ -4,7 +4,7 @@ Trains the digits CNN for 20 epochs with `Recorder.for_dataset(every=10, logdir=
 in this process: `Run.load` of that run folder, and compute + figures of each plugin on the loaded
 run (first call, then the median of repeated calls), from the run alone and with the model and
 dataset as the dashboard has them. Plotly's one-time schema load is paid before timing. The goal: each plugin under one second after the load.
-Usage: python bench/plugins.py [--epochs 20] [--repeats 5]
+Usage: python bench/plugin_figures.py [--epochs 20] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Run as a script, this file's folder comes first on sys.path and its name would hide the `plugins` package.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 import plotly.graph_objects as go  # noqa: E402
 
@@ -57,7 +54,7 @@ def main() -> None:
 
     dataset = datasets.load("digits", seed=0)
     model = models.build("cnn", dataset, seed=0)
-    folder = Path(tempfile.mkdtemp(prefix="dlviz-bench-plugins-")) / "run"
+    folder = Path(tempfile.mkdtemp(prefix="dlviz-bench-plugin-figures-")) / "run"
     recorder = Recorder.for_dataset(dataset, every=10, logdir=folder)
     start = time.perf_counter()
     model.fit(
