@@ -21,12 +21,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from plugins.optimizers import FUNCTIONS, OPTIMIZERS, Optimizers, _build_optimizer, race  # noqa: E402
+from plugins.optimizers import Optimizers  # noqa: E402
+from plugins.optimizers.functions import FUNCTIONS  # noqa: E402
+from plugins.optimizers.race import OPTIMIZERS, build_optimizer, race  # noqa: E402
 
 
 def contestants(spec):
     params = Optimizers.Params()
-    return [_build_optimizer(key, spec.tuned_rates[key], params) for key in OPTIMIZERS]
+    return [build_optimizer(key, spec.tuned_rates[key], params) for key in OPTIMIZERS]
 
 
 def plain_loops(spec, steps: int) -> np.ndarray:

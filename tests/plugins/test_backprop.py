@@ -10,8 +10,9 @@ import tensorflow as tf
 import dlviz
 from dlviz import registry
 from dlviz.plugin import make_params
-from plugins._backprop_model import build_xor_model, xor_loss, xor_targets
-from plugins.backprop import XOR_INPUTS, Backprop, Params, parameter_names
+from plugins.backprop import Backprop
+from plugins.backprop.model import XOR_INPUTS, build_xor_model, parameter_names, xor_loss, xor_targets
+from plugins.backprop.plugin import Params
 
 TOLERANCE = 1e-6
 

@@ -19,13 +19,14 @@ from apps import charts
 from dlviz import datasets, registry
 from dlviz.plugin import make_params, param_specs
 from dlviz.testing import tiny_context
-from plugins import _imbalance_figures, landscape
-from plugins._imbalance_data import _Targets
+from plugins import landscape
 from plugins._shared import explain, lessons, records
 from plugins.activations import Activations
 from plugins.activations.views import view_reason
 from plugins.attributions import Attributions
 from plugins.gradients import Gradients
+from plugins.imbalance.data import Targets
+from plugins.imbalance.figures import distribution_figure
 from plugins.landscape.compute import run_optimizer_label
 from plugins.landscape.result import LandscapeResult, Line, Trajectory
 from plugins.shap_values import Shap
@@ -212,7 +213,7 @@ def test_shap_and_attributions_name_breast_cancer_classes_in_chinese():
 
 
 def test_imbalance_class_distribution_names_classes_in_chinese():
-    targets = _Targets.of(datasets.load("imbalanced", n_samples=200))
+    targets = Targets.of(datasets.load("imbalanced", n_samples=200))
     assert targets.class_names_zh == ("多数类", "少数类")
     counts = np.bincount(targets.train, minlength=2)
     result = SimpleNamespace(
@@ -226,8 +227,8 @@ def test_imbalance_class_distribution_names_classes_in_chinese():
         keep_fraction=1.0,
         multilabel=False,
     )
-    assert list(_imbalance_figures._distribution_figure(result, "zh").data[0].x) == ["多数类", "少数类"]
-    assert list(_imbalance_figures._distribution_figure(result, "en").data[0].x) == ["majority", "minority"]
+    assert list(distribution_figure(result, "zh").data[0].x) == ["多数类", "少数类"]
+    assert list(distribution_figure(result, "en").data[0].x) == ["majority", "minority"]
 
 
 def test_lesson_boundaries_and_dataset_previews_name_moons_in_chinese():

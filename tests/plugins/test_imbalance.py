@@ -12,9 +12,10 @@ import dlviz
 from dlviz.errors import ParamsError
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
-from plugins import imbalance
-from plugins._imbalance_resampling import BalancedBatches
-from plugins.imbalance import THRESHOLDS, StrategyNotApplicable, resample
+from plugins.imbalance import plugin as imbalance_plugin
+from plugins.imbalance.data import fingerprint
+from plugins.imbalance.metrics import THRESHOLDS
+from plugins.imbalance.resampling import BalancedBatches, StrategyNotApplicable, resample
 
 
 def compute(dataset, *, model=None, seed=0, progress=None, **params):
@@ -133,21 +134,23 @@ def test_figures_in_chinese(trained):
 
 def test_test_split_is_identical_across_strategies_and_never_resampled(small_imbalanced, monkeypatch):
     seen = []
-    original = imbalance.resample
+    original = imbalance_plugin.resample
 
     def recording(strategy, x, y, **kwargs):
-        seen.append((strategy, len(x), imbalance._fingerprint(x, y)))
+        seen.append((strategy, len(x), fingerprint(x, y)))
         return original(strategy, x, y, **kwargs)
 
-    monkeypatch.setattr(imbalance, "resample", recording)
+    monkeypatch.setattr(imbalance_plugin, "resample", recording)
     strategies = ("none", "oversample", "smote", "balanced_batches")
     result = compute(small_imbalanced, strategies=strategies, epochs=1)
-    expected = imbalance._fingerprint(small_imbalanced.x_test, small_imbalanced.y_test)
+    expected = fingerprint(small_imbalanced.x_test, small_imbalanced.y_test)
     assert result.test_fingerprint == expected
     assert {outcome.test_fingerprint for outcome in result.outcomes} == {expected}
     assert [strategy for strategy, _, _ in seen] == list(strategies)
-    train = imbalance._fingerprint(small_imbalanced.x_train, small_imbalanced.y_train)
-    assert {(n, fingerprint) for _, n, fingerprint in seen} == {(len(small_imbalanced.y_train), train)}
+    train = fingerprint(small_imbalanced.x_train, small_imbalanced.y_train)
+    assert {(n, seen_fingerprint) for _, n, seen_fingerprint in seen} == {
+        (len(small_imbalanced.y_train), train)
+    }
     test_counts = np.bincount(small_imbalanced.y_test)
     for outcome in result.outcomes:
         np.testing.assert_array_equal(outcome.support, test_counts)

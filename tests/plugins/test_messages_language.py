@@ -185,7 +185,7 @@ def test_shap_and_sanity_check_progress_in_chinese():
 
 
 def test_imbalance_speaks_chinese_and_names_strategies_by_their_labels():
-    from plugins._imbalance_figures import STRATEGY_NAMES
+    from plugins.imbalance.figures import STRATEGY_NAMES
 
     messages = []
     ctx = registry.make_context(

@@ -7,8 +7,10 @@ import pytest
 
 import dlviz
 from dlviz.errors import ParamsError
-from dlviz.plugin import Context, make_params
-from plugins.optimizers import FUNCTIONS, OPTIMIZERS, Optimizers
+from dlviz.plugin import Context, draw_page, make_params
+from plugins.optimizers import Optimizers
+from plugins.optimizers.functions import FUNCTIONS
+from plugins.optimizers.race import OPTIMIZERS
 
 PLUGIN = Optimizers()
 
@@ -209,14 +211,20 @@ class RecordingStreamlit:
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_render_shows_the_formula_figures_and_every_update_rule_in_latex(language):
+def test_the_page_shows_the_function_its_note_and_every_update_rule_in_latex(language):
     result = race(function="beale", optimizers=("sgd", "adam", "nadam"), steps=5)
     st = RecordingStreamlit()
-    PLUGIN.render(st, Context(language=language), result)
+    draw_page(st, PLUGIN.page(result), language)
     latex = [args[0] for name, args, _ in st.calls if name == "latex"]
     assert latex == [FUNCTIONS["beale"].latex] + [OPTIMIZERS[key].latex for key in ("sgd", "adam", "nadam")]
-    charts = [kwargs["key"] for name, _, kwargs in st.calls if name == "plotly_chart"]
-    assert len(set(charts)) == 3
-    teaching = [args[0] for name, args, _ in st.calls if name == "markdown"]
+    note, gradient_note = (args[0] for name, args, _ in st.calls if name == "caption")
+    assert note == (FUNCTIONS["beale"].note if language == "en" else FUNCTIONS["beale"].note_zh)
+    assert (
+        gradient_note.startswith("g_t")
+        and ("learning rate" if language == "en" else "学习率") in gradient_note
+    )
+    (title,) = (args[0] for name, args, _ in st.calls if name == "expander")
+    assert ("update rules" if language == "en" else "更新规则") in title
+    labels = [args[0] for name, args, _ in st.calls if name == "markdown"]
     expected = OPTIMIZERS["adam"].teaching if language == "en" else OPTIMIZERS["adam"].teaching_zh
-    assert any(expected in text for text in teaching)
+    assert any("Adam" in label and expected in label for label in labels)

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from dlviz.errors import ParamsError, PluginError
-from plugins._imbalance_data import _minority_classes
+from plugins.imbalance.data import minority_classes
 
 STRATEGIES = (
     "none",
@@ -28,7 +28,7 @@ STRATEGIES = (
     "augment",
 )
 _KIND_ZH = {"tabular": "表格", "points2d": "二维点", "image": "图像"}
-_RESAMPLING = frozenset({"oversample", "undersample", "smote", "adasyn", "balanced_batches", "augment"})
+RESAMPLING = frozenset({"oversample", "undersample", "smote", "adasyn", "balanced_batches", "augment"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,7 +181,7 @@ def _synthesise(strategy, x, y, counts, seed, k_neighbors, class_names) -> Resam
         # ADASYN spreads a class's quota over its samples and rounds each share: a class only a few
         # samples short of the majority rounds to zero and imbalanced-learn then fails the whole
         # call, so ADASYN grows the minority classes only.
-        grown = [c for c in _minority_classes(counts) if counts[c] < counts.max()]
+        grown = [c for c in minority_classes(counts) if counts[c] < counts.max()]
     too_small = [c for c in grown if counts[c] < k_neighbors + 1]
     if too_small:
         cls = min(too_small, key=lambda c: counts[c])

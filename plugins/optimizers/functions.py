@@ -227,7 +227,7 @@ FUNCTIONS: dict[str, TestFunction] = {
 }
 
 
-def _plot_ranges(spec: TestFunction, start) -> tuple[tuple[float, float], tuple[float, float]]:
+def plot_ranges(spec: TestFunction, start) -> tuple[tuple[float, float], tuple[float, float]]:
     """The function's usual domain, widened to show a custom start point that lies outside it."""
     ranges = []
     for (low, high), value in ((spec.x_range, start[0]), (spec.y_range, start[1])):
@@ -236,7 +236,9 @@ def _plot_ranges(spec: TestFunction, start) -> tuple[tuple[float, float], tuple[
     return ranges[0], ranges[1]
 
 
-def _grid(spec: TestFunction, x_range, y_range, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def function_grid(
+    spec: TestFunction, x_range, y_range, points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.linspace(*x_range, points)
     y = np.linspace(*y_range, points)
     xx, yy = np.meshgrid(x, y)

@@ -1,7 +1,6 @@
 """The optimizer race's figures, in English or Chinese: the contour map with every path (animated,
 with a step slider and play button), the loss per step and the 3-D surface. Each builder takes the
-plugin's `RaceResult`, defined in plugins/optimizers.py; that module imports this one, so this one
-does not import it back (hence the unannotated `result`).
+plugin's `RaceResult`.
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dlviz.plugin import tr
-from plugins._optimizers_functions import TestFunction, _grid
-from plugins._optimizers_race import OPTIMIZERS
+from plugins.optimizers.functions import TestFunction, function_grid
+from plugins.optimizers.race import OPTIMIZERS
+from plugins.optimizers.result import RaceResult
 
 SURFACE_POINTS = 70
 MAX_FRAMES = 30
@@ -23,7 +23,7 @@ CONTOUR_DELTA = 1e-5
 SURFACE_DELTA = 1e-3
 
 
-def _contour_figure(result, language: str) -> go.Figure:
+def contour_figure(result: RaceResult, language: str) -> go.Figure:
     spec = result.spec
     height = _Heights.of(result, CONTOUR_DELTA)
     colors = {"colorscale": "Viridis"} if height.log else {"colorscale": "RdBu_r", "zmid": 0.0}
@@ -178,7 +178,7 @@ def _contour_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _frame_data(result, step: int) -> list[go.Scatter]:
+def _frame_data(result: RaceResult, step: int) -> list[go.Scatter]:
     data = []
     for path in result.paths:
         trail = path[: step + 1]
@@ -190,7 +190,7 @@ def _frame_data(result, step: int) -> list[go.Scatter]:
     return data
 
 
-def _loss_figure(result, language: str) -> go.Figure:
+def loss_figure(result: RaceResult, language: str) -> go.Figure:
     spec = result.spec
     steps = np.arange(result.steps + 1)
     figure = go.Figure()
@@ -231,10 +231,10 @@ def _loss_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _surface_figure(result, language: str) -> go.Figure:
+def surface_figure(result: RaceResult, language: str) -> go.Figure:
     spec = result.spec
     height = _Heights.of(result, SURFACE_DELTA)
-    x, y, z = _grid(spec, result.x_range, result.y_range, SURFACE_POINTS)
+    x, y, z = function_grid(spec, result.x_range, result.y_range, SURFACE_POINTS)
     lift = 0.01 * float(np.ptp(height(z)))
     figure = go.Figure(
         go.Surface(
@@ -312,7 +312,7 @@ def _surface_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _label(result, index: int) -> str:
+def _label(result: RaceResult, index: int) -> str:
     key = result.optimizers[index]
     return f"{OPTIMIZERS[key].label} (η={result.learning_rates[index]:g})"
 
@@ -340,7 +340,7 @@ class _Heights:
     log: bool
 
     @classmethod
-    def of(cls, result, delta_fraction: float) -> _Heights:
+    def of(cls, result: RaceResult, delta_fraction: float) -> _Heights:
         low, high = float(np.nanmin(result.z)), float(np.nanmax(result.z))
         if result.spec.min_value is None:
             return cls(floor=low, delta=0.0, log=False)

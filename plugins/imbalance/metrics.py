@@ -1,5 +1,5 @@
 """The imbalance workbench's scores of one strategy on the test split, from scikit-learn (imported inside
-`_score` and `_pr_curve`): per-class and averaged metrics, the precision-recall curve and the binary
+`score` and `_pr_curve`): per-class and averaged metrics, the precision-recall curve and the binary
 threshold sweep, and which strategy scored best.
 """
 
@@ -12,7 +12,7 @@ THRESHOLDS = np.round(np.arange(0.02, 0.99, 0.02), 2)
 MAX_CURVE_POINTS = 300
 
 
-def _score(y_true, probabilities, multilabel, n_classes, minority, focus, binary) -> dict:
+def score(y_true, probabilities, multilabel, n_classes, minority, focus, binary) -> dict:
     """Every metric of one strategy on the test split, from scikit-learn."""
     from sklearn import metrics
 
@@ -111,7 +111,7 @@ def _threshold_sweep(truth: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray,
     return precision, recall, f1
 
 
-def _best(outcomes, metric: str) -> str | None:
+def best_strategy(outcomes, metric: str) -> str | None:
     scored = [(getattr(o, metric), o.strategy) for o in outcomes if np.isfinite(getattr(o, metric))]
     if not scored:
         return None

@@ -1,5 +1,5 @@
 """Labels and class counts of the imbalance workbench's data: class ids or a multi-label indicator
-matrix (`_Targets`), per-class counts, which classes are the minority, thinning chosen classes of the
+matrix (`Targets`), per-class counts, which classes are the minority, thinning chosen classes of the
 training split (`reduce_classes`), the fingerprint that shows the test split was never touched, and
 class weights as an array.
 """
@@ -15,7 +15,7 @@ from dlviz.errors import DataError, ParamsError
 
 
 @dataclasses.dataclass(frozen=True)
-class _Targets:
+class Targets:
     """Labels as class ids (n,) or, for multi-label data, a 0/1 indicator matrix (n, labels)."""
 
     train: np.ndarray
@@ -26,7 +26,7 @@ class _Targets:
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
 
     @classmethod
-    def of(cls, dataset) -> _Targets:
+    def of(cls, dataset) -> Targets:
         train, train_multi = _as_targets(dataset.y_train, "y_train")
         test, test_multi = _as_targets(dataset.y_test, "y_test")
         if train_multi != test_multi:
@@ -67,13 +67,13 @@ def _as_targets(y, what: str) -> tuple[np.ndarray, bool]:
     )
 
 
-def _counts(y: np.ndarray, n_classes: int) -> np.ndarray:
+def class_counts(y: np.ndarray, n_classes: int) -> np.ndarray:
     if y.ndim == 2:
         return y.sum(axis=0).astype(np.int64)
     return np.bincount(y, minlength=n_classes).astype(np.int64)
 
 
-def _minority_classes(counts: np.ndarray) -> tuple[int, ...]:
+def minority_classes(counts: np.ndarray) -> tuple[int, ...]:
     """Classes with at most two thirds of the largest class's samples; the rarest one when none has."""
     rare = np.flatnonzero(counts * 1.5 <= counts.max())
     if rare.size == 0:
@@ -81,7 +81,7 @@ def _minority_classes(counts: np.ndarray) -> tuple[int, ...]:
     return tuple(int(c) for c in rare)
 
 
-def _reduce(x, y, targets: _Targets, params, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def thin_classes(x, y, targets: Targets, params, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Keep `keep_fraction` of the training samples of `reduce_classes` (at least one each)."""
     if not params.reduce_classes:
         return x, y
@@ -106,13 +106,13 @@ def _reduce(x, y, targets: _Targets, params, seed: int) -> tuple[np.ndarray, np.
     return x[keep], y[keep]
 
 
-def _fingerprint(x: np.ndarray, y: np.ndarray) -> str:
+def fingerprint(x: np.ndarray, y: np.ndarray) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(x).tobytes())
     digest.update(np.ascontiguousarray(y).tobytes())
     return digest.hexdigest()[:20]
 
 
-def _weights_array(class_weight: dict | None, n_classes: int) -> np.ndarray:
+def weights_array(class_weight: dict | None, n_classes: int) -> np.ndarray:
     if not class_weight:
         return np.ones(n_classes)
     return np.array([class_weight.get(c, 1.0) for c in range(n_classes)], dtype=np.float64)

@@ -1,8 +1,7 @@
 """The backprop lesson's figures besides the network diagram, in English or Chinese: the forward pass,
 the chain rule and the update of the shown step as tables, the training curves and the decision surface;
-and the number format, sample labels and colour scale the diagram (plugins/_backprop_diagram.py) shares.
-Each builder takes the plugin's `BackpropResult`, defined in plugins/backprop.py; that module imports
-this one, so this one does not import it back (hence the unannotated `result`).
+and the number format, sample labels and colour scale the diagram (plugins/backprop/diagram.py) shares.
+Each builder takes the plugin's `BackpropResult`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
 from dlviz.plugin import tr
-from plugins._backprop_model import XOR_INPUTS, XOR_LABELS, _output_names
+from plugins.backprop.model import XOR_INPUTS, XOR_LABELS, output_names
+from plugins.backprop.result import BackpropResult
 
 # Display-only update rules (the numbers come from the Keras optimizer); g = ∂L/∂w.
 UPDATE_RULES = {
@@ -29,11 +29,11 @@ UPDATE_RULES = {
 COLOURSCALE = get_colorscale("RdBu")  # red negative, blue positive
 
 
-def _fmt(value: float, digits: int = 4) -> str:
+def format_number(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def _sample_label(index: int, language: str) -> str:
+def sample_label(index: int, language: str) -> str:
     x1, x2 = XOR_INPUTS[index].astype(int)
     return tr(
         language, f"x = ({x1}, {x2}), y = {XOR_LABELS[index]}", f"x = ({x1}, {x2})，y = {XOR_LABELS[index]}"
@@ -56,10 +56,10 @@ def _table(
 
 
 def _sample_columns(rows: list[np.ndarray]) -> list[list[str]]:
-    return [[_fmt(row[n], 6) for row in rows] for n in range(4)]
+    return [[format_number(row[n], 6) for row in rows] for n in range(4)]
 
 
-def _forward_table(result, language: str) -> go.Figure:
+def forward_table(result: BackpropResult, language: str) -> go.Figure:
     chain = result.chain
     f = result.hidden_activation
     quantities, formulas, rows = [], [], []
@@ -68,7 +68,7 @@ def _forward_table(result, language: str) -> go.Figure:
         quantities += [f"z({h})", f"a({h})"]
         formulas += [f"w x1→{h}·x1 + w x2→{h}·x2 + b {h}", f"{f}(z({h}))  keras.activations.{f}"]
         rows += [chain.z_hidden[:, j], chain.a_hidden[:, j]]
-    out_names = _output_names(result.outputs)
+    out_names = output_names(result.outputs)
     hidden_sum = " + ".join(f"w h{j + 1}→{{o}}·a(h{j + 1})" for j in range(result.hidden_units))
     for k, name in enumerate(out_names):
         quantities.append(f"z({name})")
@@ -83,7 +83,7 @@ def _forward_table(result, language: str) -> go.Figure:
     formulas += [tr(language, "target (XOR)", "目标值（XOR）"), f"keras.losses.{loss_name}(y, ŷ)"]
     rows += [result.labels.astype(float), chain.sample_losses]
     header = [tr(language, "quantity", "量"), tr(language, "how it is computed", "计算方式")]
-    header += [_sample_label(n, language) for n in range(4)]
+    header += [sample_label(n, language) for n in range(4)]
     return _table(
         header,
         [quantities, formulas, *_sample_columns(rows)],
@@ -96,10 +96,10 @@ def _forward_table(result, language: str) -> go.Figure:
     )
 
 
-def _chain_table(result, language: str) -> go.Figure:
+def chain_table(result: BackpropResult, language: str) -> go.Figure:
     chain = result.chain
     f = result.hidden_activation
-    out_names = _output_names(result.outputs)
+    out_names = output_names(result.outputs)
     local, chained = tr(language, "local", "局部导数"), tr(language, "chain rule", "链式法则")
     quantities, kinds, formulas, rows = [], [], [], []
     for k, name in enumerate(out_names):
@@ -155,7 +155,7 @@ def _chain_table(result, language: str) -> go.Figure:
         tr(language, "kind", "类型"),
         tr(language, "how", "计算方式"),
     ]
-    header += [_sample_label(n, language) for n in range(4)]
+    header += [sample_label(n, language) for n in range(4)]
     return _table(
         header,
         [quantities, kinds, formulas, *_sample_columns(rows)],
@@ -168,7 +168,7 @@ def _chain_table(result, language: str) -> go.Figure:
     )
 
 
-def _update_table(result, language: str) -> go.Figure:
+def update_table(result: BackpropResult, language: str) -> go.Figure:
     chain = result.chain
     before = result.weights[result.step]
     formulas = []
@@ -182,12 +182,12 @@ def _update_table(result, language: str) -> go.Figure:
             formulas.append(f"Σₙ {signal} · δ({target})")
     columns = [
         list(result.parameter_names),
-        [_fmt(value, 6) for value in before],
+        [format_number(value, 6) for value in before],
         formulas,
-        [_fmt(value, 8) for value in chain.grad_chain],
-        [_fmt(value, 8) for value in chain.grad_tape],
+        [format_number(value, 8) for value in chain.grad_chain],
+        [format_number(value, 8) for value in chain.grad_tape],
         [f"{value:.1e}" for value in np.abs(chain.grad_chain - chain.grad_tape)],
-        [_fmt(-result.learning_rate * value, 6) for value in chain.grad_tape],
+        [format_number(-result.learning_rate * value, 6) for value in chain.grad_tape],
     ]
     header = [
         tr(language, "parameter", "参数"),
@@ -200,14 +200,14 @@ def _update_table(result, language: str) -> go.Figure:
     ]
     for kind, values in chain.slots:
         header.append(tr(language, f"{kind} after", f"{kind}（更新后）"))
-        columns.append([_fmt(value, 6) for value in values])
+        columns.append([format_number(value, 6) for value in values])
     header += [
         tr(language, f"Δw ({result.optimizer})", f"Δw（{result.optimizer}）"),
         tr(language, "new value", "新值"),
     ]
     columns += [
-        [_fmt(value, 6) for value in chain.update],
-        [_fmt(value, 6) for value in before + chain.update],
+        [format_number(value, 6) for value in chain.update],
+        [format_number(value, 6) for value in before + chain.update],
     ]
     return _table(
         header,
@@ -222,7 +222,7 @@ def _update_table(result, language: str) -> go.Figure:
     )
 
 
-def _training_figure(result, language: str) -> go.Figure:
+def training_figure(result: BackpropResult, language: str) -> go.Figure:
     states = np.arange(result.max_steps + 1)
     figure = make_subplots(
         rows=1,
@@ -247,7 +247,7 @@ def _training_figure(result, language: str) -> go.Figure:
                 x=states,
                 y=result.predictions[:, n, -1],
                 mode="lines",
-                name=_sample_label(n, language),
+                name=sample_label(n, language),
                 line={"color": colours[n], "dash": "solid" if result.labels[n] else "dot"},
             ),
             row=1,
@@ -285,7 +285,7 @@ def _training_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _surface_figure(result, language: str) -> go.Figure:
+def surface_figure(result: BackpropResult, language: str) -> go.Figure:
     figure = go.Figure(
         go.Heatmap(
             x=result.surface_axis,

@@ -1,6 +1,5 @@
 """The imbalance workbench's figures, in English or Chinese. Each builder takes the plugin's
-`ImbalanceResult`, defined in plugins/imbalance.py; that module imports this one, so this one does not
-import it back (hence the unannotated `result`).
+`ImbalanceResult`.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlviz.plugin import tr, tr_names
+from plugins.imbalance.result import ImbalanceResult
 
 STRATEGY_NAMES = {
     "none": ("no rebalancing", "不处理 (no rebalancing)"),
@@ -27,12 +27,12 @@ STRATEGY_NAMES = {
 _PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC")
 
 
-def _strategy_label(strategy: str, language: str) -> str:
+def strategy_label(strategy: str, language: str) -> str:
     en, zh = STRATEGY_NAMES.get(strategy, (strategy, strategy))
     return tr(language, en, zh)
 
 
-def _class_names(result, language: str) -> tuple[str, ...]:
+def _class_names(result: ImbalanceResult, language: str) -> tuple[str, ...]:
     """The class (or label) names in the figure's language."""
     return tr_names(language, result.class_names, result.class_names_zh)
 
@@ -62,7 +62,7 @@ def _edge_titles(figure: go.Figure, n_panels: int, columns: int, x_title: str, y
             figure.update_yaxes(title_text=y_title, row=row, col=col)
 
 
-def _distribution_figure(result, language: str) -> go.Figure:
+def distribution_figure(result: ImbalanceResult, language: str) -> go.Figure:
     figure = go.Figure()
     splits = (
         (tr(language, "training split", "训练集"), result.train_counts, result.n_train),
@@ -99,7 +99,7 @@ def _distribution_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _scatter_figure(result, language: str) -> go.Figure:
+def scatter_figure(result: ImbalanceResult, language: str) -> go.Figure:
     panels = result.scatter
     columns = min(3, len(panels))
     rows = math.ceil(len(panels) / columns)
@@ -111,7 +111,7 @@ def _scatter_figure(result, language: str) -> go.Figure:
             )
         elif panel.title == "balanced_batches":
             titles.append(
-                _strategy_label(panel.title, language)
+                strategy_label(panel.title, language)
                 + tr(
                     language,
                     f"<br><sup>n={panel.total} per epoch</sup>",
@@ -119,7 +119,7 @@ def _scatter_figure(result, language: str) -> go.Figure:
                 )
             )
         else:
-            titles.append(_strategy_label(panel.title, language) + f"<br><sup>n={panel.total}</sup>")
+            titles.append(strategy_label(panel.title, language) + f"<br><sup>n={panel.total}</sup>")
     figure = make_subplots(
         rows=rows,
         cols=columns,
@@ -190,7 +190,7 @@ def _scatter_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _verdict_figure(result, language: str) -> go.Figure:
+def verdict_figure(result: ImbalanceResult, language: str) -> go.Figure:
     header = [tr(language, "strategy", "策略")] + [label for _, label in _metric_rows(result, language)]
     header.append(tr(language, "training time (s)", "训练时间（秒）"))
     best = {
@@ -200,7 +200,7 @@ def _verdict_figure(result, language: str) -> go.Figure:
     columns = [[] for _ in header]
     fills = [[] for _ in header]
     for outcome in result.outcomes:
-        columns[0].append(_strategy_label(outcome.strategy, language))
+        columns[0].append(strategy_label(outcome.strategy, language))
         fills[0].append("white")
         for column, (key, _) in enumerate(_metric_rows(result, language), start=1):
             winner = best.get(key) == outcome.strategy
@@ -209,7 +209,7 @@ def _verdict_figure(result, language: str) -> go.Figure:
         columns[-1].append(f"{outcome.fit_seconds:.1f}")
         fills[-1].append("white")
     for skipped in result.skipped:
-        columns[0].append(_strategy_label(skipped.strategy, language))
+        columns[0].append(strategy_label(skipped.strategy, language))
         for column in range(len(header)):
             if column:
                 columns[column].append(tr(language, "skipped", "已跳过"))
@@ -223,7 +223,7 @@ def _verdict_figure(result, language: str) -> go.Figure:
     )
     if best["minority_recall"] and best["balanced_accuracy"]:
         recall, balanced = (
-            _strategy_label(best[key], language) for key in ("minority_recall", "balanced_accuracy")
+            strategy_label(best[key], language) for key in ("minority_recall", "balanced_accuracy")
         )
         title = tr(
             language,
@@ -255,7 +255,7 @@ def _verdict_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _caveats(result, language: str) -> list[str]:
+def _caveats(result: ImbalanceResult, language: str) -> list[str]:
     lines = []
     if np.isfinite(result.majority_share):
         lines.append(
@@ -285,7 +285,7 @@ def _caveats(result, language: str) -> list[str]:
     return lines
 
 
-def _metric_rows(result, language: str) -> list[tuple[str, str]]:
+def _metric_rows(result: ImbalanceResult, language: str) -> list[tuple[str, str]]:
     average = tr(language, "minority", "少数类") if result.binary else tr(language, "macro", "宏平均")
     return [
         ("minority_recall", tr(language, "minority recall", "少数类召回率")),
@@ -297,7 +297,7 @@ def _metric_rows(result, language: str) -> list[tuple[str, str]]:
     ]
 
 
-def _metrics_figure(result, language: str) -> go.Figure:
+def metrics_figure(result: ImbalanceResult, language: str) -> go.Figure:
     rows = _metric_rows(result, language)
     figure = go.Figure()
     for index, outcome in enumerate(result.outcomes):
@@ -305,7 +305,7 @@ def _metrics_figure(result, language: str) -> go.Figure:
         figure.add_bar(
             x=[label for _, label in rows],
             y=[value if np.isfinite(value) else None for value in values],
-            name=_strategy_label(outcome.strategy, language),
+            name=strategy_label(outcome.strategy, language),
             marker_color=_color(index),
             text=[_fmt(value) for value in values] if len(result.outcomes) <= 4 else None,
             textposition="outside",
@@ -322,12 +322,12 @@ def _metrics_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _per_class_figure(result, language: str) -> go.Figure:
+def per_class_figure(result: ImbalanceResult, language: str) -> go.Figure:
     names = [
         name + (" *" if c in result.minority_classes else "")
         for c, name in enumerate(_class_names(result, language))
     ]
-    strategies = [_strategy_label(outcome.strategy, language) for outcome in result.outcomes]
+    strategies = [strategy_label(outcome.strategy, language) for outcome in result.outcomes]
     figure = make_subplots(
         rows=1,
         cols=2,
@@ -368,14 +368,14 @@ def _per_class_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _confusion_figure(result, language: str) -> go.Figure:
+def confusion_figure(result: ImbalanceResult, language: str) -> go.Figure:
     outcomes = result.outcomes
     columns = min(3, len(outcomes))
     rows = math.ceil(len(outcomes) / columns)
     figure = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=[_strategy_label(outcome.strategy, language) for outcome in outcomes],
+        subplot_titles=[strategy_label(outcome.strategy, language) for outcome in outcomes],
         horizontal_spacing=0.07,
         vertical_spacing=0.14,
     )
@@ -433,7 +433,7 @@ def _confusion_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _pr_figure(result, language: str) -> go.Figure:
+def pr_figure(result: ImbalanceResult, language: str) -> go.Figure:
     focus = _class_names(result, language)[result.focus_class]
     figure = go.Figure()
     for index, outcome in enumerate(result.outcomes):
@@ -443,7 +443,7 @@ def _pr_figure(result, language: str) -> go.Figure:
             x=outcome.pr_curve_recall.tolist(),
             y=outcome.pr_curve_precision.tolist(),
             mode="lines",
-            name=f"{_strategy_label(outcome.strategy, language)} (AP {outcome.ap_per_class[result.focus_class]:.3f})",
+            name=f"{strategy_label(outcome.strategy, language)} (AP {outcome.ap_per_class[result.focus_class]:.3f})",
             line={"color": _color(index), "shape": "hv"},
             meta=outcome.strategy,
         )
@@ -471,7 +471,7 @@ def _pr_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _threshold_figure(result, language: str) -> go.Figure:
+def threshold_figure(result: ImbalanceResult, language: str) -> go.Figure:
     focus = _class_names(result, language)[result.focus_class]
     thresholds = result.thresholds.tolist()
     metrics = (
@@ -492,7 +492,7 @@ def _threshold_figure(result, language: str) -> go.Figure:
                 x=thresholds,
                 y=[value if np.isfinite(value) else None for value in getattr(outcome, key)],
                 mode="lines",
-                name=_strategy_label(outcome.strategy, language),
+                name=strategy_label(outcome.strategy, language),
                 legendgroup=outcome.strategy,
                 showlegend=row == 1,
                 line={"color": _color(index)},
@@ -506,7 +506,7 @@ def _threshold_figure(result, language: str) -> go.Figure:
     for position, threshold in enumerate(thresholds):
         lines = [f"<b>{tr(language, 'threshold', '阈值')} {threshold:.2f}</b>", "P · R · F1"]
         lines += [
-            f"{_strategy_label(outcome.strategy, language)}: {_fmt(outcome.threshold_precision[position], 2)} · "
+            f"{strategy_label(outcome.strategy, language)}: {_fmt(outcome.threshold_precision[position], 2)} · "
             f"{_fmt(outcome.threshold_recall[position], 2)} · {_fmt(outcome.threshold_f1[position], 2)}"
             for outcome in result.outcomes
         ]
@@ -573,8 +573,8 @@ def _threshold_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _train_counts_figure(result, language: str) -> go.Figure:
-    strategies = [_strategy_label(outcome.strategy, language) for outcome in result.outcomes]
+def train_counts_figure(result: ImbalanceResult, language: str) -> go.Figure:
+    strategies = [strategy_label(outcome.strategy, language) for outcome in result.outcomes]
     figure = go.Figure()
     for cls, name in enumerate(_class_names(result, language)):
         figure.add_bar(
@@ -602,7 +602,7 @@ def _train_counts_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _skipped_figure(result, language: str) -> go.Figure:
+def skipped_figure(result: ImbalanceResult, language: str) -> go.Figure:
     header = [
         tr(language, "strategy", "策略"),
         tr(language, "why it was skipped", "跳过原因"),
@@ -614,7 +614,7 @@ def _skipped_figure(result, language: str) -> go.Figure:
             header={"values": header, "align": "left", "fill_color": "#F6E3E3"},
             cells={
                 "values": [
-                    [_strategy_label(skipped.strategy, language) for skipped in result.skipped],
+                    [strategy_label(skipped.strategy, language) for skipped in result.skipped],
                     [tr(language, skipped.reason, skipped.reason_zh) for skipped in result.skipped],
                     [tr(language, skipped.fix, skipped.fix_zh) for skipped in result.skipped],
                 ],

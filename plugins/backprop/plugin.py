@@ -11,25 +11,26 @@ import plotly.graph_objects as go
 import dlviz
 from dlviz.models import OPTIMIZERS
 from dlviz.plugin import tr
-from plugins._backprop_chain import chain_rule
-from plugins._backprop_diagram import _backward_figure, _network_figure
-from plugins._backprop_figures import (
-    _chain_table,
-    _forward_table,
-    _surface_figure,
-    _training_figure,
-    _update_table,
+from plugins.backprop.chain import chain_rule
+from plugins.backprop.diagram import backward_figure, network_figure
+from plugins.backprop.figures import (
+    chain_table,
+    forward_table,
+    surface_figure,
+    training_figure,
+    update_table,
 )
-from plugins._backprop_model import (
+from plugins.backprop.model import (
     XOR_INPUTS,
     XOR_LABELS,
-    _correct,
-    _shapes,
-    _split,
-    _surface,
     parameter_names,
+    parameter_shapes,
+    probability_surface,
+    solves_xor,
+    split_parameters,
     train_xor,
 )
+from plugins.backprop.result import BackpropResult
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
 SURFACE_POINTS = 41
@@ -124,70 +125,6 @@ class Params:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class ChainRule:
-    """One training step worked out by hand in float64 from the weights before it.
-
-    Every array has the four XOR samples first. `delta_output` is ∂L/∂z of the output layer, computed
-    like Keras computes the loss (from the logits); `grad_chain` flattens ∂L/∂W1, ∂L/∂b1, ∂L/∂W2, ∂L/∂b2
-    from the chain rule; `grad_tape` is what tf.GradientTape gave for the Keras model at the same weights.
-    """
-
-    z_hidden: np.ndarray  # [4, h]
-    a_hidden: np.ndarray  # [4, h]
-    slope_hidden: np.ndarray  # [4, h] f'(z) by autodiff
-    z_output: np.ndarray  # [4, o]
-    y_hat: np.ndarray  # [4, o]
-    sample_losses: np.ndarray  # [4]
-    loss: float
-    dloss_dyhat: np.ndarray  # [4, o] ∂L/∂ŷ (L is the batch mean)
-    dyhat_dz: np.ndarray  # [4, o, o] ∂ŷ_k/∂z_m
-    delta_output: np.ndarray  # [4, o]
-    dloss_da_hidden: np.ndarray  # [4, h]
-    delta_hidden: np.ndarray  # [4, h]
-    grad_chain: np.ndarray  # [P]
-    grad_tape: np.ndarray  # [P]
-    update: np.ndarray  # [P] weights after − weights before (the Keras optimizer's step)
-    slots: tuple[
-        tuple[str, np.ndarray], ...
-    ]  # optimizer state per parameter after the step, e.g. ("momentum", [P])
-
-
-@dataclasses.dataclass(frozen=True)
-class BackpropResult:
-    hidden_units: int
-    outputs: int
-    hidden_activation: str
-    optimizer: str
-    learning_rate: float
-    seed: int
-    step: int
-    sample: int
-    inputs: np.ndarray  # [4, 2]
-    labels: np.ndarray  # [4]
-    parameter_names: tuple[str, ...]  # [P], in the order W1 (row-major), b1, W2, b2
-    weights: np.ndarray  # [T + 1, P] before step t (the last: after training)
-    gradients: np.ndarray  # [T + 1, P] tf.GradientTape at weights[t]
-    losses: np.ndarray  # [T + 1]
-    hidden: np.ndarray  # [T + 1, 4, h]
-    predictions: np.ndarray  # [T + 1, 4, o]
-    solved_step: int | None  # first t whose weights classify all four inputs correctly
-    chain: ChainRule
-    surface_axis: np.ndarray  # [S]
-    surface: np.ndarray  # [S, S] P(class 1) at the shown step's weights, rows along x2
-
-    @property
-    def max_steps(self) -> int:
-        return len(self.weights) - 1
-
-    def unflatten(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """W1 [2, h], b1 [h], W2 [h, o], b2 [o] from a flattened parameter vector."""
-        h, o = self.hidden_units, self.outputs
-        sizes = np.cumsum([2 * h, h, h * o])
-        w1, b1, w2, b2 = np.split(np.asarray(vector), sizes)
-        return w1.reshape(2, h), b1, w2.reshape(h, o), b2
-
-
 class Backprop(dlviz.Plugin):
     r"""Backpropagation on the XOR network of the course notes: 2 inputs, a hidden layer of 2-4 units,
     1 sigmoid output (binary cross-entropy) or 2 softmax outputs, trained full-batch on the four XOR points by a
@@ -265,22 +202,20 @@ class Backprop(dlviz.Plugin):
         )
         weights, gradients, losses, hidden, predictions, slots = trajectory
         names = parameter_names(params.hidden_units, params.outputs)
-        shapes = _shapes(params.hidden_units, params.outputs)
-        chain = ChainRule(
-            **chain_rule(
-                _split(weights[params.step], shapes),
-                params.hidden_activation,
-                params.outputs,
-                gradients[params.step],
-                weights[params.step + 1] - weights[params.step],
-                tuple((kind, values[params.step]) for kind, values in slots),
-            )
+        shapes = parameter_shapes(params.hidden_units, params.outputs)
+        chain = chain_rule(
+            split_parameters(weights[params.step], shapes),
+            params.hidden_activation,
+            params.outputs,
+            gradients[params.step],
+            weights[params.step + 1] - weights[params.step],
+            tuple((kind, values[params.step]) for kind, values in slots),
         )
         axis = np.linspace(-0.5, 1.5, SURFACE_POINTS)
-        surface = _surface(
-            _split(weights[params.step], shapes), params.hidden_activation, params.outputs, axis
+        surface = probability_surface(
+            split_parameters(weights[params.step], shapes), params.hidden_activation, params.outputs, axis
         )
-        correct = _correct(predictions)
+        correct = solves_xor(predictions)
         solved = np.flatnonzero(correct)
         return BackpropResult(
             hidden_units=params.hidden_units,
@@ -331,11 +266,11 @@ class Backprop(dlviz.Plugin):
 
     def figures(self, result: BackpropResult, language: str = "en") -> list[go.Figure]:
         return [
-            _network_figure(result, language),
-            _backward_figure(result, language),
-            _forward_table(result, language),
-            _chain_table(result, language),
-            _update_table(result, language),
-            _training_figure(result, language),
-            _surface_figure(result, language),
+            network_figure(result, language),
+            backward_figure(result, language),
+            forward_table(result, language),
+            chain_table(result, language),
+            update_table(result, language),
+            training_figure(result, language),
+            surface_figure(result, language),
         ]

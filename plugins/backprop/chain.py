@@ -1,7 +1,6 @@
 """The backprop lesson's worked step: the forward and backward pass of the XOR batch by hand in float64,
-layer by layer, every local derivative taken by tf.GradientTape on Keras' own activation and loss. The
-plugin module (plugins/backprop.py) turns the numbers into its `ChainRule`; that module imports this one,
-so this one does not import it back.
+layer by layer, every local derivative taken by tf.GradientTape on Keras' own activation and loss, as a
+`ChainRule`.
 """
 
 from __future__ import annotations
@@ -10,7 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from plugins._backprop_model import XOR_INPUTS, xor_loss, xor_targets
+from plugins.backprop.model import XOR_INPUTS, xor_loss, xor_targets
+from plugins.backprop.result import ChainRule
 
 
 def _elementwise_slope(function, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -24,12 +24,11 @@ def _elementwise_slope(function, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     ).numpy()
 
 
-def chain_rule(parameters, hidden_activation: str, outputs: int, grad_tape, update, slots) -> dict:
+def chain_rule(parameters, hidden_activation: str, outputs: int, grad_tape, update, slots) -> ChainRule:
     """Forward and backward pass of the XOR batch worked out layer by layer, in float64.
 
     Matrix products and sums are written out; every local derivative comes from tf.GradientTape on
-    Keras' own pieces (the hidden activation, the output activation, the loss). Returns the fields of
-    `ChainRule` (plugins/backprop.py), which builds it from them.
+    Keras' own pieces (the hidden activation, the output activation, the loss).
     """
     w1, b1, w2, b2 = (np.asarray(p, np.float64) for p in parameters)
     x = XOR_INPUTS
@@ -69,7 +68,7 @@ def chain_rule(parameters, hidden_activation: str, outputs: int, grad_tape, upda
             delta_output.sum(axis=0),
         ]
     )
-    return dict(
+    return ChainRule(
         z_hidden=z_hidden,
         a_hidden=a_hidden,
         slope_hidden=slope_hidden,

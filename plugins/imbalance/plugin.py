@@ -11,129 +11,40 @@ import plotly.graph_objects as go
 import dlviz
 from dlviz.errors import DataError, ParamsError
 from dlviz.plugin import tr
-from plugins._imbalance_data import (
-    _counts,
-    _fingerprint,
-    _minority_classes,
-    _reduce,
-    _Targets,
-    _weights_array,
+from plugins.imbalance.data import (
+    Targets,
+    class_counts,
+    fingerprint,
+    minority_classes,
+    thin_classes,
+    weights_array,
 )
-from plugins._imbalance_figures import (
+from plugins.imbalance.figures import (
     STRATEGY_NAMES,
-    _confusion_figure,
-    _distribution_figure,
-    _metrics_figure,
-    _per_class_figure,
-    _pr_figure,
-    _scatter_figure,
-    _skipped_figure,
-    _strategy_label,
-    _threshold_figure,
-    _train_counts_figure,
-    _verdict_figure,
+    confusion_figure,
+    distribution_figure,
+    metrics_figure,
+    per_class_figure,
+    pr_figure,
+    scatter_figure,
+    skipped_figure,
+    strategy_label,
+    threshold_figure,
+    train_counts_figure,
+    verdict_figure,
 )
-from plugins._imbalance_metrics import THRESHOLDS, _best, _score
-from plugins._imbalance_resampling import (
-    _RESAMPLING,
+from plugins.imbalance.metrics import THRESHOLDS, score
+from plugins.imbalance.resampling import (
+    RESAMPLING,
     STRATEGIES,
-    Skipped,
     StrategyNotApplicable,
     resample,
 )
-from plugins._imbalance_training import _output_units, _Trainer
+from plugins.imbalance.result import ImbalanceResult, Outcome, ScatterPanel
+from plugins.imbalance.training import Trainer, output_units
 
 MAX_SCATTER_POINTS = 1500
 _MAX_REDUCIBLE_CLASS = 9
-
-
-@dataclasses.dataclass(frozen=True)
-class ScatterPanel:
-    """Training points in 2-D (features or PCA), a random subset that keeps the class ratio."""
-
-    title: str
-    xy: np.ndarray
-    labels: np.ndarray
-    added: np.ndarray
-    total: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """One strategy trained and scored on the untouched test split."""
-
-    strategy: str
-    train_counts: np.ndarray
-    class_weights: np.ndarray
-    probabilities: np.ndarray
-    predictions: np.ndarray
-    precision: np.ndarray
-    recall: np.ndarray
-    f1: np.ndarray
-    support: np.ndarray
-    roc_auc_per_class: np.ndarray
-    ap_per_class: np.ndarray
-    confusion: np.ndarray
-    accuracy: float
-    balanced_accuracy: float
-    macro_f1: float
-    roc_auc: float
-    pr_auc: float
-    minority_recall: float
-    pr_curve_precision: np.ndarray
-    pr_curve_recall: np.ndarray
-    threshold_precision: np.ndarray
-    threshold_recall: np.ndarray
-    threshold_f1: np.ndarray
-    loss_history: np.ndarray
-    test_fingerprint: str
-    fit_seconds: float
-    total_seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class ImbalanceResult:
-    """Everything the figures draw: the data's imbalance, each strategy's scores, and what was skipped."""
-
-    dataset_name: str
-    kind: str
-    class_names: tuple[str, ...]
-    multilabel: bool
-    binary: bool
-    n_train: int
-    n_test: int
-    train_counts: np.ndarray
-    test_counts: np.ndarray
-    minority_classes: tuple[int, ...]
-    focus_class: int
-    reduced_classes: tuple[int, ...]
-    keep_fraction: float
-    explained_variance: tuple[float, ...]
-    scatter: tuple[ScatterPanel, ...]
-    outcomes: tuple[Outcome, ...]
-    skipped: tuple[Skipped, ...]
-    thresholds: np.ndarray
-    test_fingerprint: str
-    majority_share: float
-    architecture: str
-    epochs: int
-    seed: int
-    class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
-
-    def outcome(self, strategy: str) -> Outcome:
-        """The outcome of `strategy` (KeyError if it did not run)."""
-        for outcome in self.outcomes:
-            if outcome.strategy == strategy:
-                return outcome
-        raise KeyError(strategy)
-
-    @property
-    def best_minority_recall(self) -> str | None:
-        return _best(self.outcomes, "minority_recall")
-
-    @property
-    def best_balanced_accuracy(self) -> str | None:
-        return _best(self.outcomes, "balanced_accuracy")
 
 
 class Imbalance(dlviz.Plugin):
@@ -260,7 +171,7 @@ class Imbalance(dlviz.Plugin):
         if verdict is not True:
             return verdict
         try:
-            targets = _Targets.of(ctx.dataset)
+            targets = Targets.of(ctx.dataset)
         except DataError as exc:
             return tr(ctx.language, str(exc), f"无法使用这个数据集的类别标签 (labels)：{exc}")
         if targets.n_classes < 2:
@@ -270,7 +181,7 @@ class Imbalance(dlviz.Plugin):
                 "不平衡数据 (imbalanced data) 视图需要至少两个类别；这个数据集只有一个。",
             )
         if ctx.model is not None:
-            units = _output_units(ctx.model)
+            units = output_units(ctx.model)
             fits = units == targets.n_classes or (
                 units == 1 and targets.n_classes == 2 and not targets.multilabel
             )
@@ -291,33 +202,33 @@ class Imbalance(dlviz.Plugin):
                 "No strategy chosen.", "pick at least one strategy, e.g. ('none', 'class_weight')."
             )
         dataset = ctx.dataset
-        targets = _Targets.of(dataset)
+        targets = Targets.of(dataset)
         x_train = np.asarray(dataset.x_train, dtype=np.float32)
         x_test = np.asarray(dataset.x_test, dtype=np.float32)
         y_train, y_test = targets.train, targets.test
-        x_train, y_train = _reduce(x_train, y_train, targets, params, ctx.seed)
+        x_train, y_train = thin_classes(x_train, y_train, targets, params, ctx.seed)
         n_classes = targets.n_classes
-        train_counts = _counts(y_train, n_classes)
-        test_counts = _counts(y_test, n_classes)
+        train_counts = class_counts(y_train, n_classes)
+        test_counts = class_counts(y_test, n_classes)
         if not targets.multilabel and np.any(train_counts == 0):
             empty = [targets.class_names[c] for c in np.flatnonzero(train_counts == 0)]
             raise DataError(
                 f"Class(es) {', '.join(empty)} have no training samples.",
                 "raise keep_fraction or drop those classes from the data.",
             )
-        minority = _minority_classes(train_counts)
+        minority = minority_classes(train_counts)
         focus = int(np.argmin(train_counts))
         binary = not targets.multilabel and n_classes == 2
-        test_fingerprint = _fingerprint(x_test, y_test)
+        test_fingerprint = fingerprint(x_test, y_test)
 
-        trainer = _Trainer.create(ctx, params, targets, x_train, y_train)
+        trainer = Trainer.create(ctx, params, targets, x_train, y_train)
         projection = _Projection.fit(x_train, ctx.seed)
         scatter = [
             projection.panel("original", x_train, y_train, np.zeros(len(y_train), bool), focus, ctx.seed)
         ]
         outcomes, skipped = [], []
         for position, strategy in enumerate(strategies):
-            label_zh, count = _strategy_label(strategy, "zh"), f"{position + 1}/{len(strategies)}"
+            label_zh, count = strategy_label(strategy, "zh"), f"{position + 1}/{len(strategies)}"
             ctx.report(
                 position / len(strategies),
                 tr(ctx.language, f"{strategy}: resampling ({count})", f"{label_zh}：重采样（{count}）"),
@@ -339,7 +250,7 @@ class Imbalance(dlviz.Plugin):
             except StrategyNotApplicable as exc:
                 skipped.append(exc.skipped)
                 continue
-            if strategy in _RESAMPLING:
+            if strategy in RESAMPLING:
                 scatter.append(
                     projection.panel(strategy, resampled.x, resampled.y, resampled.added, focus, ctx.seed)
                 )
@@ -353,15 +264,15 @@ class Imbalance(dlviz.Plugin):
                 strategy, resampled, params, progress if ctx.progress else None
             )
             probabilities = trainer.probabilities(model, x_test)
-            metrics = _score(y_test, probabilities, targets.multilabel, n_classes, minority, focus, binary)
+            metrics = score(y_test, probabilities, targets.multilabel, n_classes, minority, focus, binary)
             outcomes.append(
                 Outcome(
                     strategy=strategy,
-                    train_counts=_counts(resampled.y, n_classes),
-                    class_weights=_weights_array(resampled.class_weight, n_classes),
+                    train_counts=class_counts(resampled.y, n_classes),
+                    class_weights=weights_array(resampled.class_weight, n_classes),
                     probabilities=probabilities,
                     loss_history=np.asarray(history.get("loss", []), dtype=np.float64),
-                    test_fingerprint=_fingerprint(x_test, y_test),
+                    test_fingerprint=fingerprint(x_test, y_test),
                     fit_seconds=fit_seconds,
                     total_seconds=time.perf_counter() - started,
                     **metrics,
@@ -398,20 +309,20 @@ class Imbalance(dlviz.Plugin):
         )
 
     def figures(self, result: ImbalanceResult, language: str = "en") -> list[go.Figure]:
-        figures = [_distribution_figure(result, language), _scatter_figure(result, language)]
+        figures = [distribution_figure(result, language), scatter_figure(result, language)]
         if result.outcomes:
             figures += [
-                _verdict_figure(result, language),
-                _metrics_figure(result, language),
-                _per_class_figure(result, language),
-                _confusion_figure(result, language),
-                _pr_figure(result, language),
+                verdict_figure(result, language),
+                metrics_figure(result, language),
+                per_class_figure(result, language),
+                confusion_figure(result, language),
+                pr_figure(result, language),
             ]
             if result.binary:
-                figures.append(_threshold_figure(result, language))
-            figures.append(_train_counts_figure(result, language))
+                figures.append(threshold_figure(result, language))
+            figures.append(train_counts_figure(result, language))
         if result.skipped:
-            figures.append(_skipped_figure(result, language))
+            figures.append(skipped_figure(result, language))
         return figures
 
     def diagnose(self, result: ImbalanceResult) -> list[dlviz.Finding]:
@@ -427,7 +338,7 @@ class Imbalance(dlviz.Plugin):
                         headline_zh=f"不做再平衡时，{plain.accuracy:.0%} 的准确率 (accuracy) 掩盖了仅 "
                         f"{plain.minority_recall:.0%} 的少数类召回率 (minority recall)。",
                         advice_zh="请以少数类召回率 (minority recall)、平衡准确率 (balanced accuracy) 或 PR-AUC 来评判；"
-                        f"在“策略”中试试{_strategy_label('class_weight', 'zh')} 或 {_strategy_label('smote', 'zh')}。",
+                        f"在“策略”中试试{strategy_label('class_weight', 'zh')} 或 {strategy_label('smote', 'zh')}。",
                     )
                 )
         best = result.best_minority_recall
@@ -435,13 +346,13 @@ class Imbalance(dlviz.Plugin):
             findings.append(
                 dlviz.Finding(
                     "info",
-                    f"Best minority recall: {_strategy_label(best, 'en')} ({result.outcome(best).minority_recall:.2f}); "
-                    f"best balanced accuracy: {_strategy_label(result.best_balanced_accuracy, 'en')} "
+                    f"Best minority recall: {strategy_label(best, 'en')} ({result.outcome(best).minority_recall:.2f}); "
+                    f"best balanced accuracy: {strategy_label(result.best_balanced_accuracy, 'en')} "
                     f"({result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}).",
                     "Check its precision too: more recall usually costs precision.",
-                    headline_zh=f"少数类召回率 (minority recall) 最高：{_strategy_label(best, 'zh')}"
+                    headline_zh=f"少数类召回率 (minority recall) 最高：{strategy_label(best, 'zh')}"
                     f"（{result.outcome(best).minority_recall:.2f}）；"
-                    f"平衡准确率 (balanced accuracy) 最高：{_strategy_label(result.best_balanced_accuracy, 'zh')}"
+                    f"平衡准确率 (balanced accuracy) 最高：{strategy_label(result.best_balanced_accuracy, 'zh')}"
                     f"（{result.outcome(result.best_balanced_accuracy).balanced_accuracy:.2f}）。",
                     advice_zh="也要检查它的精确率 (precision)：召回率 (recall) 提高通常以精确率为代价。",
                 )
@@ -450,9 +361,9 @@ class Imbalance(dlviz.Plugin):
             findings.append(
                 dlviz.Finding(
                     "info",
-                    f"{_strategy_label(skipped.strategy, 'en')} skipped: {skipped.reason}",
+                    f"{strategy_label(skipped.strategy, 'en')} skipped: {skipped.reason}",
                     skipped.fix,
-                    headline_zh=f"已跳过 {_strategy_label(skipped.strategy, 'zh')}：{skipped.reason_zh}",
+                    headline_zh=f"已跳过 {strategy_label(skipped.strategy, 'zh')}：{skipped.reason_zh}",
                     advice_zh=skipped.fix_zh,
                 )
             )

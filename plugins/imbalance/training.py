@@ -12,11 +12,11 @@ import keras
 import numpy as np
 
 from dlviz.errors import ModelError, ParamsError
-from plugins._imbalance_data import _Targets
-from plugins._imbalance_resampling import Resampled
+from plugins.imbalance.data import Targets
+from plugins.imbalance.resampling import Resampled
 
 
-def _output_units(handle) -> int:
+def output_units(handle) -> int:
     model = getattr(handle, "model", handle)
     try:
         return int(model.output_shape[-1])
@@ -38,7 +38,7 @@ def _head_activation(model: keras.Model) -> str:
 
 
 @dataclasses.dataclass
-class _Trainer:
+class Trainer:
     """Trains one initialised template (first strategy) and clones of it holding its initial weights."""
 
     template: keras.Model
@@ -53,7 +53,7 @@ class _Trainer:
     template_used: bool = False
 
     @classmethod
-    def create(cls, ctx, params, targets: _Targets, x_train, y_train) -> _Trainer:
+    def create(cls, ctx, params, targets: Targets, x_train, y_train) -> Trainer:
         from dlviz import models
 
         kind = params.architecture
@@ -84,7 +84,7 @@ class _Trainer:
             description = f"dlviz.models.build({kind!r})"
         if not template.built:
             template(x_train[:1])
-        units = _output_units(template)
+        units = output_units(template)
         activation = _head_activation(template)
         if targets.multilabel and (units != targets.n_classes or activation == "softmax"):
             raise ModelError(

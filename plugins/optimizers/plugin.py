@@ -11,43 +11,10 @@ import plotly.graph_objects as go
 import dlviz
 from dlviz.errors import ParamsError, PluginError
 from dlviz.plugin import tr
-from plugins._optimizers_figures import _contour_figure, _loss_figure, _surface_figure
-from plugins._optimizers_functions import FUNCTIONS, TestFunction, _grid, _plot_ranges
-from plugins._optimizers_race import OPTIMIZERS, _build_optimizer, _first_divergence, race
-
-# ----------------------------------------------------------------------------- the result
-
-
-@dataclasses.dataclass(frozen=True)
-class RaceResult:
-    """The race on one function: the function on a grid and every optimizer's path (picklable)."""
-
-    function: str
-    start: np.ndarray
-    steps: int
-    x: np.ndarray
-    y: np.ndarray
-    z: np.ndarray
-    optimizers: tuple[str, ...]
-    learning_rates: tuple[float, ...]
-    hyperparameters: tuple[tuple[str, float], ...]
-    paths: np.ndarray
-    losses: np.ndarray
-    gradients: np.ndarray
-    diverged_at: tuple[int, ...]
-
-    @property
-    def spec(self) -> TestFunction:
-        return FUNCTIONS[self.function]
-
-    @property
-    def x_range(self) -> list[float]:
-        return [float(self.x[0]), float(self.x[-1])]
-
-    @property
-    def y_range(self) -> list[float]:
-        return [float(self.y[0]), float(self.y[-1])]
-
+from plugins.optimizers.figures import contour_figure, loss_figure, surface_figure
+from plugins.optimizers.functions import FUNCTIONS, TestFunction, function_grid, plot_ranges
+from plugins.optimizers.race import OPTIMIZERS, build_optimizer, first_divergence, race
+from plugins.optimizers.result import RaceResult
 
 GRID_POINTS = 160
 _RATE_PARAM = {key: f"lr_{key}" for key in OPTIMIZERS}
@@ -64,6 +31,31 @@ def _rate_param(key: str, default: float):
         min=1e-5,
         max=10.0,
         log=True,
+    )
+
+
+def _page(spec: TestFunction, keys) -> dlviz.Page:
+    """The function's note and formula, then the update rule of each optimizer in the race."""
+    notes = (
+        dlviz.Note(spec.note, spec.note_zh),
+        dlviz.Note(
+            "g_t is the gradient at step t, η the learning rate.",
+            "g_t 为第 t 步的梯度，η 为学习率 (learning rate)。",
+        ),
+    )
+    rules = tuple(
+        dlviz.Formula(
+            f"{OPTIMIZERS[key].label}: {OPTIMIZERS[key].teaching}",
+            f"{OPTIMIZERS[key].label}: {OPTIMIZERS[key].teaching_zh}",
+            OPTIMIZERS[key].latex,
+        )
+        for key in keys
+    )
+    return dlviz.Page(
+        notes,
+        (dlviz.Formula(spec.title, spec.title_zh, spec.latex), *rules),
+        formulas_title="Test function and update rules (as Keras implements them)",
+        formulas_title_zh="测试函数与更新规则（Keras 的实现）",
     )
 
 
@@ -233,7 +225,7 @@ class Optimizers(dlviz.Plugin):
         ]
         start = (params.start_x, params.start_y) if params.custom_start else spec.start
         try:
-            optimizers = [_build_optimizer(key, rate, params) for key, rate in zip(keys, rates, strict=True)]
+            optimizers = [build_optimizer(key, rate, params) for key, rate in zip(keys, rates, strict=True)]
         except ValueError as exc:
             raise ParamsError(
                 f"Keras refused an optimizer setting: {exc}", "check the hyperparameters."
@@ -243,13 +235,13 @@ class Optimizers(dlviz.Plugin):
             paths, gradients = race(spec, optimizers, start, params.steps)
         except Exception as exc:
             raise PluginError(f"The optimizer race failed: {type(exc).__name__}: {exc}") from exc
-        diverged = tuple(_first_divergence(path) for path in paths)
+        diverged = tuple(first_divergence(path) for path in paths)
         for path, step in zip(paths, diverged, strict=True):
             if step >= 0:
                 path[step:] = np.nan
         with np.errstate(all="ignore"):
             losses = spec.formula(paths[..., 0].astype(np.float64), paths[..., 1].astype(np.float64), np)
-        x, y, z = _grid(spec, *_plot_ranges(spec, start), GRID_POINTS)
+        x, y, z = function_grid(spec, *plot_ranges(spec, start), GRID_POINTS)
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return RaceResult(
             function=spec.key,
@@ -272,16 +264,17 @@ class Optimizers(dlviz.Plugin):
             losses=losses,
             gradients=gradients,
             diverged_at=diverged,
+            page=_page(spec, keys),
         )
 
     def figures(self, result: RaceResult, language: str = "en") -> list[go.Figure]:
         return [
-            _contour_figure(result, language),
-            _loss_figure(result, language),
-            _surface_figure(result, language),
+            contour_figure(result, language),
+            loss_figure(result, language),
+            surface_figure(result, language),
         ]
 
-    # ------------------------------------------------------------------------- diagnosis and teaching
+    # ------------------------------------------------------------------------------------- diagnosis
 
     def diagnose(self, result: RaceResult) -> list[dlviz.Finding]:
         return [self._finding(result, index) for index in range(len(result.optimizers))]
@@ -339,26 +332,3 @@ class Optimizers(dlviz.Plugin):
             headline_zh=f"{label} 在 {result.steps} 步之后距最近的极小值 (minimum) 仍有 {distance:.2g}。",
             advice_zh=f"给它更多步数，或更大的学习率 (learning rate)（当前为 {rate:g}）。",
         )
-
-    def render(self, st, ctx: dlviz.Context, result: RaceResult) -> None:
-        spec = result.spec
-        language = ctx.language
-        st.latex(spec.latex)
-        st.caption(tr(language, spec.note, spec.note_zh))
-        for index, figure in enumerate(self.figures(result, language=language)):
-            st.plotly_chart(figure, width="stretch", key=f"figure.{self.name}.{index}")
-        title = tr(language, "Update rules (as Keras implements them)", "更新规则（Keras 的实现）")
-        with st.expander(title, expanded=True):
-            st.caption(
-                tr(
-                    language,
-                    "g_t is the gradient at step t, η the learning rate.",
-                    "g_t 为第 t 步的梯度，η 为学习率 (learning rate)。",
-                )
-            )
-            for key in result.optimizers:
-                optimizer = OPTIMIZERS[key]
-                st.markdown(
-                    f"**{optimizer.label}**: {tr(language, optimizer.teaching, optimizer.teaching_zh)}"
-                )
-                st.latex(optimizer.latex)

@@ -1,5 +1,5 @@
 """The optimizer race's contestants and the race itself: `OPTIMIZERS` (label, colour, update rule and
-what to watch, in English and Chinese), the real Keras optimizer of each (`_build_optimizer`), `race`,
+what to watch, in English and Chinese), the real Keras optimizer of each (`build_optimizer`), `race`,
 every optimizer's steps in one compiled TensorFlow loop, and where a path diverged. Keras and TensorFlow
 are imported inside the functions that use them.
 """
@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from plugins._optimizers_functions import TestFunction
+from plugins.optimizers.functions import TestFunction
 
 DIVERGED_MAGNITUDE = 1e6
 
@@ -119,7 +119,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 }
 
 
-def _build_optimizer(key: str, learning_rate: float, params):
+def build_optimizer(key: str, learning_rate: float, params):
     import keras
 
     rate = float(learning_rate)
@@ -176,6 +176,6 @@ def race(function: TestFunction, optimizers: list, start: tuple[float, float], s
     return np.transpose(paths.numpy(), (1, 0, 2)), np.transpose(gradients.numpy(), (1, 0, 2))
 
 
-def _first_divergence(path: np.ndarray) -> int:
+def first_divergence(path: np.ndarray) -> int:
     bad = ~np.isfinite(path).all(axis=1) | (np.abs(path).max(axis=1, initial=0) > DIVERGED_MAGNITUDE)
     return int(np.argmax(bad)) if bad.any() else -1

@@ -1,8 +1,7 @@
 """The backprop lesson's network diagram, in English or Chinese: the forward view animated over the whole
 training run (weights on the edges, the chosen sample's values in the units; play, pause, reset and a
 step slider) and the backward view of the shown step (∂L/∂w on the edges, Σδ in the units, the sums in
-the hover texts). Each builder takes the plugin's `BackpropResult`, defined in plugins/backprop.py; that
-module imports this one, so this one does not import it back (hence the unannotated `result`).
+the hover texts). Each builder takes the plugin's `BackpropResult`.
 """
 
 from __future__ import annotations
@@ -12,8 +11,9 @@ import plotly.graph_objects as go
 from plotly.colors import unlabel_rgb
 
 from dlviz.plugin import tr
-from plugins._backprop_figures import COLOURSCALE, _fmt, _sample_label
-from plugins._backprop_model import _output_names
+from plugins.backprop.figures import COLOURSCALE, format_number, sample_label
+from plugins.backprop.model import output_names
+from plugins.backprop.result import BackpropResult
 
 MAX_FRAMES = 40
 LABEL_LIFT = 0.07  # edge labels sit just above their edge, off the thick lines
@@ -29,18 +29,18 @@ def _colour(value: float, scale: float, reach: float = 0.5) -> str:
     return f"rgb({red:.0f},{green:.0f},{blue:.0f})"
 
 
-def _layout_positions(result) -> dict[str, tuple[float, float]]:
+def _layout_positions(result: BackpropResult) -> dict[str, tuple[float, float]]:
     def column(names, x):
         spread = np.linspace(1, -1, len(names)) * (len(names) - 1) / 3 if len(names) > 1 else [0.0]
         return {name: (x, float(y)) for name, y in zip(names, spread, strict=True)}
 
     positions = column(["x1", "x2"], 0.0)
     positions |= column([f"h{j + 1}" for j in range(result.hidden_units)], 1.0)
-    positions |= column(_output_names(result.outputs), 2.0)
+    positions |= column(output_names(result.outputs), 2.0)
     return positions
 
 
-def _edges(result) -> list[tuple[str, str, int]]:
+def _edges(result: BackpropResult) -> list[tuple[str, str, int]]:
     """(from node, to node, parameter index) of every weight."""
     edges = []
     for index, name in enumerate(result.parameter_names):
@@ -90,7 +90,7 @@ def _diagram_traces(
         fraction = _label_fraction(source, result)
         labels["x"].append(x0 + (x1 - x0) * fraction)
         labels["y"].append(y0 + (y1 - y0) * fraction + LABEL_LIFT)
-        labels["text"].append(_fmt(value, 3))
+        labels["text"].append(format_number(value, 3))
         labels["hovertext"].append(hover)
     traces.append(
         {
@@ -145,7 +145,7 @@ def _diagram_traces(
     return traces
 
 
-def _forward_traces(result, state: int, language: str) -> list[dict]:
+def _forward_traces(result: BackpropResult, state: int, language: str) -> list[dict]:
     """The diagram at a training state: weights on the edges, the diagram sample's values in the units."""
     weights, gradients = result.weights[state], result.gradients[state]
     w1, b1, w2, b2 = result.unflatten(weights)
@@ -154,28 +154,27 @@ def _forward_traces(result, state: int, language: str) -> list[dict]:
     predictions = result.predictions[state, result.sample]
     z_hidden, z_output = x @ w1 + b1, hidden @ w2 + b2
     nodes: dict[str, tuple[str, str, float | None]] = {
-        f"x{i + 1}": (f"x{i + 1}<br>{_fmt(x[i], 3)}", f"x{i + 1} = {_fmt(x[i])}", None) for i in range(2)
+        f"x{i + 1}": (f"x{i + 1}<br>{format_number(x[i], 3)}", f"x{i + 1} = {format_number(x[i])}", None)
+        for i in range(2)
     }
     units = [(f"h{j + 1}", "a", z_hidden[j], hidden[j]) for j in range(result.hidden_units)]
-    units += [
-        (name, "ŷ", z_output[k], predictions[k]) for k, name in enumerate(_output_names(result.outputs))
-    ]
+    units += [(name, "ŷ", z_output[k], predictions[k]) for k, name in enumerate(output_names(result.outputs))]
     for node, symbol, z, a in units:
         bias = result.parameter_names.index(f"b {node}")
         nodes[node] = (
-            f"{node}<br>{symbol}={_fmt(a, 3)}",
-            f"{node}<br>z = {_fmt(z, 6)}<br>{symbol} = {_fmt(a, 6)}<br>b = {_fmt(weights[bias], 6)}"
-            f"<br>∂L/∂b = {_fmt(gradients[bias], 6)}",
+            f"{node}<br>{symbol}={format_number(a, 3)}",
+            f"{node}<br>z = {format_number(z, 6)}<br>{symbol} = {format_number(a, 6)}<br>b = {format_number(weights[bias], 6)}"
+            f"<br>∂L/∂b = {format_number(gradients[bias], 6)}",
             float(weights[bias]),
         )
     hover = [
-        f"{result.parameter_names[index]}<br>w = {_fmt(weights[index], 6)}<br>∂L/∂w = {_fmt(gradients[index], 6)}"
+        f"{result.parameter_names[index]}<br>w = {format_number(weights[index], 6)}<br>∂L/∂w = {format_number(gradients[index], 6)}"
         for _, _, index in _edges(result)
     ]
     return _diagram_traces(result, weights, hover, nodes, tr(language, "weight", "权重"))
 
 
-def _frame_states(result) -> list[int]:
+def _frame_states(result: BackpropResult) -> list[int]:
     states = set(np.linspace(0, result.max_steps, min(MAX_FRAMES, result.max_steps + 1)).round().astype(int))
     states.add(result.step)
     if result.solved_step is not None:
@@ -183,7 +182,7 @@ def _frame_states(result) -> list[int]:
     return sorted(int(state) for state in states)
 
 
-def _network_title(result, state: int, language: str) -> str:
+def _network_title(result: BackpropResult, state: int, language: str) -> str:
     solved = result.solved_step is not None and state >= result.solved_step
     status = tr(language, " · XOR solved", " · XOR 已解决") if solved else ""
     return tr(
@@ -193,7 +192,7 @@ def _network_title(result, state: int, language: str) -> str:
     )
 
 
-def _diagram_axes(result, language: str, title: str) -> dict:
+def _diagram_axes(result: BackpropResult, language: str, title: str) -> dict:
     hidden = tr(language, f"hidden ({result.hidden_activation})", f"隐藏层（{result.hidden_activation}）")
     return {
         "xaxis": {
@@ -209,7 +208,7 @@ def _diagram_axes(result, language: str, title: str) -> dict:
     }
 
 
-def _network_figure(result, language: str) -> go.Figure:
+def network_figure(result: BackpropResult, language: str) -> go.Figure:
     states = _frame_states(result)
     animation = {
         "frame": {"duration": 150, "redraw": True},
@@ -226,7 +225,7 @@ def _network_figure(result, language: str) -> go.Figure:
         for state in states
     ]
     figure = go.Figure(data=_forward_traces(result, result.step, language), frames=frames)
-    sample = _sample_label(result.sample, language)
+    sample = sample_label(result.sample, language)
     figure.update_layout(
         title=_network_title(result, result.step, language),
         **_diagram_axes(
@@ -281,17 +280,19 @@ def _network_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _backward_figure(result, language: str) -> go.Figure:
+def backward_figure(result: BackpropResult, language: str) -> go.Figure:
     chain = result.chain
     nodes: dict[str, tuple[str, str, float | None]] = {
         f"x{i + 1}": (f"x{i + 1}", f"x{i + 1}", None) for i in range(2)
     }
     for node, deltas in _deltas_by_node(result).items():
-        per_sample = "<br>".join(f"{_sample_label(n, language)}: {_fmt(deltas[n], 6)}" for n in range(4))
+        per_sample = "<br>".join(
+            f"{sample_label(n, language)}: {format_number(deltas[n], 6)}" for n in range(4)
+        )
         nodes[node] = (
-            f"{node}<br>Σδ={_fmt(deltas.sum(), 3)}",
+            f"{node}<br>Σδ={format_number(deltas.sum(), 3)}",
             f"{node}: δ = ∂L/∂z {tr(language, 'per sample', '（每个样本）')}<br>{per_sample}"
-            f"<br>∂L/∂b = Σδ = {_fmt(deltas.sum(), 6)}",
+            f"<br>∂L/∂b = Σδ = {format_number(deltas.sum(), 6)}",
             float(deltas.sum()),
         )
     hover = [_gradient_hover(result, source, target, index) for source, target, index in _edges(result)]
@@ -316,21 +317,23 @@ def _backward_figure(result, language: str) -> go.Figure:
     return figure
 
 
-def _deltas_by_node(result) -> dict[str, np.ndarray]:
+def _deltas_by_node(result: BackpropResult) -> dict[str, np.ndarray]:
     chain = result.chain
     deltas = {f"h{j + 1}": chain.delta_hidden[:, j] for j in range(result.hidden_units)}
-    deltas |= {name: chain.delta_output[:, k] for k, name in enumerate(_output_names(result.outputs))}
+    deltas |= {name: chain.delta_output[:, k] for k, name in enumerate(output_names(result.outputs))}
     return deltas
 
 
-def _gradient_hover(result, source: str, target: str, index: int) -> str:
+def _gradient_hover(result: BackpropResult, source: str, target: str, index: int) -> str:
     deltas = _deltas_by_node(result)[target]
     if source.startswith("x"):
         signal = result.inputs[:, int(source[1:]) - 1]
     else:
         signal = result.chain.a_hidden[:, int(source[1:]) - 1]
-    terms = " + ".join(f"{_fmt(s, 3)}·{_fmt(d, 3)}" for s, d in zip(signal, deltas, strict=True))
+    terms = " + ".join(
+        f"{format_number(s, 3)}·{format_number(d, 3)}" for s, d in zip(signal, deltas, strict=True)
+    )
     return (
         f"{result.parameter_names[index]}<br>∂L/∂w = Σₙ {source}ₙ · δ({target})ₙ<br>= {terms}"
-        f"<br>= {_fmt(result.chain.grad_chain[index], 6)}<br>tf.GradientTape: {_fmt(result.chain.grad_tape[index], 6)}"
+        f"<br>= {format_number(result.chain.grad_chain[index], 6)}<br>tf.GradientTape: {format_number(result.chain.grad_tape[index], 6)}"
     )

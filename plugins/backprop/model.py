@@ -125,18 +125,18 @@ def _slots(optimizer, variables) -> tuple[list[str], list[list]]:
     return kinds, [[by_kind[kind][index] for index in range(len(variables))] for kind in kinds]
 
 
-def _shapes(hidden_units: int, outputs: int) -> list[tuple[int, ...]]:
+def parameter_shapes(hidden_units: int, outputs: int) -> list[tuple[int, ...]]:
     return [(2, hidden_units), (hidden_units,), (hidden_units, outputs), (outputs,)]
 
 
-def _split(vector: np.ndarray, shapes) -> list[np.ndarray]:
+def split_parameters(vector: np.ndarray, shapes) -> list[np.ndarray]:
     sizes = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
     return [part.reshape(shape) for part, shape in zip(np.split(vector, sizes), shapes, strict=True)]
 
 
 def parameter_names(hidden_units: int, outputs: int) -> tuple[str, ...]:
     """Names of the flattened parameters: W1 row-major, b1, W2 row-major, b2."""
-    out = _output_names(outputs)
+    out = output_names(outputs)
     names = [f"w x{i + 1}→h{j + 1}" for i in range(2) for j in range(hidden_units)]
     names += [f"b h{j + 1}" for j in range(hidden_units)]
     names += [f"w h{j + 1}→{out[k]}" for j in range(hidden_units) for k in range(outputs)]
@@ -144,11 +144,11 @@ def parameter_names(hidden_units: int, outputs: int) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _output_names(outputs: int) -> list[str]:
+def output_names(outputs: int) -> list[str]:
     return ["out"] if outputs == 1 else ["out0", "out1"]
 
 
-def _correct(predictions: np.ndarray) -> np.ndarray:
+def solves_xor(predictions: np.ndarray) -> np.ndarray:
     """Per state, whether all four XOR inputs are classified correctly."""
     if predictions.shape[-1] == 1:
         predicted = predictions[..., 0] > 0.5
@@ -157,7 +157,7 @@ def _correct(predictions: np.ndarray) -> np.ndarray:
     return np.all(predicted == XOR_LABELS.astype(bool), axis=-1)
 
 
-def _surface(parameters, hidden_activation: str, outputs: int, axis: np.ndarray) -> np.ndarray:
+def probability_surface(parameters, hidden_activation: str, outputs: int, axis: np.ndarray) -> np.ndarray:
     """P(class 1) of the Keras model at these weights over a grid of the input plane."""
     model, _ = build_xor_model(len(parameters[1]), hidden_activation, outputs, 0)
     model.set_weights(parameters)
