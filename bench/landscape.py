@@ -3,8 +3,8 @@
 Naive (what the reference implementation of Li et al. 2018 does per grid point): `model.set_weights`
 then `model.evaluate` on the evaluation subset, one weight setting at a time. It is timed on a
 random sample of the grid's points (after one warm-up call, so Keras' compiled test step is not
-charged to it) and extrapolated to the whole grid. Batched: `plugins.landscape.BatchedLoss`, every
-weight setting through `model.stateless_call` in one compiled function (`tf.vectorized_map` for
+charged to it) and extrapolated to the whole grid. Batched: `plugins.landscape.evaluation.BatchedLoss`,
+every weight setting through `model.stateless_call` in one compiled function (`tf.vectorized_map` for
 dense models), timed from scratch: building and tracing the function included. The sampled points
 must give the same losses both ways.
 Usage: python bench/landscape.py [--resolution 41] [--samples 256] [--naive-points 40]
@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 
 import dlviz  # noqa: E402
 from dlviz import datasets, models  # noqa: E402
-from plugins.landscape import BatchedLoss, filter_normalized_direction, flat_weights  # noqa: E402
+from plugins.landscape.directions import filter_normalized_direction, flat_weights  # noqa: E402
+from plugins.landscape.evaluation import BatchedLoss  # noqa: E402
 
 
 def trained_mlp():

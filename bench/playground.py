@@ -23,17 +23,14 @@ import numpy as np  # noqa: E402
 
 import dlviz  # noqa: E402
 from dlviz.plugin import make_params  # noqa: E402
-from plugins.playground import (  # noqa: E402
+from plugins._shared.lessons import grid_axes, grid_points  # noqa: E402
+from plugins.playground.data import feature_matrix, ordered_features, playground_data  # noqa: E402
+from plugins.playground.plugin import Params  # noqa: E402
+from plugins.playground.training import (  # noqa: E402
     BoundarySnapshots,
-    Params,
     build_model,
-    feature_matrix,
     fit_with_snapshots,
-    grid_axes,
-    grid_points,
     label_array,
-    ordered_features,
-    playground_data,
     training_data,
 )
 
