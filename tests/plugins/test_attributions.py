@@ -9,12 +9,15 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 import dlviz
-import plugins.attributions as attributions
 from dlviz.datasets import Dataset
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
 from plugins._shared.explain import head_of
+from plugins._shared.explanation import Explanation
 from plugins.attributions import Attributions
+from plugins.attributions.engine import Engine, Plan
+from plugins.attributions.figures import TOP_FEATURES
+from plugins.attributions.result import COMPLETENESS_LIMIT, METHOD_NAMES, METHODS, SANITY_LIMIT
 
 PLUGIN = Attributions()
 NO_CHECK = {"sanity_check": False}
@@ -57,13 +60,62 @@ def test_every_method_on_the_three_models(which, request):
     ctx = request.getfixturevalue(which)
     result = compute(ctx, n_samples=6, steps=100, **NO_CHECK)
     convolutional = which != "tabular"
-    assert result.methods == attributions.METHODS[: 5 if convolutional else 4]
+    assert result.methods == METHODS[: 5 if convolutional else 4]
     shape = (6, 8, 8) if convolutional else (6, 30)
     for method in result.methods:
         assert result.maps[method].shape == shape and np.all(np.isfinite(result.maps[method]))
     assert (result.grad_cam_layer is not None) == convolutional
-    assert result.completeness_error < attributions.COMPLETENESS_LIMIT
+    assert result.completeness_error < COMPLETENESS_LIMIT
     pickle.loads(pickle.dumps(result))
+
+
+@pytest.mark.parametrize("which", ["image", "tabular"])
+def test_every_method_yields_an_explanation(which, request):
+    ctx = request.getfixturevalue(which)
+    result = compute(ctx, n_samples=6, steps=100, smoothgrad_samples=7, **NO_CHECK)
+    features = 64 if which == "image" else 30
+    for method in result.methods:
+        explanation = result.as_explanation(method)
+        assert isinstance(explanation, Explanation) and explanation.method == method
+        assert explanation.values.shape == (6, features) and len(explanation.feature_names) == features
+        np.testing.assert_array_equal(explanation.values, result.maps[method].reshape(6, -1))
+        np.testing.assert_array_equal(explanation.targets, result.targets)
+        assert explanation.outputs.shape == (6,) and explanation.inputs.shape == (6, *ctx.model.input_shape)
+        assert explanation.score == result.score == "logit"
+        assert (explanation.base_values is None) == (method != "integrated_gradients")
+    assert result.as_explanation("integrated_gradients").params == (("baseline", "zeros"), ("steps", 100))
+    assert result.as_explanation("smoothgrad").param("samples") == 7
+    assert result.as_explanation("saliency").params == ()
+    if which == "image":
+        assert result.as_explanation("grad_cam").param("layer") == "conv_2"
+        assert result.as_explanation("saliency").feature_names[9] == "pixel (1, 1)"
+    else:
+        assert result.as_explanation("saliency").feature_names == result.feature_names
+        with pytest.raises(KeyError, match="grad_cam"):
+            result.as_explanation("grad_cam")
+
+
+def test_integrated_gradients_completeness_through_the_explanation(image, tabular):
+    for ctx in (image, tabular):
+        result = compute(
+            ctx, n_samples=8, methods=("integrated_gradients",), score="probability", steps=400, **NO_CHECK
+        )
+        explanation = result.as_explanation("integrated_gradients")
+        # base value (the baseline's score) + sum of the attributions = the score of the input
+        gap = explanation.base_values + explanation.values.sum(axis=1) - explanation.outputs
+        np.testing.assert_allclose(gap, result.ig_sums - result.ig_deltas, atol=1e-6)
+        assert np.abs(gap).max() / np.abs(result.ig_deltas).mean() < 0.01
+        x = ctx.dataset.x_test[:8]
+        head = head_of(ctx.model, x)
+
+        def probabilities(inputs, ctx=ctx, head=head):
+            outputs = ctx.model.predict(inputs)
+            return np.concatenate([1 - outputs, outputs], 1) if head.single_sigmoid else outputs
+
+        rows = np.arange(8)
+        np.testing.assert_allclose(explanation.outputs, probabilities(x)[rows, result.targets], atol=1e-5)
+        zeros = probabilities(np.zeros_like(x))[rows, result.targets]
+        np.testing.assert_allclose(explanation.base_values, zeros, atol=1e-5)
 
 
 def test_integrated_gradients_completeness(image, tabular):
@@ -125,7 +177,7 @@ def test_baselines(image, tabular):
     average = image.dataset.x_train.mean(axis=0, keepdims=True)
     expected = image.model.predict(x)[rows, mean.targets] - image.model.predict(average)[0, mean.targets]
     np.testing.assert_allclose(mean.ig_deltas, expected, atol=1e-5)
-    assert mean.completeness_error < attributions.COMPLETENESS_LIMIT
+    assert mean.completeness_error < COMPLETENESS_LIMIT
     with pytest.raises(dlviz.ParamsError, match="blurred baseline needs images"):
         compute(tabular, baseline="blurred", **NO_CHECK)
 
@@ -183,14 +235,14 @@ def test_grad_cam_layer_choice_and_refusals(image, tabular):
 def test_one_compiled_function_serves_every_weight_setting(image):
     x = image.dataset.x_test[:9]
     head = head_of(image.model, x)
-    engine = attributions._Engine(image.model, head, "logit", "conv_2")
-    plan = attributions._Plan(attributions.METHODS, steps=10, smoothgrad_samples=3, noise=0.1)
+    engine = Engine(image.model, head, "logit", "conv_2")
+    plan = Plan(METHODS, steps=10, smoothgrad_samples=3, noise=0.1)
     targets = np.zeros(9, dtype=np.int64)
     noises = np.zeros((9, 3, 8, 8, 1), dtype=np.float32)
     engine.attribute(plan, x, targets, np.zeros_like(x), noises, engine.weights())
     random = [np.random.default_rng(0).normal(size=v.shape).astype(v.dtype) for v in engine.weights()]
     engine.attribute(plan, x[:4], targets[:4], np.zeros_like(x[:4]), noises[:4], random)
-    assert engine._function.experimental_get_tracing_count() == 1
+    assert engine.compiled.experimental_get_tracing_count() == 1
 
 
 def test_sanity_check_randomises_a_copy_of_the_weights(image):
@@ -205,7 +257,7 @@ def test_sanity_check_randomises_a_copy_of_the_weights(image):
         assert sanity.maps[method].shape == (5, 8, 8)
         np.testing.assert_allclose(sanity.maps[method][0], result.maps[method][0])
     # gradients depend on the weights: with every layer random, the saliency ranking is another one
-    assert sanity.correlations["saliency"][-1] < attributions.SANITY_LIMIT
+    assert sanity.correlations["saliency"][-1] < SANITY_LIMIT
 
 
 def test_diagnosis_flags_maps_that_ignore_the_model(image):
@@ -244,10 +296,10 @@ def test_figures_plot_the_computed_maps(image, tabular):
     assert [f.layout.title.text.split("sample ")[1].split(",")[0] for f in bars] == ["1", "2", "3"]
     first = bars[0]
     ig = table.maps["integrated_gradients"][1]
-    order = np.argsort(-np.abs(ig), kind="stable")[: attributions.TOP_FEATURES][::-1]
+    order = np.argsort(-np.abs(ig), kind="stable")[:TOP_FEATURES][::-1]
     np.testing.assert_allclose(first.data[0].x, ig[order] / np.abs(ig).max(), rtol=1e-6)
     np.testing.assert_allclose(first.data[0].customdata, ig[order], rtol=1e-6)
-    assert [trace.name for trace in first.data] == [attributions.METHOD_NAMES[m][0] for m in table.methods]
+    assert [trace.name for trace in first.data] == [METHOD_NAMES[m][0] for m in table.methods]
     chinese = PLUGIN.figures(result, language="zh")
     assert "积分梯度<br>(Integrated Gradients)" in [a.text for a in chinese[0].layout.annotations]
     assert "合理性检验" in chinese[2].layout.title.text

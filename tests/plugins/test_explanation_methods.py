@@ -6,15 +6,16 @@ import pytest
 from scipy.stats import spearmanr
 
 import dlviz
-from dlviz import registry
+import plugins.explanation_methods.compute as comparison
 from dlviz.errors import ParamsError
 from dlviz.testing import tiny_context
-from plugins.explanation_methods import (
-    METHODS,
-    ExplanationMethods,
-    block_segments,
-    per_segment,
-)
+from plugins._shared.explanation import Explanation
+from plugins.attributions import Params as AttributionParams
+from plugins.explanation_methods import ExplanationMethods
+from plugins.explanation_methods.lime_explainers import lime_image, lime_tabular
+from plugins.explanation_methods.result import METHODS
+from plugins.explanation_methods.segments import block_segments, per_segment
+from plugins.shap import Params as ShapParams
 
 SMALL = {"n_samples": 4, "lime_samples": 300, "background": 20}
 
@@ -50,15 +51,30 @@ def test_shap_and_ig_are_the_explanation_plugins_results(tabular, monkeypatch):
     np.testing.assert_array_equal(result.targets, ig.targets)
 
     called = []
-    original = registry.run_plugin
 
-    def spy(plugin, context, params=None):
-        called.append(plugin.name)
-        return original(plugin, context, params)
+    def spy(name, compute):
+        def run(context, params):
+            called.append((name, params))
+            return compute(context, params)
 
-    monkeypatch.setattr(registry, "run_plugin", spy)
+        return run
+
+    monkeypatch.setattr(comparison, "shap_values", spy("shap", comparison.shap_values))
+    monkeypatch.setattr(comparison, "attribute", spy("attributions", comparison.attribute))
     ExplanationMethods().compute(ctx, ExplanationMethods.Params(n_samples=2, lime_samples=200, background=10))
-    assert called == ["shap", "attributions"]
+    assert [name for name, _ in called] == ["shap", "attributions"]
+    assert called[0][1] == ShapParams(n_samples=2, background=10)
+    assert called[1][1] == AttributionParams(
+        n_samples=2, methods=("integrated_gradients",), score="probability", sanity_check=False
+    )
+
+
+def test_other_plugins_params_are_typed_and_range_checked():
+    assert comparison.checked(ShapParams(n_samples=3)) == ShapParams(n_samples=3)
+    with pytest.raises(ParamsError, match="background"):
+        comparison.checked(ShapParams(background=5))
+    with pytest.raises(ParamsError, match="not one of its choices"):
+        comparison.checked(AttributionParams(baseline="noise"))
 
 
 def test_lime_is_the_lime_package_explainer(tabular):
@@ -88,6 +104,29 @@ def test_lime_is_the_lime_package_explainer(tabular):
         expected[feature] = weight
     np.testing.assert_allclose(result.importances["lime"][0], expected, rtol=1e-6, atol=1e-12)
     assert 0 < result.lime_scores[0] <= 1
+
+
+@pytest.mark.parametrize("kind", ["tabular", "image"])
+def test_lime_yields_an_explanation(kind, tabular, image):
+    ctx, result = tabular if kind == "tabular" else image
+    x = ctx.dataset.x_test[:4]
+    params = ExplanationMethods.Params(**SMALL)
+    if kind == "tabular":
+        explanation, scores = lime_tabular(ctx.model, ctx.dataset, x, result.targets, params, ctx.seed)
+        assert explanation.feature_names == tuple(ctx.dataset.feature_names)
+    else:
+        segments = block_segments((8, 8), params.segment)
+        explanation, scores = lime_image(
+            ctx.model, x, result.targets, segments, result.unit_names, params, ctx.seed
+        )
+        assert explanation.param("segment") == 2
+    assert isinstance(explanation, Explanation) and explanation.method == "lime"
+    assert explanation.values.shape == (4, len(result.unit_names)) and explanation.base_values is None
+    np.testing.assert_allclose(explanation.values, result.importances["lime"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(scores, result.lime_scores)
+    np.testing.assert_allclose(explanation.outputs, result.probabilities, rtol=1e-5)
+    np.testing.assert_array_equal(explanation.targets, result.targets)
+    assert explanation.score == "probability" and explanation.param("perturbations") == 300
 
 
 def test_agreement_is_spearman_rank_correlation(tabular):

@@ -29,7 +29,7 @@ from plugins.imbalance.data import Targets
 from plugins.imbalance.figures import distribution_figure
 from plugins.landscape.compute import run_optimizer_label
 from plugins.landscape.result import LandscapeResult, Line, Trajectory
-from plugins.shap_values import Shap
+from plugins.shap import Shap
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 import dlviz
-import plugins.shap_values as shap_values
+import plugins.shap.compute as shap_compute
+import plugins.shap.explainers as explainers
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
-from plugins.shap_values import Shap
+from plugins._shared.explanation import Explanation
+from plugins.shap import Shap
+from plugins.shap.figures import TOP_FEATURES
 
 PLUGIN = Shap()
 
@@ -50,6 +53,44 @@ def test_default_path_is_deep_and_additive(which, request):
     np.testing.assert_allclose(result.outputs, probabilities.max(axis=1), rtol=1e-5)
 
 
+@pytest.mark.parametrize("which", ["image", "tabular"])
+def test_explanation_adds_up_to_the_output(which, request):
+    ctx = request.getfixturevalue(which)
+    result = compute(ctx, n_samples=12, background=20)
+    explanation = result.as_explanation()
+    assert isinstance(explanation, Explanation)
+    features = int(np.prod(ctx.model.input_shape))
+    assert explanation.values.shape == (12, features) and len(explanation.feature_names) == features
+    assert explanation.base_values.shape == explanation.outputs.shape == explanation.targets.shape == (12,)
+    assert explanation.method == "shap" and explanation.score == "probability"
+    assert explanation.param("explainer") == "deep" and explanation.param("background") == 20
+    np.testing.assert_array_equal(explanation.targets, result.targets)
+    np.testing.assert_array_equal(
+        np.asarray(explanation.inputs).reshape(12, -1), ctx.dataset.x_test[:12].reshape(12, -1)
+    )
+    # additivity: base value + sum of the SHAP values = the explained output
+    np.testing.assert_allclose(
+        explanation.base_values + explanation.values.sum(axis=1), explanation.outputs, atol=1e-4
+    )
+    assert np.abs(explanation.additivity_gap()).max() == pytest.approx(result.additivity_error_abs, rel=1e-4)
+
+
+def test_import_shap_in_the_package_is_the_library():
+    """`plugins.shap` shares the library's name; its absolute `import shap` must reach the library."""
+    import pathlib
+    import sys
+
+    import plugins.shap
+
+    library = explainers.load_shap()
+    assert library is sys.modules["shap"] and library is not plugins.shap
+    assert hasattr(library, "DeepExplainer") and hasattr(library, "Explanation") and library.__version__
+    location = pathlib.Path(library.__file__).resolve()
+    assert {"site-packages", "dist-packages"} & set(location.parts)
+    assert pathlib.Path(plugins.shap.__file__).resolve().parent not in location.parents
+    assert pathlib.Path(plugins.__file__).resolve().parent not in location.parents
+
+
 def test_result_is_a_real_explanation_that_pickles(image, tabular):
     import shap
 
@@ -76,13 +117,13 @@ def test_subclassed_model_is_wrapped_and_said_so(subclassed):
     assert any("wrapped in a Functional model" in note for note in result.notes)
     assert "DeepExplainer" in PLUGIN.figures(result)[0].layout.title.text
     assert_chinese_notes(result)
-    assert shap_values.WRAPPED_NOTE_ZH in result.notes_zh
+    assert explainers.WRAPPED_NOTE_ZH in result.notes_zh
 
 
 def test_batched_deep_equals_shap_deep_explainer(image, monkeypatch):
     import shap
 
-    monkeypatch.setattr(shap_values, "DEEP_ROWS_PER_CALL", 100)  # several graph calls of 2 samples each
+    monkeypatch.setattr(explainers, "DEEP_ROWS_PER_CALL", 100)  # several graph calls of 2 samples each
     result = compute(image, n_samples=5, background=25)
     background = background_of(image, 25)
     x = image.dataset.x_test[:5]
@@ -131,7 +172,7 @@ def test_auto_falls_back_when_deep_fails(tabular, monkeypatch):
     def broken(task, functional):
         raise LookupError("no gradient handler for this operation")
 
-    monkeypatch.setattr(shap_values, "_deep_values", broken)
+    monkeypatch.setattr(explainers, "deep_values", broken)
     result = compute(tabular, n_samples=5, background=10)
     assert result.method == "gradient"
     assert any("DeepExplainer failed" in note for note in result.notes)
@@ -142,7 +183,7 @@ def test_auto_falls_back_when_deep_fails(tabular, monkeypatch):
 
 
 def test_unwrappable_subclassed_model_falls_back_to_kernel(tabular, monkeypatch):
-    monkeypatch.setattr(shap_values, "_functional", lambda handle: (None, "TypeError: symbolic call failed"))
+    monkeypatch.setattr(explainers, "functional_model", lambda handle: (None, "TypeError: symbolic call failed"))
     handle = dlviz.wrap(tabular.model.model)  # a fresh handle: nothing cached for it yet
     ctx = make_context(model=handle, dataset=tabular.dataset)
     result = compute(ctx, n_samples=2, background=10)
@@ -155,7 +196,7 @@ def test_unwrappable_subclassed_model_falls_back_to_kernel(tabular, monkeypatch)
 
 def test_slow_choices_warn_in_result_and_figure(image, monkeypatch):
     per_row = 5e-6
-    task = shap_values._Task(
+    task = explainers.Task(
         ctx=image,
         head=None,
         background=np.zeros((100, 8, 8, 1)),
@@ -164,10 +205,10 @@ def test_slow_choices_warn_in_result_and_figure(image, monkeypatch):
         classes=np.zeros(100, dtype=int),
         outputs=np.zeros(100),
     )
-    assert shap_values._estimate_seconds("kernel", task, 100, per_row) > shap_values.SLOW_SECONDS
-    assert shap_values._estimate_seconds("auto", task, 100, per_row) < shap_values.SLOW_SECONDS
+    assert shap_compute.estimate_seconds("kernel", task, 100, per_row) > shap_compute.SLOW_SECONDS
+    assert shap_compute.estimate_seconds("auto", task, 100, per_row) < shap_compute.SLOW_SECONDS
 
-    monkeypatch.setattr(shap_values, "SLOW_SECONDS", 0.0)
+    monkeypatch.setattr(shap_compute, "SLOW_SECONDS", 0.0)
     result = compute(image, n_samples=4, background=10)
     assert any(note.startswith("Warning:") and "min" in note for note in result.notes)
     annotations = " ".join(a.text for a in PLUGIN.figures(result)[0].layout.annotations)
@@ -195,7 +236,7 @@ def test_figures_plot_the_computed_values(image):
     beeswarm, bars, waterfall, dependence, maps = PLUGIN.figures(result)
     values = result.values
     importance = np.abs(values).mean(axis=0)
-    top = np.argsort(-importance, kind="stable")[: shap_values.TOP_FEATURES][::-1]
+    top = np.argsort(-importance, kind="stable")[:TOP_FEATURES][::-1]
     np.testing.assert_allclose(beeswarm.data[0].x, values[:, top].T.reshape(-1), rtol=1e-6)
     assert list(beeswarm.layout.yaxis.ticktext) == [result.feature_names[f] for f in top]
 

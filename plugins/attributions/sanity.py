@@ -1,0 +1,74 @@
+"""The `attributions` plugin's sanity check (Adebayo et al. 2018): how much each method's maps change as
+the model's weights are randomised from the top layer down."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlviz.plugin import tr
+from plugins.attributions.engine import Engine, display_maps
+from plugins.attributions.result import SanityCheck
+
+# The sanity check compares maps of this many samples.
+SANITY_SAMPLES = 8
+
+
+def sanity_check(
+    ctx, engine: Engine, trained, plan, x, targets, baseline, noises, maps, sample, image
+) -> SanityCheck:
+    """Adebayo et al. (2018), cascading randomisation: re-draw the weights of the top layer, then the top
+    two, ... down to the first, and compare each method's maps with the trained model's (Spearman rank
+    correlation of |map| and of the signed map, averaged over samples). Each weight tensor is re-drawn
+    once, from a normal distribution with the trained tensor's standard deviation, so stage k+1 extends
+    stage k. The weights are swapped in through the compiled function's arguments (a stateless call), so
+    the model's own variables are never modified."""
+    handle = engine.handle
+    count = min(len(x), SANITY_SAMPLES)
+    chosen = np.unique(np.r_[np.arange(count), sample])
+    position = int(np.searchsorted(chosen, sample))
+    index_of_path = {path: i for i, path in enumerate(handle.variable_paths)}
+    layers = [info for info in reversed(handle.layers) if info.trainable_paths]
+    rng = np.random.default_rng(ctx.seed + 1)
+    random_values = [
+        rng.normal(0.0, float(value.std()) or 0.05, size=value.shape).astype(value.dtype) for value in trained
+    ]
+    values = list(trained)
+    stages = ["trained"]
+    correlations = {method: [1.0] for method in plan.methods}
+    signed = {method: [1.0] for method in plan.methods}
+    stage_maps = {method: [maps[method][sample]] for method in plan.methods}
+    for number, info in enumerate(layers, start=1):
+        for path in info.trainable_paths:
+            index = index_of_path[path]
+            values[index] = random_values[index]
+        randomised, _, _ = engine.attribute(
+            plan, x[chosen], targets[chosen], baseline[chosen], noises[chosen], values
+        )
+        for method in plan.methods:
+            current = display_maps(randomised[method], image)
+            original = maps[method][chosen]
+            pairs = list(zip(original, current, strict=True))
+            correlations[method].append(np.mean([_rank_correlation(np.abs(a), np.abs(b)) for a, b in pairs]))
+            signed[method].append(np.mean([_rank_correlation(a, b) for a, b in pairs]))
+            stage_maps[method].append(current[position])
+        stages.append(info.name)
+        ctx.report(
+            0.3 + 0.65 * number / len(layers),
+            tr(ctx.language, f"randomised {info.name}", f"已随机化 {info.name} 层的权重"),
+        )
+    return SanityCheck(
+        stages=tuple(stages),
+        correlations={m: np.asarray(v) for m, v in correlations.items()},
+        signed_correlations={m: np.asarray(v) for m, v in signed.items()},
+        maps={m: np.stack(v) for m, v in stage_maps.items()},
+    )
+
+
+def _rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two maps; 0 when either is constant (it ranks nothing)."""
+    from scipy.stats import spearmanr
+
+    a, b = a.ravel(), b.ravel()
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)
