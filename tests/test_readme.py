@@ -20,6 +20,7 @@ def test_readme_starts_with_the_two_commands():
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_python_blocks_run(block, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -1,3 +1,4 @@
-"""Helpers that several built-in plugins share: `records` (reading a recorded run), `explain` (what the
-attribution plugins share), `lessons` (formulas and decision boundaries of the lessons), `classes`
-(class ids and names of model outputs). One name, one meaning across all of them."""
+"""Helpers that several built-in plugins share, one name for one meaning across all of them:
+`records` (reading a recorded run), `explain` (what the attribution plugins share), `explanation` (the
+one result type of every attribution method), `lessons` (the lessons' decision boundaries) and `classes`
+(class ids and names of model outputs)."""

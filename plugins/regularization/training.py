@@ -74,13 +74,13 @@ def build_variant(variant: str, data: Dataset, params: Params, seed: int) -> ker
     return model
 
 
-def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
+def dense_keras_layers(model: keras.Model) -> list[keras.layers.Dense]:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
 def kernels(model: keras.Model) -> np.ndarray:
     """Every kernel weight of the model's Dense layers, flattened (biases and batch norm excluded)."""
-    return np.concatenate([np.ravel(layer.kernel.numpy()) for layer in dense_layers(model)])
+    return np.concatenate([np.ravel(layer.kernel.numpy()) for layer in dense_keras_layers(model)])
 
 
 def train_variants(
@@ -100,9 +100,9 @@ def train_variants(
             f"use a batch size of at most {len(data.x_train)}.",
         )
     models = {variant: build_variant(variant, data, params, seed) for variant in VARIANTS}
-    start = [layer.get_weights() for layer in dense_layers(models["none"])]
+    start = [layer.get_weights() for layer in dense_keras_layers(models["none"])]
     for model in models.values():
-        for layer, weights in zip(dense_layers(model), start, strict=True):
+        for layer, weights in zip(dense_keras_layers(model), start, strict=True):
             layer.set_weights(weights)
         model.optimizer.build(model.trainable_variables)
     initial = {variant: kernels(model) for variant, model in models.items()}
@@ -194,7 +194,9 @@ def train_variants(
     return trained
 
 
-def evaluate(model: keras.Model, data_x: np.ndarray, data_y: np.ndarray, binary: bool) -> tuple[float, float]:
+def loss_and_accuracy(
+    model: keras.Model, data_x: np.ndarray, data_y: np.ndarray, binary: bool
+) -> tuple[float, float]:
     """Data loss (Keras' cross-entropy, inference mode) and accuracy of `model` on one split."""
     outputs = model(tf.constant(np.asarray(data_x, np.float32)), training=False)
     if binary:
@@ -215,8 +217,10 @@ def summarise(
     binary = data.is_binary
     final_train, final_val, final_accuracy, weights = {}, {}, {}, {}
     for variant, run in trained.items():
-        final_train[variant], _ = evaluate(run.model, data.x_train, data.y_train, binary)
-        final_val[variant], final_accuracy[variant] = evaluate(run.model, data.x_test, data.y_test, binary)
+        final_train[variant], _ = loss_and_accuracy(run.model, data.x_train, data.y_train, binary)
+        final_val[variant], final_accuracy[variant] = loss_and_accuracy(
+            run.model, data.x_test, data.y_test, binary
+        )
         weights[variant] = kernels(run.model)
     grid_x = grid_y = None
     grid_outputs = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from dashboard_helpers import assert_no_exception, chart_specs, new_app, open_page, texts, train, workspace
 from streamlit.testing.v1 import AppTest
 
@@ -20,6 +21,7 @@ def test_default_page_renders_the_welcome_and_a_chart():
     assert not at.error
 
 
+@pytest.mark.slow
 def test_training_the_default_model_records_a_run_every_page_shows():
     at = train(new_app().run(), epochs=1)
     assert_no_exception(at)
@@ -65,6 +67,7 @@ def test_the_sidebar_describes_the_dataset_in_the_ui_language():
     assert datasets.load("moons").description_zh in texts(at.sidebar.caption)
 
 
+@pytest.mark.slow
 def test_two_sessions_do_not_share_training_or_language():
     first, second = new_app().run(), new_app().run()
     first.segmented_control(key="language").set_value("zh").run()

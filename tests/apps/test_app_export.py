@@ -28,6 +28,7 @@ def test_html_export_embeds_plotly_js_so_it_renders_offline(figure):
     assert len(html) > 1_000_000, "plotly.js itself is inside"
 
 
+@pytest.mark.slow
 def test_png_export_renders_with_kaleido_and_chromium(figure):
     if export.png_support() is not None:
         pytest.skip(f"PNG export needs {export.png_support()} here")

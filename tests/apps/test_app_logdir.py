@@ -72,6 +72,7 @@ def test_parse_logdir_reads_the_argument_after_the_double_dash(monkeypatch):
     assert logdir.safe_folder_name("../../etc/passwd") == "etc-passwd"
 
 
+@pytest.mark.slow
 def test_runs_in_the_logdir_are_listed_refreshed_while_written_and_compared(
     recorded, tmp_path, monkeypatch, registered
 ):
@@ -98,6 +99,7 @@ def test_runs_in_the_logdir_are_listed_refreshed_while_written_and_compared(
     assert chart_specs(at)[0]["layout"]["title"]["text"] == "2 epochs + 1 compared"
 
 
+@pytest.mark.slow
 def test_a_trained_run_is_saved_into_the_logdir_and_listed(tmp_path, monkeypatch):
     monkeypatch.setenv(logdir.LOGDIR_ENV, str(tmp_path))
     at = new_app().run()

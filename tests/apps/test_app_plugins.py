@@ -231,6 +231,7 @@ class SlowCheck(NeedsRun):
         return [dlviz.Finding("problem", "the classes are imbalanced", "resample")]
 
 
+@pytest.mark.slow
 def test_an_incompatible_plugin_says_why_and_findings_reach_the_overview(registered):
     registered(NeedsRun)
     registered(SlowCheck)

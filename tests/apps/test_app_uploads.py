@@ -116,6 +116,7 @@ def test_hostile_or_wrong_model_files_are_refused_with_a_clear_error(app, tmp_pa
     assert not (tmp_path.parent / "escaped.txt").exists()
 
 
+@pytest.mark.slow
 def test_a_good_model_file_is_loaded_and_trainable(tmp_path):
     dataset = dlviz.datasets.load("digits")
     model = dlviz.models.build("mlp", dataset, hidden=(8,))
@@ -133,6 +134,7 @@ def test_a_good_model_file_is_loaded_and_trainable(tmp_path):
     assert workspace(at).trained_epochs == 1
 
 
+@pytest.mark.slow
 def test_a_run_zip_opens_as_a_run(tmp_path):
     at = new_app().run()
     at.number_input(key="train.epochs").set_value(1)

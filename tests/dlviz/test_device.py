@@ -137,6 +137,7 @@ def run_python(code):
     )
 
 
+@pytest.mark.slow
 def test_import_is_quiet_and_leaves_tensorflow_configurable():
     result = run_python(
         """

@@ -208,6 +208,7 @@ def test_a_plugin_that_raises_becomes_a_plugin_error():
             dlviz.compute("needy")
 
 
+@pytest.mark.slow
 def test_command_line_lists_the_builtin_plugins():
     listing = subprocess.run(
         [sys.executable, "-m", "dlviz", "plugins"], capture_output=True, text=True, timeout=120, check=False

@@ -193,6 +193,7 @@ def test_for_dataset_takes_the_first_training_samples():
         Recorder.for_dataset(dataset, probe=PROBE)
 
 
+@pytest.mark.slow
 def test_tensorboard_histograms_are_written(tmp_path):
     recorder = Recorder(every=2, probe=PROBE, logdir=tmp_path / "run", tensorboard=True)
     fit(tiny_model(), recorder, epochs=1)

@@ -76,6 +76,7 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"))
 
 
+@pytest.mark.slow
 def test_train_then_every_plugin_page_draws_a_chart(dashboard, chromium):
     page = chromium.new_page(viewport={"width": 1440, "height": 1600})
     page.set_default_timeout(PAGE_TIMEOUT_MS)

@@ -50,6 +50,7 @@ def trained(imbalanced):
     return compute(imbalanced, strategies=("none", "class_weight", "smote"), epochs=3)
 
 
+@pytest.mark.slow
 def test_class_weight_and_smote_beat_none_on_minority_recall(trained):
     recall = {outcome.strategy: outcome.minority_recall for outcome in trained.outcomes}
     assert recall["none"] <= 0.2  # the untreated network all but ignores the 5% class
@@ -132,6 +133,7 @@ def test_figures_in_chinese(trained):
     assert "类别权重" in " ".join(verdict.data[0].cells.values[0])
 
 
+@pytest.mark.slow
 def test_test_split_is_identical_across_strategies_and_never_resampled(small_imbalanced, monkeypatch):
     seen = []
     original = imbalance_plugin.resample
@@ -227,6 +229,7 @@ def test_balanced_batches_redraw_the_majority_every_epoch():
     assert set(first[y[first] == 2]) == set(second[y[second] == 2]) == set(np.flatnonzero(y == 2))
 
 
+@pytest.mark.slow
 def test_smote_with_too_few_minority_samples_is_skipped_with_reason_and_fix(small_imbalanced):
     result = compute(
         small_imbalanced,
@@ -259,6 +262,7 @@ def test_augment_on_tabular_data_is_skipped_and_the_others_run(small_imbalanced)
     assert verdict.data[0].cells.values[1][-1] == "skipped"
 
 
+@pytest.mark.slow
 def test_multilabel_target_skips_single_label_strategies_and_trains_the_rest():
     random = np.random.RandomState(0)
     x = random.randn(300, 6).astype(np.float32)
@@ -311,6 +315,7 @@ def test_strategies_start_alike_with_dropout_in_the_context_model(small_imbalanc
     )
 
 
+@pytest.mark.slow
 def test_deterministic_for_a_seed(small_imbalanced):
     first = compute(small_imbalanced, strategies=("smote", "balanced_batches"), epochs=2, seed=3)
     second = compute(small_imbalanced, strategies=("smote", "balanced_batches"), epochs=2, seed=3)
@@ -354,6 +359,7 @@ def test_digits_made_imbalanced_keeps_a_fraction_of_chosen_training_classes():
     assert not any("Decision threshold" in figure.layout.title.text for figure in figures(result))
 
 
+@pytest.mark.slow
 def test_progress_is_reported_per_strategy(small_imbalanced):
     reports = []
     compute(

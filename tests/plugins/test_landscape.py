@@ -198,6 +198,7 @@ def test_pca_of_a_straight_line_trajectory_is_a_straight_line(breast_cancer):
         assert values.min() <= path[:, axis].min() and values.max() >= path[:, axis].max()
 
 
+@pytest.mark.slow
 def test_several_runs_share_one_pca_landscape(compared_runs):
     (sgd_model, _), (sgd_run, adam_run), dataset = compared_runs
     ctx = make_context(model=sgd_model, dataset=dataset, run=sgd_run, runs=(adam_run,))

@@ -184,6 +184,7 @@ def test_shap_and_sanity_check_progress_in_chinese():
     assert any(message.startswith("已随机化 ") for message in messages)
 
 
+@pytest.mark.slow
 def test_imbalance_speaks_chinese_and_names_strategies_by_their_labels():
     from plugins.imbalance.figures import STRATEGY_NAMES
 

@@ -93,6 +93,7 @@ def test_unit_maps_are_the_hidden_units_outputs(xor_run):
     np.testing.assert_allclose(result.feature_maps[4].ravel(), grid[:, 4])
 
 
+@pytest.mark.slow
 def test_training_is_deterministic():
     _, _, first = run(data="moons")
     _, _, second = run(data="moons")
@@ -142,6 +143,7 @@ def test_refuses_no_feature():
         dlviz.compute("playground", features=(), epochs=1)
 
 
+@pytest.mark.slow
 def test_good_features_replace_hidden_layers():
     """The lesson's claim: a network without hidden layers separates circles only given x1², x2², xor only given x1·x2."""
     for data, plain, crafted in (

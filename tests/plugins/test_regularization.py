@@ -11,7 +11,7 @@ from plugins.regularization import Regularization
 from plugins.regularization.data import lesson_data
 from plugins.regularization.plugin import Params
 from plugins.regularization.result import VARIANTS
-from plugins.regularization.training import evaluate, summarise, train_variants
+from plugins.regularization.training import loss_and_accuracy, summarise, train_variants
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,7 @@ def lesson():
     return data, trained, summarise(data, params, trained, notes)
 
 
+@pytest.mark.slow
 def test_default_data_is_a_small_noisy_bundled_set(lesson):
     data, _, result = lesson
     assert result.dataset_name == "moons" and data.kind == "points2d"
@@ -53,7 +54,7 @@ def test_early_stopping_restores_the_best_weights(lesson):
     assert result.stopped_epoch is not None and result.stopped_epoch == len(history) < Params().epochs
     assert result.stopped_epoch - run.best_epoch == Params().patience
     assert run.best_epoch == int(np.argmin(history)) + 1
-    val_loss, _ = evaluate(run.model, data.x_test, data.y_test, data.is_binary)
+    val_loss, _ = loss_and_accuracy(run.model, data.x_test, data.y_test, data.is_binary)
     assert val_loss == pytest.approx(float(history.min()), abs=1e-6)
     assert result.final_val_loss["early_stopping"] == pytest.approx(float(history.min()), abs=1e-6)
 
@@ -102,6 +103,7 @@ def test_diagnosis_names_the_overfitting(lesson):
     assert findings and "overfits" in findings[0].headline
 
 
+@pytest.mark.slow
 def test_uses_a_loaded_tabular_dataset():
     dataset = datasets.load("iris", seed=0)
     ctx = dlviz.registry.make_context(dataset=dataset, seed=0)

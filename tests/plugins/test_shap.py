@@ -120,6 +120,7 @@ def test_subclassed_model_is_wrapped_and_said_so(subclassed):
     assert explainers.WRAPPED_NOTE_ZH in result.notes_zh
 
 
+@pytest.mark.slow
 def test_batched_deep_equals_shap_deep_explainer(image, monkeypatch):
     import shap
 
