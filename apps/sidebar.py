@@ -227,6 +227,12 @@ def _built_model(ws: Workspace, language: str) -> None:
         disabled=not dense,
     )
     activation = st.selectbox(t("model.activation", language), models.ACTIVATIONS, key="model.activation")
+    initializer = st.selectbox(
+        t("model.initializer", language),
+        models.INITIALIZERS,
+        key="model.initializer",
+        help=t("model.initializer_help", language),
+    )
     optimizer = st.selectbox(
         t("model.optimizer", language),
         models.OPTIMIZERS,
@@ -275,6 +281,7 @@ def _built_model(ws: Workspace, language: str) -> None:
         "l1": float(l1),
         "l2": float(l2),
         "batch_norm": bool(batch_norm),
+        "initializer": initializer,
     }
     spec = ("build", ws.dataset_spec, kind, tuple(sorted(settings.items())))
     if spec == ws.model_spec:

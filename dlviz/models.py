@@ -30,6 +30,20 @@ from dlviz.errors import ModelError
 KINDS = ("mlp", "cnn", "logreg")
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid", "softplus", "linear")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam")
+# Kernel initialisers by dlviz name: Keras' own classes; the first is Keras' default for Dense and Conv2D.
+INITIALIZERS = (
+    "glorot_uniform",
+    "he_normal",
+    "lecun_normal",
+    "small_normal",
+    "large_normal",
+    "constant",
+    "zeros",
+)
+# The spread of the two plain normal initialisers and the value of the constant one.
+SMALL_NORMAL_STDDEV = 0.01
+LARGE_NORMAL_STDDEV = 1.0
+CONSTANT_VALUE = 0.1
 
 _OPTIMIZER_FACTORIES = {
     "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr),
@@ -41,6 +55,28 @@ _OPTIMIZER_FACTORIES = {
     "adamw": lambda lr: keras.optimizers.AdamW(learning_rate=lr),
     "nadam": lambda lr: keras.optimizers.Nadam(learning_rate=lr),
 }
+
+
+_INITIALIZER_FACTORIES = {
+    "glorot_uniform": lambda seed: keras.initializers.GlorotUniform(seed=seed),
+    "he_normal": lambda seed: keras.initializers.HeNormal(seed=seed),
+    "lecun_normal": lambda seed: keras.initializers.LecunNormal(seed=seed),
+    "small_normal": lambda seed: keras.initializers.RandomNormal(stddev=SMALL_NORMAL_STDDEV, seed=seed),
+    "large_normal": lambda seed: keras.initializers.RandomNormal(stddev=LARGE_NORMAL_STDDEV, seed=seed),
+    "constant": lambda seed: keras.initializers.Constant(CONSTANT_VALUE),
+    "zeros": lambda seed: keras.initializers.Zeros(),
+}
+
+
+def make_initializer(name: str, seed: int) -> keras.initializers.Initializer:
+    """A new seeded Keras kernel initialiser by its dlviz name (one of `INITIALIZERS`).
+
+    >>> type(make_initializer("he_normal", 0)).__name__, make_initializer("small_normal", 0).stddev
+    ('HeNormal', 0.01)
+    """
+    if name not in INITIALIZERS:
+        raise ModelError(f"Unknown initializer {name!r}.", f"Use one of: {', '.join(INITIALIZERS)}.")
+    return _INITIALIZER_FACTORIES[name](int(seed))
 
 
 def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
@@ -66,6 +102,7 @@ def build(
     l1: float = 0.0,
     l2: float = 0.0,
     batch_norm: bool = False,
+    initializer: str = "glorot_uniform",
     seed: int = 0,
 ) -> keras.Model:
     """A compiled, built `keras.Sequential` model for ``dataset``.
@@ -75,6 +112,7 @@ def build(
     apply). ``dropout`` follows each dense hidden layer, ``batch_norm`` goes between each hidden layer and
     its activation, ``l1``/``l2`` penalise every kernel. The output is one sigmoid unit with binary
     cross-entropy for two classes, else a softmax with sparse categorical cross-entropy; metric accuracy.
+    ``initializer`` (one of `INITIALIZERS`, see `make_initializer`) draws every kernel; biases start at zero.
     The same arguments and ``seed`` give the same initial weights. Raises `ModelError` for bad arguments.
     """
     if kind not in KINDS:
@@ -90,6 +128,8 @@ def build(
         raise ModelError(f"Unknown activation {activation!r}.", f"Use one of: {', '.join(ACTIVATIONS)}.")
     if optimizer not in OPTIMIZERS:
         raise ModelError(f"Unknown optimizer {optimizer!r}.", f"Use one of: {', '.join(OPTIMIZERS)}.")
+    if initializer not in INITIALIZERS:
+        raise ModelError(f"Unknown initializer {initializer!r}.", f"Use one of: {', '.join(INITIALIZERS)}.")
     units = _hidden_units(hidden)
     _check_rate("learning_rate", learning_rate, low=0.0, low_inclusive=False)
     _check_rate("dropout", dropout, high=1.0)
@@ -103,19 +143,21 @@ def build(
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
     layers: list[keras.layers.Layer] = [keras.Input(shape=dataset.input_shape, name="input")]
     if kind == "cnn":
-        layers += _conv_blocks(dataset.input_shape, activation, batch_norm, regularizer, seeds)
+        layers += _conv_blocks(dataset.input_shape, activation, batch_norm, regularizer, initializer, seeds)
     elif len(dataset.input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
     if kind != "logreg":
         for index, width in enumerate(units, start=1):
-            layers += _dense_block(index, width, activation, batch_norm, dropout, regularizer, seeds)
+            layers += _dense_block(
+                index, width, activation, batch_norm, dropout, regularizer, initializer, seeds
+            )
 
     binary = dataset.is_binary
     layers.append(
         keras.layers.Dense(
             1 if binary else dataset.n_classes,
             activation="sigmoid" if binary else "softmax",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=int(next(seeds))),
+            kernel_initializer=make_initializer(initializer, int(next(seeds))),
             kernel_regularizer=regularizer,
             name="output",
         )
@@ -139,6 +181,7 @@ def _conv_blocks(
     activation: str,
     batch_norm: bool,
     regularizer: keras.regularizers.Regularizer | None,
+    initializer: str,
     seeds: Any,
 ) -> list[keras.layers.Layer]:
     """Conv(8) -> pool -> Conv(16) [-> pool when the maps are still large] -> flatten."""
@@ -152,7 +195,7 @@ def _conv_blocks(
                 padding="same",
                 activation=None if batch_norm else activation,
                 use_bias=not batch_norm,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=int(next(seeds))),
+                kernel_initializer=make_initializer(initializer, int(next(seeds))),
                 kernel_regularizer=regularizer,
                 name=f"conv_{index}",
             )
@@ -176,6 +219,7 @@ def _dense_block(
     batch_norm: bool,
     dropout: float,
     regularizer: keras.regularizers.Regularizer | None,
+    initializer: str,
     seeds: Any,
 ) -> list[keras.layers.Layer]:
     layers: list[keras.layers.Layer] = [
@@ -183,7 +227,7 @@ def _dense_block(
             width,
             activation=None if batch_norm else activation,
             use_bias=not batch_norm,  # batch norm's own shift replaces the bias
-            kernel_initializer=keras.initializers.GlorotUniform(seed=int(next(seeds))),
+            kernel_initializer=make_initializer(initializer, int(next(seeds))),
             kernel_regularizer=regularizer,
             name=f"hidden_{index}",
         )

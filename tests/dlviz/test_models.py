@@ -103,12 +103,23 @@ def test_every_activation_builds(xor, name):
     assert model.get_layer("hidden_1").activation is keras.activations.get(name)
 
 
+@pytest.mark.parametrize("name", models.INITIALIZERS)
+def test_every_initializer_draws_every_kernel(xor, name):
+    model = models.build("mlp", xor, hidden=(3, 3), initializer=name)
+    expected = type(models.make_initializer(name, 0))
+    for layer in model.layers:
+        assert isinstance(layer.kernel_initializer, expected), layer.name
+    if name == "zeros":
+        assert all(not np.any(layer.kernel.numpy()) for layer in model.layers)
+
+
 BAD_ARGUMENTS = {
     "cnn on tabular data": (("cnn", "iris"), {}, ["needs image data", "'iris' is tabular", "mlp"]),
     "cnn on 2-D points": (("cnn", "xor"), {}, ["needs image data"]),
     "unknown kind": (("resnet", "iris"), {}, ["'resnet'", "mlp, cnn, logreg"]),
     "unknown activation": (("mlp", "iris"), {"activation": "swishy"}, ["'swishy'", "relu, leaky_relu"]),
     "unknown optimizer": (("mlp", "iris"), {"optimizer": "lbfgs"}, ["'lbfgs'", "sgd, momentum, nesterov"]),
+    "unknown initializer": (("mlp", "iris"), {"initializer": "orthogonal"}, ["'orthogonal'", "he_normal"]),
     "negative learning rate": (("mlp", "iris"), {"learning_rate": -0.1}, ["learning_rate", "> 0"]),
     "zero learning rate": (("mlp", "iris"), {"learning_rate": 0}, ["learning_rate"]),
     "negative dropout": (("mlp", "iris"), {"dropout": -0.5}, ["dropout", ">= 0 and < 1"]),
