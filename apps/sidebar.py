@@ -92,7 +92,8 @@ def _dataset_label(name: str, language: str) -> str:
 
 
 def _dataset(ws: Workspace, language: str) -> None:
-    options = [*datasets.names(), CSV_OPTION]
+    # The pages draw classification data only so far: the regression, sequence and time-series sets wait.
+    options = [*datasets.names(task="classification", kinds=("tabular", "image", "points2d")), CSV_OPTION]
     if "data.name" not in st.session_state:
         st.session_state["data.name"] = (
             state.DEFAULT_DATASET if state.DEFAULT_DATASET in options else options[0]
@@ -170,7 +171,7 @@ def _csv_dataset(language: str) -> tuple[tuple | None, Any]:
     name = Path(upload.name).stem or "csv"
 
     def make() -> Any:
-        return datasets.Dataset.from_csv(io.BytesIO(data), target=target, name=name)
+        return datasets.Dataset.from_csv(io.BytesIO(data), target=target, name=name, task="classification")
 
     return ("csv", state.digest(data), target), make
 

@@ -1,5 +1,5 @@
 """The bundled datasets: scikit-learn's tables and digits, and sets generated from the seed (2-D points, an
-imbalanced table).
+imbalanced table, regression sets, token sequences, time series).
 
 Each loader takes the seed and its parameters (as `dlviz.datasets.PARAMETERS` lists them) and returns
 the keyword arguments of `Dataset.from_arrays`.
@@ -170,6 +170,133 @@ def _imbalanced(seed: int, n_samples: int, minority: float) -> dict[str, Any]:
     }
 
 
+def _diabetes(seed: int) -> dict[str, Any]:
+    bunch = sk_datasets.load_diabetes(scaled=False)
+    return {
+        "x": bunch.data,
+        "y": bunch.target,
+        "kind": "tabular",
+        "task": "regression",
+        "feature_names": tuple(str(f) for f in bunch.feature_names),
+        "target_names": ("disease progression",),
+        "description": "Diabetes: disease progression one year on from 10 baseline measurements (442 "
+        "patients, scikit-learn); a regression target from 25 to 346.",
+        "description_zh": "糖尿病：根据 10 项基线测量值预测一年后的病情进展（442 位患者，由 scikit-learn 提供）；"
+        "回归 (regression) 目标取值 25 到 346。",
+    }
+
+
+def _friedman1(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
+    x, y = sk_datasets.make_friedman1(n_samples=n_samples, n_features=10, noise=noise, random_state=seed)
+    return {
+        "x": x,
+        "y": y,
+        "kind": "tabular",
+        "task": "regression",
+        "feature_names": tuple(f"x{i}" for i in range(1, 11)),
+        "target_names": ("y",),
+        "description": "Friedman #1: y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + noise; x6 to x10 "
+        "are irrelevant (regression).",
+        "description_zh": "Friedman #1：y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + 噪声；x6 到 x10 "
+        "与目标无关（回归 (regression)）。",
+    }
+
+
+def _curve(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, (n_samples, 1))
+    y = np.sin(3.0 * x[:, 0]) + 0.5 * x[:, 0] ** 2 + rng.normal(0.0, noise, n_samples)
+    return {
+        "x": x,
+        "y": y,
+        "kind": "tabular",
+        "task": "regression",
+        "feature_names": ("x",),
+        "target_names": ("y",),
+        "standardize": False,  # drawn in its own coordinates, x in [-1, 1]
+        "description": "A 1-D curve to fit: y = sin(3x) + x^2 / 2 + noise, x in [-1, 1] (regression).",
+        "description_zh": "一维曲线拟合：y = sin(3x) + x^2 / 2 + 噪声，x 取值 [-1, 1]（回归 (regression)）。",
+    }
+
+
+SENTIMENT_WORDS = ("<pad>", "the", "film", "was", "plot", "and", "acting", "very", "not", "good", "bad")
+_FILLERS = (1, 2, 3, 4, 5, 6, 7)
+_NOT, _GOOD, _BAD = 8, 9, 10
+
+
+def _sentiment(seed: int, n_samples: int, length: int) -> dict[str, Any]:
+    """Every review holds one opinion word and one "not"; "not" flips the opinion only right before it.
+
+    A bag of words sees the same words either way, so only a model that reads the order does better than
+    guessing the opinion word's class.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.choice(_FILLERS, size=(n_samples, length))
+    opinion = rng.integers(0, 2, n_samples)  # 1: good
+    negated = rng.integers(0, 2, n_samples).astype(bool)
+    position = rng.integers(1, length - 1, n_samples)
+    for row in range(n_samples):
+        x[row, position[row]] = _GOOD if opinion[row] else _BAD
+        if negated[row]:
+            x[row, position[row] - 1] = _NOT
+        else:  # "not" after the opinion word, where it negates nothing
+            x[row, rng.integers(position[row] + 1, length)] = _NOT
+    return {
+        "x": x,
+        "y": np.where(negated, 1 - opinion, opinion),
+        "kind": "sequence",
+        "vocabulary": SENTIMENT_WORDS,
+        "class_names": ("negative", "positive"),
+        "class_names_zh": ("负面", "正面"),
+        "description": "Generated reviews of token ids: 'not' right before 'good' or 'bad' flips the opinion, "
+        "so the order of words decides the class (a recurrent network beats a bag of words).",
+        "description_zh": "生成的词元 (token) 序列影评：紧挨在 good 或 bad 前的 not 会反转情感，词序决定类别"
+        "（循环神经网络 (RNN) 胜过词袋模型 (bag of words)）。",
+    }
+
+
+def _sine_series(seed: int, n_samples: int, length: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy sines of three frequencies (the class) with a random-walk second feature that carries nothing."""
+    rng = np.random.default_rng(seed)
+    frequency = rng.integers(0, 3, n_samples)
+    steps = np.arange(length + 1)
+    phase = rng.uniform(0, 2 * np.pi, (n_samples, 1))
+    signal = np.sin(2 * np.pi * (1 + frequency[:, None]) * steps / 20.0 + phase)
+    signal = signal * rng.uniform(0.5, 2.0, (n_samples, 1)) + rng.normal(0.0, noise, signal.shape)
+    drift = np.cumsum(rng.normal(0.0, 0.3, signal.shape), axis=1)
+    return np.stack([signal, drift], axis=-1), frequency
+
+
+def _sines(seed: int, n_samples: int, length: int, noise: float) -> dict[str, Any]:
+    series, frequency = _sine_series(seed, n_samples, length, noise)
+    return {
+        "x": series[:, :length],
+        "y": frequency,
+        "kind": "timeseries",
+        "feature_names": ("signal", "drift"),
+        "class_names": ("slow", "medium", "fast"),
+        "class_names_zh": ("慢", "中", "快"),
+        "description": "Noisy sine waves of 3 frequencies, with a random-walk 'drift' feature that carries "
+        "nothing: classify the frequency (time series).",
+        "description_zh": "三种频率的带噪正弦波，另有一个不含信息的随机游走特征 drift：判别频率（时间序列 (time series)）。",
+    }
+
+
+def _sines_forecast(seed: int, n_samples: int, length: int, noise: float) -> dict[str, Any]:
+    series, _ = _sine_series(seed, n_samples, length, noise)
+    return {
+        "x": series[:, :length],
+        "y": series[:, length, 0],
+        "kind": "timeseries",
+        "task": "regression",
+        "feature_names": ("signal", "drift"),
+        "target_names": ("next signal",),
+        "description": "Noisy sine waves with a random-walk 'drift' feature: forecast the signal's next value "
+        "(time series regression).",
+        "description_zh": "带噪正弦波，另有随机游走特征 drift：预测信号的下一个值（时间序列回归 (regression)）。",
+    }
+
+
 BUNDLED = {
     "digits": _digits,
     "breast_cancer": _sklearn_tabular(
@@ -196,4 +323,10 @@ BUNDLED = {
     "xor": _xor,
     "gauss": _gauss,
     "imbalanced": _imbalanced,
+    "diabetes": _diabetes,
+    "friedman1": _friedman1,
+    "curve": _curve,
+    "sentiment": _sentiment,
+    "sines": _sines,
+    "sines_forecast": _sines_forecast,
 }

@@ -27,7 +27,13 @@ EXPECTED = {  # name: (kind, input shape, classes)
 
 
 def test_names_are_the_bundled_sets_each_with_parameters():
-    assert sorted(datasets.names()) == sorted(EXPECTED)
+    assert datasets.names(task="classification", kinds=("tabular", "image", "points2d")) == [
+        name for name in datasets.names() if name in EXPECTED
+    ]
+    assert sorted(EXPECTED) == sorted(
+        datasets.names(task="classification", kinds=("tabular", "image", "points2d"))
+    )
+    assert set(datasets.TASK_AND_KIND) == set(datasets.names())
     assert list(datasets.PARAMETERS) == datasets.names()
     for specs in datasets.PARAMETERS.values():
         for spec in specs.values():
@@ -271,8 +277,8 @@ def csv(text):
 TWO_CLASSES = np.array([0, 1] * 5)
 BAD_INPUTS = {
     "unknown dataset": (
-        lambda: datasets.load("mnist"),
-        ["Unknown dataset 'mnist'. Fix", "digits, breast_cancer"],
+        lambda: datasets.load("imagenet"),
+        ["Unknown dataset 'imagenet'. Fix", "digits, breast_cancer"],
     ),
     "misspelt dataset": (lambda: datasets.load("moon"), ["Did you mean 'moons'"]),
     "unknown parameter": (lambda: datasets.load("moons", noize=0.1), ["'noize'", "n_samples, noise"]),
@@ -315,9 +321,9 @@ BAD_INPUTS = {
         lambda: Dataset.from_arrays(np.ones((4, 3)), [0, 1, np.nan, 1]),
         ["The labels have 1 missing value"],
     ),
-    "regression target": (
-        lambda: Dataset.from_arrays(np.ones((4, 3)), [0.5, 1.2, 3.3, 0.1]),
-        ["non-integer", "0.5"],
+    "non-integer class labels": (
+        lambda: Dataset.from_arrays(np.ones((4, 3)), [0.5, 1.2, 3.3, 0.1], task="classification"),
+        ["non-integer", "0.5", "task='regression'"],
     ),
     "one class": (
         lambda: Dataset.from_arrays(np.ones((10, 3)), [1] * 10),
