@@ -5,10 +5,79 @@ when the model is what does not fit) that says what is wrong and how to fix it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import tensorflow as tf
 
 from dlviz.errors import DataError, ModelError
+
+
+def named_items(value, names: tuple[str, ...], what: str) -> tuple:
+    """`value` as one item per name, in `names` order, from what `model.fit` takes.
+
+    A dict keyed by the names, a list or tuple in their order, or (for a single name) the value itself.
+    """
+    kind = "inputs" if what == "x" else "outputs"
+    if isinstance(value, dict):
+        missing = [name for name in names if name not in value]
+        if missing:
+            raise DataError(
+                f"{what} is a dict with keys {sorted(map(str, value))}, but the model's {kind} are named "
+                f"{list(names)} (missing: {missing}).",
+                f"Key the arrays of {what} by those names, as model.fit takes them.",
+            )
+        return tuple(value[name] for name in names)
+    if len(names) == 1:
+        return (value,)
+    if isinstance(value, list | tuple) and len(value) == len(names):
+        return tuple(value)
+    given = f"a {type(value).__name__} of {len(value)}" if isinstance(value, list | tuple) else "one array"
+    raise DataError(
+        f"The model has {len(names)} {kind} ({', '.join(names)}), but {what} is {given}.",
+        f"Pass {what} as a list of {len(names)} arrays in that order or a dict keyed by those names "
+        "(as model.fit takes them).",
+    )
+
+
+def check_inputs(
+    x, names: tuple[str, ...], shapes: tuple[tuple, ...], dtypes: tuple
+) -> tuple[np.ndarray, ...]:
+    """One checked array per input (see `named_items` for what `x` may be), all with as many samples."""
+    arrays = []
+    for name, item, shape, dtype in zip(names, named_items(x, names, "x"), shapes, dtypes, strict=True):
+        with _naming("Input", name, several=len(names) > 1):
+            arrays.append(check_x(item, shape, dtype))
+    counts = {name: len(array) for name, array in zip(names, arrays, strict=True)}
+    if len(set(counts.values())) > 1:
+        raise DataError(
+            f"The inputs have different numbers of samples: {counts}.",
+            "Pass one row per sample in every input.",
+        )
+    return tuple(arrays)
+
+
+def check_targets(y, n_samples: int, names, shapes, dtypes, kinds) -> tuple[np.ndarray, ...]:
+    """One checked label array per output (names, shapes, dtypes and label kinds given per output)."""
+    labels = []
+    items = named_items(y, names, "y")
+    for name, item, shape, dtype, kind in zip(names, items, shapes, dtypes, kinds, strict=True):
+        # Labels of a float16 output (mixed precision) stay float32: Keras' losses compute in float32.
+        dtype = np.dtype(np.float32) if dtype.kind == "f" and dtype.itemsize < 4 else dtype
+        with _naming("Output", name, several=len(names) > 1):
+            labels.append(check_y(item, n_samples, shape, dtype, kind))
+    return tuple(labels)
+
+
+@contextmanager
+def _naming(kind: str, name: str, several: bool):
+    """Prefix a DataError with the input's or output's name when the model has several."""
+    try:
+        yield
+    except DataError as exc:
+        if not several:
+            raise
+        raise DataError(f"{kind} {name!r}: {exc.problem}", exc.fix) from exc
 
 
 def check_x(x, input_shape: tuple, input_dtype: tf.DType) -> np.ndarray:

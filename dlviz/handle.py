@@ -8,7 +8,12 @@ the logits stays finite and exact at saturated outputs where computing it from t
 
 Activations are captured by temporarily replacing each leaf layer's `call` with a wrapper that records
 its output while the model is traced, which works the same for Sequential, Functional, nested and
-subclassed models (the last have no `.inputs` to build a Functional model from).
+subclassed models (the last have no `.inputs` to build a Functional model from). Recurrent layers
+(SimpleRNN, LSTM, GRU, ConvLSTM, any `keras.layers.RNN`), Bidirectional and TimeDistributed are leaves
+as a whole: their cells run inside a loop whose tensors cannot be captured from outside it.
+
+A model may have several inputs and outputs: the handle takes what `model.fit` takes (one array, or a
+list or dict of arrays) and computes the loss with the model's own compiled losses and loss weights.
 
 What the handle reads off the model is in `dlviz._model_introspection`; the checks of x, y and target
 against it, with their errors, in `dlviz._input_checks`.
@@ -16,7 +21,6 @@ against it, with their errors, in `dlviz._input_checks`.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -27,21 +31,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlviz._input_checks import check_target, check_x, check_y
+from dlviz._input_checks import check_inputs, check_target, check_targets, named_items
 from dlviz._model_introspection import (
     activation_name,
-    check_single_input_output,
+    check_dataset_fits,
+    compiled_loss_of,
+    ensure_built,
+    error_summary,
+    input_signature,
     leaf_layers,
     loss_name,
-    model_input_dtype,
-    model_input_shape,
+    output_layer,
+    output_names,
     unique_paths,
 )
 from dlviz.errors import DlvizError, ModelError
 
 BATCH_SIZE = 256
-
-_TF_NODE_NOISE = re.compile(r"\{\{[^}]*\}\}|\[Op:[^\]]*\]")
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,17 @@ class LayerInfo:
 
 
 class Capture(NamedTuple):
-    """What `ModelHandle.capture` returns: tensors of the graph it was called in."""
+    """What `ModelHandle.capture` returns: tensors of the graph it was called in.
+
+    `masks`: the Keras mask (boolean, batch and time axes) of each activation that carries one, e.g.
+    every layer after an `Embedding(mask_zero=True)`; padded time steps are False.
+    """
 
     outputs: Any
     activations: dict[str, Any]
     loss: Any
     gradients: dict[str, Any] | None
+    masks: dict[str, Any] | None = None
 
 
 def wrap(model, dataset=None) -> ModelHandle:
@@ -82,20 +93,29 @@ def wrap(model, dataset=None) -> ModelHandle:
 
 
 class ModelHandle:
-    """A Keras model (single input, single output) with compiled functions to look inside it.
+    """A Keras model with compiled functions to look inside it.
 
-    Loss: the model's compiled loss (plus its regularisation losses) when it was compiled with one.
-    An uncompiled model gets a loss inferred from its output layer: a sigmoid output -> binary
-    cross-entropy, softmax -> sparse categorical cross-entropy (categorical when y is one-hot),
-    linear -> mean squared error; any other output raises `ModelError`.
+    Inputs and labels: what `model.fit` takes. For a model with one input, `x` is an array; with several,
+    a list of arrays in `input_names` order or a dict keyed by `input_names`. Likewise `y`: an array for
+    one output, a list (in `output_names` order) or a dict for several.
+
+    Loss: the model's compiled loss (plus its regularisation losses) when it was compiled with one, with
+    its losses and loss weights per output as `fit` computes it. An uncompiled model gets a loss inferred
+    from each output layer: a sigmoid output -> binary cross-entropy, softmax -> sparse categorical
+    cross-entropy (categorical when y is one-hot), linear -> mean squared error (summed over outputs);
+    any other output raises `ModelError`.
 
     Inputs longer than `BATCH_SIZE` are processed in batches; the loss and its gradients are then the
     sample-weighted mean over batches, which equals the full-batch value for Keras' default
     "sum_over_batch_size" loss reduction. Everything but `capture(..., training=True)` runs the model in
     inference mode (dropout off, batch normalisation with its moving statistics).
 
-    Attributes: `model`, `input_shape` (without the batch dimension), `layers` (`LayerInfo` per leaf
-    layer call, in call order), `variable_paths` (trainable variables, in `model.trainable_variables`
+    Under mixed precision (`mixed_float16`) the variables, gradients and labels stay float32; a layer's
+    activations are returned in its compute dtype (the Recorder's statistics are computed in float32).
+
+    Attributes: `model`, `input_names`, `input_shapes` (one per input, without the batch dimension),
+    `input_shape` (the shape of the only input; None for a model with several inputs), `output_names`,
+    `layers` (`LayerInfo` per leaf layer call, in call order), `variable_paths` (trainable variables, in `model.trainable_variables`
     order), `layer_of_path` (variable path -> the layer name owning it; the model's name for variables
     no leaf layer owns), `output_activation` (name of the last activation, or None).
     The layer list and variables are read once: wrap the model again after adding layers or changing
@@ -113,24 +133,25 @@ class ModelHandle:
         self._patch_depth = 0
         self._thread_state = threading.local()
         self._originals: list = []
-        _ensure_built(model, dataset)
-        check_single_input_output(model)
-        self.input_shape = model_input_shape(model)
-        self._input_dtype = model_input_dtype(model)
-        _check_dataset_fits(model, self.input_shape, dataset)
+        ensure_built(model, dataset)
+        self._inputs = input_signature(model)
+        self.input_names: tuple[str, ...] = self._inputs.names
+        self.input_shapes: tuple[tuple, ...] = self._inputs.shapes
+        self.input_shape: tuple | None = self.input_shapes[0] if len(self.input_shapes) == 1 else None
+        if self.input_shape is not None:
+            check_dataset_fits(model, self.input_shape, dataset)
         self._leaves = leaf_layers(model)
         self._trainable_variables = list(model.trainable_variables)
         self.variable_paths = unique_paths(self._trainable_variables)
         self._calls: list[tuple[str, keras.layers.Layer, tuple]] = []
-        self._outputs_shape: tuple = ()
-        self._outputs_dtype = np.dtype(np.float32)
+        self._outputs_structure: Any = None
+        self._outputs_shapes: tuple[tuple, ...] = ()
+        self._outputs_dtypes: tuple[np.dtype, ...] = ()
 
-        x_spec = tf.TensorSpec((None, *self.input_shape), self._input_dtype)
+        x_spec = self._x_spec()
         self._predict_fn = tf.function(self._predict_graph, input_signature=[x_spec])
         self._activations_fn = tf.function(self._activations_graph, input_signature=[x_spec])
-        self._input_gradients_fn = tf.function(
-            self._input_gradients_graph, input_signature=[x_spec, tf.TensorSpec((None,), tf.int64)]
-        )
+        self._input_gradients_fns: dict[int, Callable] = {}
         self._loss_fns: dict[tuple, Callable] = {}
         self._gradient_fns: dict[tuple, Callable] = {}
         try:
@@ -138,14 +159,16 @@ class ModelHandle:
         except DlvizError:
             raise
         except Exception as exc:
+            shapes = ", ".join(str((None, *shape)) for shape in self.input_shapes)
             raise ModelError(
-                f"The model could not be run on inputs of shape {(None, *self.input_shape)}: "
-                f"{_error_summary(exc)}",
+                f"The model could not be run on inputs of shape {shapes}: {error_summary(exc)}",
                 "Check that the model runs on one batch, e.g. model(x[:2]).",
             ) from exc
+        self.output_names: tuple[str, ...] = output_names(model, self._outputs_structure)
         self.layers = self._describe_layers()
         self.layer_of_path = self._map_paths_to_layers()
         self.output_activation = _head_activation(self.layers)
+        self._output_activations = self._activations_of_outputs()
 
     # ----------------------------------------------------------------- low level, inside a tf.function
 
@@ -155,45 +178,66 @@ class ModelHandle:
         Call it inside a `tf.function` you own (it also works eagerly): the loss is computed in the same
         graph as the forward pass, and gradients are taken w.r.t. every trainable variable, keyed by
         `variable.path` in `variable_paths` order. Returns `Capture(outputs, activations, loss, gradients)`
-        (loss and gradients are None without `y`); activations are keyed like `.layers`.
-        `x` and `y` are used as given (tensors); `prepare(x, y)` checks and converts numpy arrays first.
+        (loss and gradients are None without `y`); activations (and their masks) are keyed like `.layers`.
+        `x` and `y` are used as given (tensors, or lists or dicts of them for several inputs or outputs);
+        `prepare(x, y)` checks and converts numpy arrays first.
         `training=True` runs dropout and batch normalisation in training mode, which also updates the
         batch normalisation moving statistics.
         Inside `strategy.run` of a tf.distribute strategy, loss and gradients are per replica and scaled
         by 1 / num_replicas_in_sync, as in Keras' train_step: sum them over replicas for the batch's values.
         """
+        x = self._pack_inputs(named_items(x, self.input_names, "x"))
         if y is None:
-            outputs, activations = self._forward_capturing(x, training)
-            return Capture(outputs, activations, None, None)
+            outputs, activations, masks = self._forward_capturing(x, training)
+            return Capture(outputs, activations, None, None, masks)
         with tf.GradientTape() as tape:
-            outputs, activations = self._forward_capturing(x, training)
+            outputs, activations, masks = self._forward_capturing(x, training)
+            y = self._pack_targets(named_items(y, self.output_names, "y"))
             loss = self._loss_tensor(x, y, outputs)
         gradients = tape.gradient(
             loss, self._trainable_variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
         )
-        return Capture(outputs, activations, loss, dict(zip(self.variable_paths, gradients, strict=True)))
+        gradients_by_path = dict(zip(self.variable_paths, gradients, strict=True))
+        return Capture(outputs, activations, loss, gradients_by_path, masks)
 
     def _forward_capturing(self, x, training):
         with self._recording_calls() as records:
             outputs = self.model(x, training=training)
-        if not tf.is_tensor(outputs):
-            raise ModelError(
-                f"dlviz handles models with one output; this model returns {type(outputs).__name__}.",
-                "Build a model with the single output you want to inspect.",
-            )
         # Counted by name, not by layer: distinct layers of nested models may share a name too.
         counts: dict[str, int] = {}
-        activations = {}
+        activations, masks = {}, {}
         calls = []
         for layer, output in records:
             counts[layer.name] = counts.get(layer.name, 0) + 1
             key = layer.name if counts[layer.name] == 1 else f"{layer.name}#{counts[layer.name]}"
             activations[key] = _first_tensor(output)
+            # Keras attaches the mask to the output once the layer's call returns.
+            mask = getattr(activations[key], "_keras_mask", None)
+            if mask is not None:
+                masks[key] = mask
             calls.append((key, layer, tuple(activations[key].shape)))
         self._calls = calls
-        self._outputs_shape = tuple(outputs.shape)
-        self._outputs_dtype = np.dtype(outputs.dtype.as_numpy_dtype)
-        return outputs, activations
+        flat = keras.tree.flatten(outputs)
+        self._outputs_structure = keras.tree.map_structure(lambda _: None, outputs)
+        self._outputs_shapes = tuple(tuple(output.shape) for output in flat)
+        self._outputs_dtypes = tuple(np.dtype(output.dtype.as_numpy_dtype) for output in flat)
+        return outputs, activations, masks
+
+    def _pack_inputs(self, items: tuple):
+        """One item per input, in `input_names` order -> what the model is called with."""
+        if self._inputs.structure is None:
+            return items[0]
+        if isinstance(self._inputs.structure, dict):
+            return dict(zip(self.input_names, items, strict=True))
+        return keras.tree.pack_sequence_as(self._inputs.structure, list(items))
+
+    def _pack_targets(self, items: tuple):
+        """One item per output, in `output_names` order -> the structure of the model's outputs."""
+        if len(items) == 1 and not isinstance(self._outputs_structure, list | tuple | dict):
+            return items[0]
+        if isinstance(self._outputs_structure, dict):
+            return dict(zip(self.output_names, items, strict=True))
+        return keras.tree.pack_sequence_as(self._outputs_structure, list(items))
 
     @contextmanager
     def _recording_calls(self):
@@ -253,7 +297,10 @@ class ModelHandle:
             # sums a float32 compiled loss with float64 regularisation losses and fails on float64 models.
             loss = self.model._compile_loss(y, y_pred)
         else:
-            loss = self._inferred_loss(y, y_pred)(y, y_pred)
+            pairs = zip(
+                keras.tree.flatten(y), keras.tree.flatten(y_pred), self._output_activations, strict=True
+            )
+            loss = tf.add_n([self._inferred_loss(activation, t, p)(t, p) for t, p, activation in pairs])
         # Keras' own aggregation, which also divides by the number of replicas under tf.distribute.
         extra = [
             tf.cast(self.model._aggregate_additional_loss(term), loss.dtype) for term in self.model.losses
@@ -263,9 +310,15 @@ class ModelHandle:
     def _has_compiled_loss(self) -> bool:
         return getattr(self.model, "_compile_loss", None) is not None
 
-    def _inferred_loss(self, y, y_pred):
-        activation = self.output_activation
-        dtype = y_pred.dtype.name
+    def _activations_of_outputs(self) -> tuple[str | None, ...]:
+        """The activation of the layer producing each output (the last activation for a single output)."""
+        if len(self.output_names) == 1:
+            return (self.output_activation,)
+        return tuple(activation_name(output_layer(output)) for output in self.model.outputs)
+
+    def _inferred_loss(self, activation, y, y_pred):
+        # Under mixed precision the loss is computed in float32, as Keras' compiled losses do.
+        dtype = "float32" if y_pred.dtype in (tf.float16, tf.bfloat16) else y_pred.dtype.name
         if activation == "sigmoid":
             return keras.losses.BinaryCrossentropy(dtype=dtype)
         if activation == "softmax":
@@ -283,39 +336,50 @@ class ModelHandle:
 
     # ----------------------------------------------------------------- compiled graphs
 
-    def _predict_graph(self, x):
-        return self.model(x, training=False)
+    def _x_spec(self) -> tuple:
+        return tuple(
+            tf.TensorSpec((None, *shape), dtype)
+            for shape, dtype in zip(self.input_shapes, self._inputs.dtypes, strict=True)
+        )
 
-    def _activations_graph(self, x):
-        outputs, activations = self._forward_capturing(x, training=False)
-        return outputs, activations
+    def _predict_graph(self, xs):
+        return keras.tree.flatten(self.model(self._pack_inputs(xs), training=False))
 
-    def _input_gradients_graph(self, x, target):
+    def _activations_graph(self, xs):
+        outputs, activations, masks = self._forward_capturing(self._pack_inputs(xs), training=False)
+        return keras.tree.flatten(outputs), activations, masks
+
+    def _input_gradients_graph(self, xs, target, output_index: int):
+        continuous = [x for x in xs if x.dtype.is_floating]
         with tf.GradientTape() as tape:
-            tape.watch(x)
-            outputs = self.model(x, training=False)
+            tape.watch(continuous)
+            outputs = keras.tree.flatten(self.model(self._pack_inputs(xs), training=False))[output_index]
             flat = tf.reshape(outputs, (tf.shape(outputs)[0], -1))
             predicted = tf.argmax(flat, axis=1, output_type=tf.int64)
             chosen = tf.where(target < 0, predicted, target)
             selected = tf.gather(flat, chosen, axis=1, batch_dims=1)
-            total = tf.reduce_sum(selected)
-        return tape.gradient(total, x)
+            half = selected.dtype in (tf.float16, tf.bfloat16)
+            total = tf.reduce_sum(tf.cast(selected, tf.float32) if half else selected)
+        # Integer inputs (token ids) have no gradient: zeros of their shape.
+        gradients = iter(tape.gradient(total, continuous, unconnected_gradients=tf.UnconnectedGradients.ZERO))
+        return tuple(next(gradients) if x.dtype.is_floating else tf.zeros_like(x, tf.float32) for x in xs)
 
-    def _loss_graph(self, x, y):
+    def _loss_graph(self, xs, ys):
+        x = self._pack_inputs(xs)
         outputs = self.model(x, training=False)
-        return self._loss_tensor(x, y, outputs)
+        return self._loss_tensor(x, self._pack_targets(ys), outputs)
 
-    def _gradients_graph(self, x, y):
-        result = self.capture(x, y, training=False)
+    def _gradients_graph(self, xs, ys):
+        result = self.capture(self._pack_inputs(xs), self._pack_targets(ys), training=False)
         return [result.gradients[path] for path in self.variable_paths]
 
-    def _compiled_for_labels(self, cache, graph, y):
+    def _compiled_for_labels(self, cache, graph, ys: tuple):
         # Keyed by the compiled loss too: a model compiled again after wrapping gets a new graph.
-        key = (id(getattr(self.model, "_compile_loss", None)), y.shape[1:], y.dtype.str)
+        labels = tuple((y.shape[1:], y.dtype.str) for y in ys)
+        key = (id(getattr(self.model, "_compile_loss", None)), labels)
         if key not in cache:
-            x_spec = tf.TensorSpec((None, *self.input_shape), self._input_dtype)
-            y_spec = tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype))
-            cache[key] = tf.function(graph, input_signature=[x_spec, y_spec])
+            y_spec = tuple(tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype)) for y in ys)
+            cache[key] = tf.function(graph, input_signature=[self._x_spec(), y_spec])
         return cache[key]
 
     # ----------------------------------------------------------------- public, numpy in and out
@@ -325,67 +389,124 @@ class ModelHandle:
 
         Raises `DataError` naming the problem: wrong shape, NaN or infinite values, a label count that
         differs from the sample count, class ids outside the output layer's range, one-hot labels of the
-        wrong width. Returns `x` alone without `y`, else `(x, y)`.
+        wrong width. Returns `x` alone without `y`, else `(x, y)`; with several inputs (outputs) `x` (`y`)
+        is a tuple of arrays in `input_names` (`output_names`) order.
         """
-        return self._check_x(x) if y is None else self._check_xy(x, y)
+        if y is None:
+            xs = self._check_x(x)
+            return xs[0] if len(xs) == 1 else xs
+        xs, ys = self._check_xy(x, y)
+        return xs[0] if len(xs) == 1 else xs, ys[0] if len(ys) == 1 else ys
 
-    def predict(self, x) -> np.ndarray:
-        """The model's output for `x` (batched, through a compiled function, in inference mode)."""
-        x = self._check_x(x)
-        return np.concatenate([self._run(self._predict_fn, batch) for batch in _batches(x)])
+    def predict(self, x):
+        """The model's output for `x` (batched, through a compiled function, in inference mode).
+
+        An array; for a model with several outputs a list or a dict of arrays, as `model.predict` returns.
+        """
+        xs = self._check_x(x)
+        parts = [self._run(self._predict_fn, batch) for (batch,) in _batches(xs)]
+        outputs = [np.concatenate([part[i] for part in parts]) for i in range(len(self.output_names))]
+        return outputs[0] if len(outputs) == 1 else self._pack_targets(tuple(outputs))
 
     def activations(self, x, layers=None) -> dict[str, np.ndarray]:
         """Outputs of the leaf layers for `x` (one forward pass), keyed by layer name in call order.
 
-        `layers`: names to keep (all when None); see `.layers` for the names.
+        `layers`: names to keep (all when None); see `.layers` for the names. A recurrent layer's output
+        is its final state, or with `return_sequences=True` its output at every time step.
         """
+        return self._forward_arrays(x, layers)[0]
+
+    def activation_masks(self, x, layers=None) -> dict[str, np.ndarray]:
+        """The Keras mask of each activation of `activations(x, layers)` that carries one (False: padding).
+
+        E.g. after an `Embedding(mask_zero=True)`, shape (n_samples, time steps); layers without a mask
+        are left out.
+        """
+        return self._forward_arrays(x, layers)[1]
+
+    def _forward_arrays(self, x, layers) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         names = self._select_layers(layers)
-        x = self._check_x(x)
+        xs = self._check_x(x)
         parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
-        for batch in _batches(x):
-            _, activations = self._run(self._activations_fn, batch)
+        mask_parts: dict[str, list[np.ndarray]] = {}
+        for (batch,) in _batches(xs):
+            _, activations, masks = self._run(self._activations_fn, batch)
             for name in names:
                 parts[name].append(activations[name])
-        return {name: np.concatenate(values) for name, values in parts.items()}
+                if name in masks:
+                    mask_parts.setdefault(name, []).append(masks[name])
+        return (
+            {name: np.concatenate(values) for name, values in parts.items()},
+            {name: np.concatenate(values) for name, values in mask_parts.items()},
+        )
 
     def loss(self, x, y) -> float:
-        """The training loss (including regularisation losses) on `x`, `y` in inference mode."""
-        x, y = self._check_xy(x, y)
-        fn = self._compiled_for_labels(self._loss_fns, self._loss_graph, y)
+        """The training loss (including regularisation losses and loss weights) on `x`, `y` in inference mode."""
+        xs, ys = self._check_xy(x, y)
+        fn = self._compiled_for_labels(self._loss_fns, self._loss_graph, ys)
         total = 0.0
-        for batch_x, batch_y in _labelled_batches(x, y):
-            total += float(self._run(fn, batch_x, batch_y)) * len(batch_x)
-        return total / len(x)
+        for batch_x, batch_y in _batches(xs, ys):
+            total += float(self._run(fn, batch_x, batch_y)) * len(batch_x[0])
+        return total / len(xs[0])
 
     def gradients(self, x, y) -> dict[str, np.ndarray]:
         """Gradients of the training loss w.r.t. every trainable variable, keyed by `variable.path`."""
-        x, y = self._check_xy(x, y)
-        fn = self._compiled_for_labels(self._gradient_fns, self._gradients_graph, y)
+        xs, ys = self._check_xy(x, y)
+        fn = self._compiled_for_labels(self._gradient_fns, self._gradients_graph, ys)
         sums = None
-        for batch_x, batch_y in _labelled_batches(x, y):
+        for batch_x, batch_y in _batches(xs, ys):
             gradients = self._run(fn, batch_x, batch_y)
-            weighted = [np.asarray(g, dtype=np.float64) * len(batch_x) for g in gradients]
+            weighted = [np.asarray(g, dtype=np.float64) * len(batch_x[0]) for g in gradients]
             sums = weighted if sums is None else [a + b for a, b in zip(sums, weighted, strict=True)]
         return {
-            path: (total / len(x)).astype(variable.dtype)
+            path: (total / len(xs[0])).astype(variable.dtype)
             for path, total, variable in zip(
                 self.variable_paths, sums, self._trainable_variables, strict=True
             )
         }
 
-    def input_gradients(self, x, target=None) -> np.ndarray:
+    def input_gradients(self, x, target=None, output=None):
         """d output[target] / d x for each sample, same shape as `x`.
 
         `target`: None (each sample's predicted class), a class index for all samples, or one index per
         sample. A model with a single output unit (a sigmoid or a regression head) uses that output.
+        `output`: which output of a model with several (a name of `output_names` or an index; the first
+        when None). With several inputs, one array per input: a dict when `x` is a dict, else a list in
+        `input_names` order. Integer inputs (token ids) have no gradient: theirs are zeros.
         """
-        x = self._check_x(x)
-        targets = check_target(target, len(x), self._outputs_shape)
+        xs = self._check_x(x)
+        if not any(tf.as_dtype(a.dtype).is_floating for a in xs):
+            raise ModelError(
+                "Input gradients need continuous inputs; this model's inputs are integers (e.g. token ids).",
+                "Look at the embedding layer's output with handle.activations(x) instead.",
+            )
+        index = self._output_index(output)
+        targets = check_target(target, len(xs[0]), self._outputs_shapes[index])
+        if index not in self._input_gradients_fns:
+            self._input_gradients_fns[index] = tf.function(
+                lambda xs, target: self._input_gradients_graph(xs, target, index),
+                input_signature=[self._x_spec(), tf.TensorSpec((None,), tf.int64)],
+            )
+        fn = self._input_gradients_fns[index]
         parts = [
-            self._run(self._input_gradients_fn, batch_x, batch_targets)
-            for batch_x, batch_targets in _labelled_batches(x, targets)
+            self._run(fn, batch_x, batch_targets) for batch_x, (batch_targets,) in _batches(xs, (targets,))
         ]
-        return np.concatenate(parts)
+        gradients = [np.concatenate([part[i] for part in parts]) for i in range(len(xs))]
+        if len(gradients) == 1:
+            return gradients[0]
+        return dict(zip(self.input_names, gradients, strict=True)) if isinstance(x, dict) else gradients
+
+    def _output_index(self, output) -> int:
+        if output is None:
+            return 0
+        if isinstance(output, str) and output in self.output_names:
+            return self.output_names.index(output)
+        if isinstance(output, int | np.integer) and 0 <= output < len(self.output_names):
+            return int(output)
+        raise ModelError(
+            f"Unknown output {output!r}.",
+            f"Use one of the model's outputs {list(self.output_names)} or its index.",
+        )
 
     # ----------------------------------------------------------------- description
 
@@ -417,11 +538,13 @@ class ModelHandle:
             for unique, variable in zip(self.variable_paths, self._trainable_variables, strict=True)
         }
 
-    def _label_kind(self) -> str:
-        """What the labels must look like: "class_ids", "one_hot", "ids_or_one_hot", "binary" or "values"."""
+    def _label_kind(self, index: int = 0) -> str:
+        """What output `index`'s labels must look like: "class_ids", "one_hot", "ids_or_one_hot", "binary"
+        or "values"."""
         if not self._has_compiled_loss():
-            return {"sigmoid": "binary", "softmax": "ids_or_one_hot"}.get(self.output_activation, "values")
-        name = loss_name(self.model.loss)
+            activation = self._output_activations[index]
+            return {"sigmoid": "binary", "softmax": "ids_or_one_hot"}.get(activation, "values")
+        name = loss_name(compiled_loss_of(self.model, self.output_names, index))
         if "sparse_categorical" in name:
             return "class_ids"
         if "categorical" in name or "kl_divergence" in name:
@@ -445,12 +568,16 @@ class ModelHandle:
 
     # ----------------------------------------------------------------- validation
 
-    def _check_x(self, x) -> np.ndarray:
-        return check_x(x, self.input_shape, self._input_dtype)
+    def _check_x(self, x) -> tuple[np.ndarray, ...]:
+        return check_inputs(x, self.input_names, self.input_shapes, self._inputs.dtypes)
 
-    def _check_xy(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        x = self._check_x(x)
-        return x, check_y(y, len(x), self._outputs_shape, self._outputs_dtype, self._label_kind())
+    def _check_xy(self, x, y) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        xs = self._check_x(x)
+        kinds = tuple(self._label_kind(index) for index in range(len(self.output_names)))
+        ys = check_targets(
+            y, len(xs[0]), self.output_names, self._outputs_shapes, self._outputs_dtypes, kinds
+        )
+        return xs, ys
 
     def _run(self, fn, *args):
         try:
@@ -463,55 +590,19 @@ class ModelHandle:
             raise
         except Exception as exc:
             raise ModelError(
-                f"The model failed on this input: {_error_summary(exc)}",
+                f"The model failed on this input: {error_summary(exc)}",
                 "Check the shapes and dtypes of x and y against the model's input and output.",
             ) from exc
         return tf.nest.map_structure(lambda t: t.numpy(), result)
 
     def __repr__(self) -> str:
         n_layers = len(getattr(self, "layers", []))
-        return (
-            f"ModelHandle({self.model.name!r}, {n_layers} layers, input {getattr(self, 'input_shape', '?')})"
-        )
+        shapes = getattr(self, "input_shapes", ())
+        inputs = f"input {shapes[0]}" if len(shapes) == 1 else f"inputs {', '.join(map(str, shapes))}"
+        return f"ModelHandle({self.model.name!r}, {n_layers} layers, {inputs})"
 
 
 # --------------------------------------------------------------------- helpers
-
-
-def _ensure_built(model: keras.Model, dataset) -> None:
-    if model.built:
-        return
-    if dataset is None:
-        raise ModelError(
-            f"The model {model.name!r} is not built yet, so its layers have no shapes.",
-            "call model.build(input_shape) or pass dataset= to wrap(model, dataset=...).",
-        )
-    shape = (None, *tuple(dataset.input_shape))
-    try:
-        if isinstance(model, keras.Sequential):
-            model.build(shape)
-        else:
-            model(np.zeros((1, *shape[1:]), dtype=keras.backend.floatx()))
-    except Exception as exc:
-        raise ModelError(
-            f"The model could not be built for the dataset's input shape {shape}: {_error_summary(exc)}",
-            "Check that the model fits the dataset (input size, image vs tabular).",
-        ) from exc
-
-
-def _check_dataset_fits(model: keras.Model, input_shape: tuple, dataset) -> None:
-    if dataset is None:
-        return
-    given = tuple(dataset.input_shape)
-    fits = len(given) == len(input_shape) and all(
-        want is None or want == got for want, got in zip(input_shape, given, strict=True)
-    )
-    if not fits:
-        raise ModelError(
-            f"The model {model.name!r} takes inputs of shape {(None, *input_shape)}, but the dataset's "
-            f"samples have shape {given}.",
-            "Build a model for this dataset (e.g. dlviz.models.build(kind, dataset)).",
-        )
 
 
 def _first_tensor(output):
@@ -525,21 +616,7 @@ def _head_activation(layers: list[LayerInfo]) -> str | None:
     return None
 
 
-def _batches(x: np.ndarray):
-    for start in range(0, len(x), BATCH_SIZE):
-        yield x[start : start + BATCH_SIZE]
-
-
-def _labelled_batches(x: np.ndarray, y: np.ndarray):
-    for start in range(0, len(x), BATCH_SIZE):
-        yield x[start : start + BATCH_SIZE], y[start : start + BATCH_SIZE]
-
-
-def _error_summary(exc: Exception) -> str:
-    """The line of a TensorFlow error that says what went wrong, without graph-node decorations."""
-    lines = [_TF_NODE_NOISE.sub("", line).strip() for line in str(exc).splitlines()]
-    lines = [line for line in lines if line and line != "[[]]"]
-    if not lines:
-        return type(exc).__name__
-    # Tracing and graph-execution errors put a traceback first and the message last.
-    return lines[-1] if lines[0].startswith(("in user code", "Graph execution error")) else lines[0]
+def _batches(*groups: tuple[np.ndarray, ...]):
+    """Slices of `BATCH_SIZE` samples of every array: one tuple of arrays per group, per batch."""
+    for start in range(0, len(groups[0][0]), BATCH_SIZE):
+        yield tuple(tuple(array[start : start + BATCH_SIZE] for array in group) for group in groups)

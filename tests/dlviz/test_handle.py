@@ -218,7 +218,7 @@ def test_repeated_calls_with_new_batch_sizes_do_not_retrace(caplog):
             handle.gradients(x, y)
             handle.loss(x, y)
             handle.input_gradients(x)
-    functions = [handle._predict_fn, handle._activations_fn, handle._input_gradients_fn]
+    functions = [handle._predict_fn, handle._activations_fn, *handle._input_gradients_fns.values()]
     functions += [*handle._gradient_fns.values(), *handle._loss_fns.values()]
     assert all(fn.experimental_get_tracing_count() == 1 for fn in functions)
     assert "retracing" not in caplog.text
@@ -363,11 +363,19 @@ def test_wrap_refuses_what_is_not_a_keras_model(thing):
         wrap(thing)
 
 
-def test_models_with_several_inputs_are_refused():
-    a, b = keras.Input((2,)), keras.Input((3,))
-    model = keras.Model([a, b], layers.Dense(1)(layers.Concatenate()([a, b])))
-    with pytest.raises(ModelError, match="one input"):
-        wrap(model)
+def test_several_inputs_must_be_passed_as_a_list_or_dict():
+    a, b = keras.Input((2,), name="a"), keras.Input((3,), name="b")
+    handle = wrap(keras.Model([a, b], layers.Dense(1)(layers.Concatenate()([a, b]))))
+    assert handle.input_names == ("a", "b") and handle.input_shapes == ((2,), (3,))
+    assert handle.input_shape is None
+    with pytest.raises(DataError, match=r"2 inputs \(a, b\), but x is one array"):
+        handle.predict(np.zeros((4, 2)))
+    with pytest.raises(DataError, match=r"missing: \['b'\]"):
+        handle.predict({"a": np.zeros((4, 2))})
+    with pytest.raises(DataError, match=r"Input 'b': x has shape \(4, 2\)"):
+        handle.predict([np.zeros((4, 2)), np.zeros((4, 2))])
+    with pytest.raises(DataError, match="different numbers of samples"):
+        handle.predict([np.zeros((4, 2)), np.zeros((5, 3))])
 
 
 def test_uncompiled_model_with_an_unknown_head_asks_for_a_loss():
