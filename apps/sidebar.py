@@ -213,9 +213,12 @@ def _built_model(ws: Workspace, language: str) -> None:
     elif st.session_state["model.kind"] == "cnn" and not is_image:
         st.session_state["model.kind"] = "mlp"
         ws.notify("info", t("model.cnn_switched", language))
+    fitting = models.kinds_for(ws.dataset)
+    if st.session_state["model.kind"] not in fitting:
+        st.session_state["model.kind"] = "mlp"
     kind = st.selectbox(
         t("model.kind", language),
-        models.KINDS,
+        fitting,
         key="model.kind",
         format_func=lambda k: t(f"model.kind.{k}", language),
     )

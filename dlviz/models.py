@@ -27,7 +27,9 @@ import numpy as np
 from dlviz.datasets import Dataset
 from dlviz.errors import ModelError
 
-KINDS = ("mlp", "cnn", "logreg")
+KINDS = ("mlp", "cnn", "logreg", "rnn", "lstm", "gru")
+RECURRENT = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+EMBEDDING_SIZE = 16  # the width of each token's learnt vector in sequence models
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh", "sigmoid", "softplus", "linear")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam")
 # Kernel initialisers by dlviz name: Keras' own classes; the first is Keras' default for Dense and Conv2D.
@@ -79,6 +81,22 @@ def make_initializer(name: str, seed: int) -> keras.initializers.Initializer:
     return _INITIALIZER_FACTORIES[name](int(seed))
 
 
+def kinds_for(dataset: Dataset) -> tuple[str, ...]:
+    """The model kinds `build` makes for ``dataset``, in `KINDS` order.
+
+    >>> from dlviz import datasets
+    >>> kinds_for(datasets.load("sentiment", n_samples=200))
+    ('mlp', 'logreg', 'rnn', 'lstm', 'gru')
+    """
+    if dataset.kind == "image":
+        fitting = {"mlp", "cnn", "logreg"} if min(dataset.input_shape[:2]) >= 4 else {"mlp", "logreg"}
+    elif dataset.kind in ("sequence", "timeseries"):
+        fitting = {"mlp", "logreg", *RECURRENT}
+    else:
+        fitting = {"mlp", "logreg"}
+    return tuple(kind for kind in KINDS if kind in fitting)
+
+
 def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
     """A new Keras optimizer by its dlviz name (one of `OPTIMIZERS`); "momentum" is SGD with momentum 0.9.
 
@@ -108,10 +126,16 @@ def build(
     """A compiled, built `keras.Sequential` model for ``dataset``.
 
     ``kind``: "mlp" (dense hidden layers), "cnn" (two small conv blocks, then ``hidden`` dense layers;
-    image datasets only) or "logreg" (no hidden layer; ``hidden``, ``dropout`` and ``batch_norm`` do not
-    apply). ``dropout`` follows each dense hidden layer, ``batch_norm`` goes between each hidden layer and
-    its activation, ``l1``/``l2`` penalise every kernel. The output is one sigmoid unit with binary
-    cross-entropy for two classes, else a softmax with sparse categorical cross-entropy; metric accuracy.
+    image datasets of any size from 4x4), "logreg" (no hidden layer; ``hidden``, ``dropout`` and
+    ``batch_norm`` do not apply) or, for sequence and time-series datasets, "rnn", "lstm" or "gru" (a
+    SimpleRNN, LSTM or GRU layer of ``hidden[0]`` units reading the steps, then the other ``hidden`` dense
+    layers). Token ids first go through an ``embedding`` layer; "mlp" and "logreg" then average the
+    tokens' vectors (a bag of words), time series are flattened.
+    ``dropout`` follows each dense hidden layer, ``batch_norm`` goes between each hidden layer and
+    its activation, ``l1``/``l2`` penalise every kernel. The output follows the task: one sigmoid unit
+    with binary cross-entropy for two classes, a softmax with sparse categorical cross-entropy for more
+    (metric accuracy), one sigmoid per label with binary cross-entropy for multilabel (metric accuracy),
+    one linear unit per target with mean squared error for regression (metric mae).
     ``initializer`` (one of `INITIALIZERS`, see `make_initializer`) draws every kernel; biases start at zero.
     The same arguments and ``seed`` give the same initial weights. Raises `ModelError` for bad arguments.
     """
@@ -124,6 +148,11 @@ def build(
         )
     if kind == "cnn":
         _check_cnn_input(dataset)
+    if kind in RECURRENT and dataset.kind not in ("sequence", "timeseries"):
+        raise ModelError(
+            f"A {kind} model reads sequences; dataset {dataset.name!r} is {dataset.kind}.",
+            "Use kind='mlp' for it, or a sequence or time-series dataset such as 'sentiment' or 'sines'.",
+        )
     if activation not in ACTIVATIONS:
         raise ModelError(f"Unknown activation {activation!r}.", f"Use one of: {', '.join(ACTIVATIONS)}.")
     if optimizer not in OPTIMIZERS:
@@ -139,11 +168,36 @@ def build(
         raise ModelError(f"seed must be a non-negative integer; got {seed!r}.", "Use e.g. seed=0.")
 
     # One independent seed per random layer (kernels, dropout masks); enough for any depth.
-    seeds = iter(np.random.SeedSequence(int(seed)).generate_state(2 * len(units) + 3) & 0x7FFFFFFF)
+    seeds = iter(np.random.SeedSequence(int(seed)).generate_state(2 * len(units) + 6) & 0x7FFFFFFF)
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 or l2 else None
-    layers: list[keras.layers.Layer] = [keras.Input(shape=dataset.input_shape, name="input")]
+    token_ids = dataset.kind == "sequence"
+    layers: list[keras.layers.Layer] = [
+        keras.Input(shape=dataset.input_shape, dtype="int32" if token_ids else "float32", name="input")
+    ]
+    if token_ids:
+        layers.append(
+            keras.layers.Embedding(
+                dataset.vocabulary_size,
+                EMBEDDING_SIZE,
+                embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=int(next(seeds))),
+                name="embedding",
+            )
+        )
     if kind == "cnn":
         layers += _conv_blocks(dataset.input_shape, activation, batch_norm, regularizer, initializer, seeds)
+    elif kind in RECURRENT:
+        layers.append(
+            RECURRENT[kind](
+                units[0] if units else EMBEDDING_SIZE,
+                kernel_initializer=make_initializer(initializer, int(next(seeds))),
+                recurrent_initializer=keras.initializers.Orthogonal(seed=int(next(seeds))),
+                kernel_regularizer=regularizer,
+                name=kind,
+            )
+        )
+        units = units[1:]
+    elif token_ids:
+        layers.append(keras.layers.GlobalAveragePooling1D(name="bag_of_words"))
     elif len(dataset.input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
     if kind != "logreg":
@@ -152,11 +206,11 @@ def build(
                 index, width, activation, batch_norm, dropout, regularizer, initializer, seeds
             )
 
-    binary = dataset.is_binary
+    output_activation, loss, metric = _head(dataset)
     layers.append(
         keras.layers.Dense(
-            1 if binary else dataset.n_classes,
-            activation="sigmoid" if binary else "softmax",
+            dataset.n_targets,
+            activation=output_activation,
             kernel_initializer=make_initializer(initializer, int(next(seeds))),
             kernel_regularizer=regularizer,
             name="output",
@@ -164,16 +218,23 @@ def build(
     )
     try:
         model = keras.Sequential(layers, name=_model_name(kind, dataset.name))
-        model.compile(
-            optimizer=make_optimizer(optimizer, learning_rate),
-            loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=loss, metrics=[metric])
     except (ValueError, TypeError) as exc:
         raise ModelError(
             f"Keras could not build the {kind} model: {exc}", "Check the arguments to build()."
         ) from exc
     return model
+
+
+def _head(dataset: Dataset) -> tuple[str, str, Any]:
+    """The output activation, loss and metric for the dataset's task."""
+    if dataset.task == "regression":
+        return "linear", "mean_squared_error", keras.metrics.MeanAbsoluteError(name="mae")
+    if dataset.task == "multilabel":
+        return "sigmoid", "binary_crossentropy", keras.metrics.BinaryAccuracy(name="accuracy")
+    if dataset.is_binary:
+        return "sigmoid", "binary_crossentropy", "accuracy"
+    return "softmax", "sparse_categorical_crossentropy", "accuracy"
 
 
 def _conv_blocks(

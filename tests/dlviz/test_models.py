@@ -113,7 +113,88 @@ def test_every_initializer_draws_every_kernel(xor, name):
         assert all(not np.any(layer.kernel.numpy()) for layer in model.layers)
 
 
+@pytest.fixture(scope="module")
+def sentiment():
+    return datasets.load("sentiment", n_samples=200, length=8)
+
+
+@pytest.fixture(scope="module")
+def sines():
+    return datasets.load("sines", n_samples=60, length=20)
+
+
+def test_regression_gets_linear_outputs_and_mean_squared_error():
+    ds = datasets.load("friedman1", n_samples=200)
+    model = models.build("mlp", ds, hidden=(8,))
+    assert model.output_shape == (None, 1) and model.loss == "mean_squared_error"
+    assert model.layers[-1].activation is keras.activations.linear
+    history = model.fit(ds.x_train, ds.y_train, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0]) and "mae" in history.history
+    two = Dataset.from_arrays(ds.x_train, np.column_stack([ds.y_train, -ds.y_train]))
+    assert models.build("logreg", two).output_shape == (None, 2)
+
+
+def test_multilabel_gets_one_sigmoid_per_label():
+    rng = np.random.default_rng(0)
+    labels = (rng.random((60, 3)) > 0.5).astype(int)
+    labels[:, 0] = 1
+    model = models.build("mlp", Dataset.from_arrays(rng.normal(size=(60, 4)), labels), hidden=(4,))
+    assert model.output_shape == (None, 3) and model.loss == "binary_crossentropy"
+    assert model.layers[-1].activation is keras.activations.sigmoid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_recurrent_kinds_embed_tokens_then_read_them_in_order(kind, sentiment):
+    model = models.build(kind, sentiment, hidden=(8, 4), seed=3)
+    assert [layer.name for layer in model.layers] == ["embedding", kind, "hidden_1", "output"]
+    assert type(model.get_layer(kind)) is models.RECURRENT[kind] and model.get_layer(kind).units == 8
+    assert model.get_layer("embedding").input_dim == sentiment.vocabulary_size
+    history = model.fit(sentiment.x_train, sentiment.y_train, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    first, again = (weights(models.build(kind, sentiment, hidden=(8, 4), seed=3)) for _ in range(2))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+def test_mlp_on_tokens_is_a_bag_of_words_and_on_series_reads_the_flat_steps(sentiment, sines):
+    bag = models.build("mlp", sentiment, hidden=(4,))
+    assert [layer.name for layer in bag.layers] == ["embedding", "bag_of_words", "hidden_1", "output"]
+    flat = models.build("gru", sines, hidden=(4,))
+    assert flat.input_shape == (None, 20, 2) and flat.output_shape == (None, 3)
+    assert [layer.name for layer in models.build("mlp", sines, hidden=(4,)).layers][0] == "flatten"
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (12, 20, 3)])
+def test_a_small_cnn_fits_any_image_size(shape):
+    rng = np.random.default_rng(0)
+    ds = Dataset.from_arrays(rng.random((20, *shape)), [0, 1] * 10)
+    model = models.build("cnn", ds, hidden=(4,))
+    assert model.input_shape == (None, *shape) and model.count_params() < 20_000
+    assert np.isfinite(model.predict(ds.x_test, verbose=0)).all()
+
+
+def test_kinds_for_lists_what_build_accepts(iris, tiny_digits, sentiment):
+    assert models.kinds_for(iris) == ("mlp", "logreg")
+    assert models.kinds_for(tiny_digits) == ("mlp", "cnn", "logreg")
+    for kind in models.kinds_for(sentiment):
+        models.build(kind, sentiment, hidden=(2,))
+
+
+@pytest.mark.slow
+def test_an_lstm_reads_word_order_that_a_bag_of_words_cannot():
+    ds = datasets.load("sentiment", n_samples=1200, length=8)
+
+    def test_accuracy(kind):
+        model = models.build(kind, ds, hidden=(16,), learning_rate=1e-2, seed=0)
+        model.fit(ds.x_train, ds.y_train, epochs=15, batch_size=32, verbose=0)
+        return model.evaluate(ds.x_test, ds.y_test, verbose=0)[1]
+
+    bag, lstm = test_accuracy("mlp"), test_accuracy("lstm")
+    assert bag < 0.7 < 0.85 < lstm, (bag, lstm)
+
+
 BAD_ARGUMENTS = {
+    "lstm on tabular data": (("lstm", "iris"), {}, ["reads sequences", "'iris' is tabular", "'sentiment'"]),
     "cnn on tabular data": (("cnn", "iris"), {}, ["needs image data", "'iris' is tabular", "mlp"]),
     "cnn on 2-D points": (("cnn", "xor"), {}, ["needs image data"]),
     "unknown kind": (("resnet", "iris"), {}, ["'resnet'", "mlp, cnn, logreg"]),
