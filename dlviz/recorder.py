@@ -31,7 +31,9 @@ class Recorder(keras.callbacks.Callback):
 
     Args:
         every: record the probe quantities every this many training steps (the first step included).
-        probe: ``(x, y)`` a fixed batch of inputs and labels, or ``x`` alone (activations only).
+        probe: ``(x, y)`` a fixed batch of inputs and labels, or ``x`` alone (activations only); ``x`` and
+            ``y`` as ``model.fit`` takes them: arrays, or lists or dicts of arrays for a model with several
+            inputs or outputs (a two-item list or tuple is always read as ``(x, y)``).
         gradients: per-layer gradient norms and histograms of the training loss on the probe.
         activations: per-layer activation statistics and histograms on the probe.
         weights: weight snapshots (flattened, for optimizer trajectories) and update-to-weight ratios.
@@ -266,7 +268,7 @@ class Recorder(keras.callbacks.Callback):
                 "max_snapshots": self.max_snapshots,
                 "bins": self.bins,
                 "tensorboard": self.tensorboard,
-                "probe_size": 0 if self.probe_x is None else len(self.probe_x),
+                "probe_size": 0 if self.probe_x is None else _sample_count(self.probe_x),
                 "probe_has_labels": self.probe_y is not None,
             },
             "status": "recording",
@@ -291,9 +293,9 @@ class Recorder(keras.callbacks.Callback):
             self._before.assign(result["weights"])
         if not (self.gradients or self.activations):
             return result
-        activations, gradients = self._capture(x, y)
+        activations, masks, gradients = self._capture(x, y)
         if self.activations and self._act_layers:
-            acts = [tf.reshape(tf.cast(activations[name], tf.float32), [-1]) for name in self._act_layers]
+            acts = [_unmasked_values(activations[name], masks.get(name)) for name in self._act_layers]
             kinds = [self._act_kinds.get(name) for name in self._act_layers]
             result["act_stats"] = stats = _activation_stats(acts, kinds)
             counts, edges = _histograms(acts, self.bins, all_finite=_all_finite(stats[:, :2]))
@@ -326,7 +328,7 @@ class Recorder(keras.callbacks.Callback):
 
         def probe(x, y):
             capture = self._handle.capture(x, y, training=False)
-            return capture.activations, capture.gradients
+            return capture.activations, capture.masks, capture.gradients
 
         if not (tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()):
             return probe(x, y)
@@ -561,34 +563,80 @@ def _check_probe(probe):
         return None, None
     if isinstance(probe, tuple | list) and len(probe) == 2:
         x, y = probe
-    elif isinstance(probe, tuple | list):
+    elif isinstance(probe, tuple | list) and not _is_array_list(probe):
         raise DataError(
             f"probe must be (x, y) or x; got a sequence of {len(probe)} items.",
             "Pass probe=(x, y) or probe=x.",
         )
     else:
         x, y = probe, None
-    x = _numeric(x, "probe x")
-    if x.ndim == 0 or len(x) == 0:
-        raise DataError(
-            f"The probe x is empty (shape {x.shape}).", "Pass at least one sample, e.g. x_train[:64]."
-        )
-    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
-        raise DataError(
-            f"The probe x contains {int(np.sum(~np.isfinite(x)))} NaN or infinite value(s).",
-            "Use samples without missing values (impute or drop them first).",
-        )
+    x = _numeric_arrays(x, "probe x")
+    n = _sample_count(x)
+    for name, array in _named_arrays(x, "probe x"):
+        if array.ndim == 0 or len(array) == 0:
+            raise DataError(
+                f"The {name} is empty (shape {array.shape}).", "Pass at least one sample, e.g. x_train[:64]."
+            )
+        if len(array) != n:
+            raise DataError(
+                f"The probe's inputs have different numbers of samples ({len(array)} in {name}, {n} in "
+                "the first).",
+                "Pass one row per sample in every input.",
+            )
+        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+            raise DataError(
+                f"The {name} contains {int(np.sum(~np.isfinite(array)))} NaN or infinite value(s).",
+                "Use samples without missing values (impute or drop them first).",
+            )
     if y is None:
         return x, None
-    y = _numeric(y, "probe y")
-    if y.ndim == 0 or len(y) != len(x):
-        raise DataError(
-            f"The probe has {len(x)} inputs but {len(y) if y.ndim else 'no'} labels.",
-            "Pass x and y of the same length, e.g. probe=(x_train[:64], y_train[:64]).",
-        )
-    if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
-        raise DataError("The probe labels contain NaN or infinite values.", "Use samples with valid labels.")
+    y = _numeric_arrays(y, "probe y")
+    for name, array in _named_arrays(y, "probe y"):
+        if array.ndim == 0 or len(array) != n:
+            raise DataError(
+                f"The probe has {n} inputs but {len(array) if array.ndim else 'no'} labels in {name}.",
+                "Pass x and y of the same length, e.g. probe=(x_train[:64], y_train[:64]).",
+            )
+        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+            raise DataError(f"The {name} contains NaN or infinite values.", "Use samples with valid labels.")
     return x, y
+
+
+def _is_array_list(values) -> bool:
+    """A list or tuple of arrays (the inputs of a model with several), not nested numbers of one array."""
+    return isinstance(values, list | tuple) and all(
+        isinstance(item, np.ndarray | tf.Tensor) or getattr(item, "ndim", 0) >= 1 for item in values
+    )
+
+
+def _numeric_arrays(values, what: str):
+    """Each array of `values` (one array, a list or a dict of arrays) as a numpy array, structure kept."""
+    if isinstance(values, dict):
+        return {name: _numeric(array, f"{what} [{name!r}]") for name, array in values.items()}
+    if _is_array_list(values):
+        return [_numeric(array, f"{what} [{index}]") for index, array in enumerate(values)]
+    return _numeric(values, what)
+
+
+def _named_arrays(values, what: str) -> list[tuple[str, np.ndarray]]:
+    if isinstance(values, dict):
+        return [(f"{what} [{name!r}]", array) for name, array in values.items()]
+    if isinstance(values, list):
+        return [(f"{what} [{index}]", array) for index, array in enumerate(values)]
+    return [(what, values)]
+
+
+def _sample_count(values) -> int:
+    first = _named_arrays(values, "")[0][1]
+    return len(first) if first.ndim else 0
+
+
+def _unmasked_values(activation, mask):
+    """A layer's output as a float32 vector, without its masked (padded) time steps."""
+    values = tf.cast(activation, tf.float32)
+    if mask is not None and mask.shape.rank is not None and mask.shape.rank <= values.shape.rank:
+        values = tf.boolean_mask(values, mask)
+    return tf.reshape(values, [-1])
 
 
 def _numeric(values, what: str) -> np.ndarray:
@@ -612,7 +660,9 @@ def _probe_for_model(handle, x, y):
             x_checked, y_checked = handle.prepare(x, y)
     except DataError as exc:
         raise DataError(f"The probe does not fit the model: {exc.problem}", exc.fix) from exc
-    return tf.constant(x_checked), None if y_checked is None else tf.constant(y_checked)
+    return tf.nest.map_structure(tf.constant, x_checked), (
+        None if y_checked is None else tf.nest.map_structure(tf.constant, y_checked)
+    )
 
 
 def _check_logdir(logdir) -> Path | None:
@@ -652,9 +702,14 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def _describe_loss(loss) -> str | None:
+def _describe_loss(loss):
+    """The compiled loss' name; a list or dict of names for a model with one loss per output."""
     if loss is None or isinstance(loss, str):
         return loss
+    if isinstance(loss, dict):
+        return {name: _describe_loss(value) for name, value in loss.items()}
+    if isinstance(loss, list | tuple):
+        return [_describe_loss(value) for value in loss]
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
 
 
