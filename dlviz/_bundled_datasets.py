@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from sklearn import datasets as sk_datasets
 
+from dlviz import _keras_image_sets
+
 
 def _digits(seed: int) -> dict[str, Any]:
     bunch = sk_datasets.load_digits()
@@ -329,4 +331,7 @@ BUNDLED = {
     "sentiment": _sentiment,
     "sines": _sines,
     "sines_forecast": _sines_forecast,
+    "mnist": _keras_image_sets.mnist,
+    "fashion_mnist": _keras_image_sets.fashion_mnist,
+    "cifar10": _keras_image_sets.cifar10,
 }

@@ -110,6 +110,10 @@ PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "sines": _series_parameters(),
     "sines_forecast": _series_parameters(),
+    **{
+        name: {"n_samples": _spec(6000, 100, 60000, 100, "Training images kept (a fifth as many for testing).")}
+        for name in ("mnist", "fashion_mnist", "cifar10")
+    },
 }
 """Per dataset, the parameters `load` accepts, with what a UI widget needs: default, min, max, step, help.
 An int default means an int parameter."""
@@ -123,6 +127,7 @@ TASK_AND_KIND: dict[str, tuple[str, str]] = {
     "sentiment": ("classification", "sequence"),
     "sines": ("classification", "timeseries"),
     "sines_forecast": ("regression", "timeseries"),
+    **{name: ("classification", "image") for name in ("mnist", "fashion_mnist", "cifar10")},
 }
 """Per bundled dataset, its task and kind, known without loading it (for menus)."""
 
