@@ -32,6 +32,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from dlviz._bundled_datasets import BUNDLED
+from dlviz._dataset_files import checked_size, read_image_folders, read_npz
 from dlviz._dataset_input import (
     KINDS,
     TASKS,
@@ -544,6 +545,37 @@ class Dataset:
             description=f"Loaded from CSV, target column {target!r}.",
             description_zh=f"从 CSV 文件加载，目标列 (target column) 为 {target!r}。",
         )
+
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, **options: Any) -> Dataset:
+        """Build a dataset from a ``.csv``, ``.npz`` or ``.zip`` file, checked the same way whatever its origin.
+
+        ``.csv``: as `Dataset.from_csv` (``target=`` is required). ``.npz``: arrays ``x`` and ``y``, optionally
+        ``x_test``, ``y_test`` and ``class_names``, read without pickles. ``.zip``: one folder of images per
+        class (``image_size=(height, width)`` resizes them; else all take the first image's size).
+        ``options`` go to `Dataset.from_arrays` (``task``, ``kind``, ``test_size``, ``seed``, ...). Files over
+        200 MiB, archives that would decompress past 1 GiB or escape their folder, pickled objects and
+        malformed files raise `DataError`.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".npz", ".zip"):
+            raise DataError(
+                f"dlviz cannot read {path.name!r}: it reads .csv, .npz and .zip files.",
+                "Save the data as CSV, as numpy arrays (np.savez(path, x=x, y=y)) or zip one folder of images "
+                "per class.",
+            )
+        checked_size(path)
+        options.setdefault("name", path.stem)
+        if suffix == ".csv":
+            if "target" not in options:
+                raise DataError(f"Reading {path.name} needs target=, the label column.", "Pass target='...'.")
+            return cls.from_csv(path, **options)
+        if suffix == ".npz":
+            return cls.from_arrays(**{**read_npz(path), **options})
+        image_size = options.pop("image_size", None)
+        return cls.from_arrays(**read_image_folders(path, image_size), **options)
 
 
 def load(name: str, *, seed: int = 0, test_size: float = 0.2, **params: Any) -> Dataset:
