@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from dlviz._bundled_datasets import BUNDLED
+from dlviz._bundled_datasets import BUNDLED, PARAMETERS, TASK_AND_KIND, parameter_values
 from dlviz._dataset_files import checked_size, read_image_folders, read_npz
 from dlviz._dataset_input import (
     KINDS,
@@ -59,78 +58,6 @@ from dlviz._dataset_input import (
     with_channel,
 )
 from dlviz.errors import DataError
-
-
-def _spec(default: float, low: float, high: float, step: float, help: str) -> dict[str, Any]:
-    return {"default": default, "min": low, "max": high, "step": step, "help": help}
-
-
-def _points2d_parameters(noise: float, noise_max: float) -> dict[str, dict[str, Any]]:
-    return {
-        "n_samples": _spec(500, 50, 5000, 50, "Number of points, split between the two classes."),
-        "noise": _spec(
-            noise, 0.0, noise_max, 0.01, "Standard deviation of the Gaussian noise added to each point."
-        ),
-    }
-
-
-def _series_parameters() -> dict[str, dict[str, Any]]:
-    return {
-        "n_samples": _spec(600, 60, 10000, 60, "Number of series."),
-        "length": _spec(40, 10, 200, 10, "Time steps per series."),
-        "noise": _spec(0.2, 0.0, 1.0, 0.05, "Standard deviation of the Gaussian noise added to the signal."),
-    }
-
-
-PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
-    "digits": {},
-    "breast_cancer": {},
-    "iris": {},
-    "wine": {},
-    "moons": _points2d_parameters(0.1, 0.5),
-    "circles": _points2d_parameters(0.05, 0.3),
-    "spirals": _points2d_parameters(0.05, 0.3),
-    "xor": _points2d_parameters(0.05, 0.5),
-    "gauss": _points2d_parameters(0.1, 0.5),
-    "imbalanced": {
-        "n_samples": _spec(2000, 200, 20000, 100, "Number of samples."),
-        "minority": _spec(0.05, 0.01, 0.5, 0.01, "Fraction of the samples in the minority class."),
-    },
-    "diabetes": {},
-    "friedman1": {
-        "n_samples": _spec(1000, 100, 20000, 100, "Number of samples."),
-        "noise": _spec(1.0, 0.0, 5.0, 0.1, "Standard deviation of the Gaussian noise added to y."),
-    },
-    "curve": {
-        "n_samples": _spec(200, 20, 5000, 10, "Number of points on the curve."),
-        "noise": _spec(0.1, 0.0, 1.0, 0.01, "Standard deviation of the Gaussian noise added to y."),
-    },
-    "sentiment": {
-        "n_samples": _spec(2000, 200, 20000, 100, "Number of reviews."),
-        "length": _spec(10, 4, 40, 1, "Tokens per review."),
-    },
-    "sines": _series_parameters(),
-    "sines_forecast": _series_parameters(),
-    **{
-        name: {"n_samples": _spec(6000, 100, 60000, 100, "Training images kept (a fifth as many for testing).")}
-        for name in ("mnist", "fashion_mnist", "cifar10")
-    },
-}
-"""Per dataset, the parameters `load` accepts, with what a UI widget needs: default, min, max, step, help.
-An int default means an int parameter."""
-
-
-TASK_AND_KIND: dict[str, tuple[str, str]] = {
-    **{name: ("classification", "tabular") for name in ("breast_cancer", "iris", "wine", "imbalanced")},
-    "digits": ("classification", "image"),
-    **{name: ("classification", "points2d") for name in ("moons", "circles", "spirals", "xor", "gauss")},
-    **{name: ("regression", "tabular") for name in ("diabetes", "friedman1", "curve")},
-    "sentiment": ("classification", "sequence"),
-    "sines": ("classification", "timeseries"),
-    "sines_forecast": ("regression", "timeseries"),
-    **{name: ("classification", "image") for name in ("mnist", "fashion_mnist", "cifar10")},
-}
-"""Per bundled dataset, its task and kind, known without loading it (for menus)."""
 
 
 def names(task: str | None = None, kinds: tuple[str, ...] | None = None) -> list[str]:
@@ -591,37 +518,7 @@ def load(name: str, *, seed: int = 0, test_size: float = 0.2, **params: Any) -> 
         raise DataError(f"Unknown dataset {name!r}.{hint}", f"Use one of: {', '.join(names())}.")
     check_test_size(test_size)
     check_seed(seed)
-    values = _parameter_values(name, params)
+    values = parameter_values(name, params)
     return Dataset.from_arrays(
         **BUNDLED[name](seed=seed, **values), name=name, seed=seed, test_size=test_size
     )
-
-
-def _parameter_values(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    specs = PARAMETERS[name]
-    unknown = sorted(set(params) - set(specs))
-    if unknown:
-        valid = ", ".join(specs) if specs else "none: it takes no parameters"
-        raise DataError(
-            f"Dataset {name!r} has no parameter {', '.join(map(repr, unknown))}.",
-            f"Valid parameters for {name!r}: {valid}.",
-        )
-    values = {}
-    for param, spec in specs.items():
-        value = params.get(param, spec["default"])
-        wants_int = isinstance(spec["default"], int)
-        number_type = numbers.Integral if wants_int else numbers.Real
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, number_type)
-            or not spec["min"] <= value <= spec["max"]
-        ):
-            kind_of_number = "an integer" if wants_int else "a number"
-            raise DataError(
-                f"Parameter {param!r} of dataset {name!r} must be {kind_of_number} from {spec['min']} to "
-                f"{spec['max']}; got {value!r}.",
-                f"Pick a value in that range (default {spec['default']}). {param}: {spec['help']}",
-            )
-        values[param] = int(value) if wants_int else float(value)
-    return values
-
