@@ -3,7 +3,9 @@
 import pytest
 
 # Plugins whose compute trains models of its own: a test run once per plugin is slow for these.
-TRAINING_PLUGINS = frozenset({"imbalance", "regularization", "playground", "optimizers", "backprop"})
+TRAINING_PLUGINS = frozenset(
+    {"imbalance", "regularization", "playground", "optimizers", "backprop", "initialization"}
+)
 
 
 def pytest_collection_modifyitems(config, items):
