@@ -87,19 +87,6 @@ class RecordParams:
     )
 
 
-def pick_layers(available: list[str], requested: tuple[str, ...]) -> list[str]:
-    """`requested` layers in input-to-output order (all of `available` when empty)."""
-    if not requested:
-        return list(available)
-    unknown = [name for name in requested if name not in available]
-    if unknown:
-        raise dlviz.ParamsError(
-            f"Unknown layer(s) {', '.join(unknown)}.",
-            f"choose among the recorded layers: {', '.join(available) or 'none'}.",
-        )
-    return [name for name in available if name in requested]
-
-
 def record_window(steps: np.ndarray, first_step: int, last_step: int, max_points: int) -> np.ndarray:
     """Indices of the records between `first_step` and `last_step` (0 = the end), thinned evenly
     to at most `max_points` (the first and the last record of the window are always kept)."""

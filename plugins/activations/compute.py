@@ -10,6 +10,7 @@ import numpy as np
 
 import dlviz
 from plugins._shared.classes import class_names_of, predicted_classes
+from plugins._shared.layers import chosen_layers
 from plugins._shared.records import histogram, histograms_over_time, record_window, test_samples
 from plugins.activations.result import Distributions, FeatureMaps, ProbeHealth, UnitResponses
 from plugins.activations.views import conv_layers, dense_layers, shown_layers
@@ -23,6 +24,8 @@ SATURATING = frozenset({"sigmoid", "tanh"})
 # Outputs in the flat tails, as the Recorder counts them: sigmoid below 0.01 or above 0.99, |tanh| above 0.99.
 SIGMOID_TAIL, TANH_TAIL = 0.01, 0.99
 MAX_MAP_PIXELS = 48  # feature maps larger than this (per side) are average-pooled for display
+# Layers drawn by default in the feature-map and unit-response views (one figure, or one row, each).
+MAX_MAP_LAYERS = 6
 MAX_RESPONSE_VALUES = 120_000  # unit-response thumbnails share this many grid values (figure < 1 MB)
 
 
@@ -166,12 +169,14 @@ def _rows(series: dict[str, np.ndarray], layers: tuple[str, ...], shown: np.ndar
 
 
 def compute_feature_maps(ctx: dlviz.Context, params: Params) -> FeatureMaps:
-    """The chosen test sample's feature maps in every convolutional layer (the first `max_maps` channels)."""
+    """The chosen test sample's feature maps (the first `max_maps` channels) in the chosen convolutional
+    layers, by default an even selection of at most MAX_MAP_LAYERS of them (one figure each)."""
     dataset, handle = ctx.dataset, ctx.model
     _, sample, label = test_samples(dataset, params.sample_index, 1)
-    conv = [info.name for info in conv_layers(handle)]
-    outputs = handle.activations(sample)
-    predicted = predicted_classes(outputs[handle.layers[-1].name])
+    conv = layers_of_view([info.name for info in conv_layers(handle)], params.layers, MAX_MAP_LAYERS)
+    output_layer = handle.layers[-1].name
+    outputs = handle.activations(sample, layers=[*conv, output_layer])
+    predicted = predicted_classes(outputs[output_layer])
     maps, channels = [], []
     for layer in conv:
         values = np.moveaxis(outputs[layer][0], -1, 0)  # [channels, h, w]
@@ -188,6 +193,12 @@ def compute_feature_maps(ctx: dlviz.Context, params: Params) -> FeatureMaps:
     )
 
 
+def layers_of_view(candidates: list[str], requested: tuple[str, ...], limit: int) -> list[str]:
+    """The requested layers among `candidates` (the layers a view can draw); when none of them is requested,
+    an even selection of at most `limit` candidates."""
+    return chosen_layers(candidates, tuple(name for name in requested if name in candidates), limit)
+
+
 def _shrink(maps: np.ndarray) -> np.ndarray:
     """Average-pool [k, h, w] maps so that no side exceeds MAX_MAP_PIXELS (keeps figures small)."""
     factor = int(np.ceil(max(maps.shape[1:]) / MAX_MAP_PIXELS))
@@ -201,9 +212,11 @@ def _shrink(maps: np.ndarray) -> np.ndarray:
 
 
 def compute_unit_responses(ctx: dlviz.Context, params: Params) -> UnitResponses:
-    """Each Dense unit's output over a grid spanning the 2-D data; the first `max_units` per layer."""
+    """Each Dense unit's output over a grid spanning the 2-D data; the first `max_units` per layer, in the
+    chosen Dense layers (by default an even selection of at most MAX_MAP_LAYERS of them)."""
     dataset, handle = ctx.dataset, ctx.model
-    dense = dense_layers(handle)
+    names = layers_of_view([info.name for info in dense_layers(handle)], params.layers, MAX_MAP_LAYERS)
+    dense = [info for info in dense_layers(handle) if info.name in names]
     thumbnails = sum(min(int(info.output_shape[-1]), params.max_units) for info in dense)
     size = max(8, min(params.grid_size, int(np.sqrt(MAX_RESPONSE_VALUES / thumbnails))))
     points = np.concatenate([dataset.x_train, dataset.x_test]) if len(dataset.x_test) else dataset.x_train

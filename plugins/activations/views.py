@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dlviz
-from plugins._shared.records import PASS_THROUGH_KINDS, pick_layers
+from plugins._shared.inputs import several_inputs_texts
+from plugins._shared.layers import chosen_layers
+from plugins._shared.records import PASS_THROUGH_KINDS
 
 CONV_KINDS = frozenset({"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"})
 
@@ -29,10 +31,11 @@ def dense_layers(handle) -> list:
 
 
 def shown_layers(available: list[str], kinds: dict[str, str], requested: tuple[str, ...]) -> list[str]:
-    """The requested layers, or by default every layer that does more than reshape or mask its input."""
+    """The requested layers, or by default an even selection of the layers that do more than reshape or mask
+    their input (every one of them on a model of up to DEFAULT_LAYERS such layers)."""
     if requested:
-        return pick_layers(available, requested)
-    return [name for name in available if kinds.get(name, "") not in PASS_THROUGH_KINDS]
+        return chosen_layers(available, requested)
+    return chosen_layers([name for name in available if kinds.get(name, "") not in PASS_THROUGH_KINDS], ())
 
 
 _VIEW_ZH = {"feature_maps": "特征图 (feature maps) ", "unit_responses": "单元响应 (unit responses) "}
@@ -54,6 +57,15 @@ def view_reason(ctx: dlviz.Context, view: str) -> tuple[str, str] | None:
             f"The {view.replace('_', ' ')} view needs the model and its dataset.",
             f"{_VIEW_ZH.get(view, view)}视图需要模型及其数据集。",
         )
+    several = several_inputs_texts(
+        ctx.model,
+        f"The {view.replace('_', ' ')} view",
+        f"{_VIEW_ZH.get(view, view)}视图",
+        "The distributions and training views show every layer of it.",
+        "分布 (distributions) 和训练 (training) 视图仍可显示它的各层。",
+    )
+    if several is not None:
+        return several
     if view == "feature_maps":
         if len(ctx.dataset.input_shape) != 3:
             return (

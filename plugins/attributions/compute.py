@@ -79,7 +79,18 @@ def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
     if params.sanity_check:
         ctx.report(0.3, tr(ctx.language, "sanity check", "合理性检验 (sanity check)"))
         sanity = sanity_check(
-            ctx, engine, trained, plan, x, targets, baseline, noises, maps, params.sample, image
+            ctx,
+            engine,
+            trained,
+            plan,
+            x,
+            targets,
+            baseline,
+            noises,
+            maps,
+            params.sample,
+            image,
+            params.sanity_stages,
         )
     probabilities = class_probabilities(head, outputs)[np.arange(len(x)), targets]
     ctx.report(1.0, tr(ctx.language, "done", "完成"))

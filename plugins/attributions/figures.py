@@ -276,7 +276,8 @@ def _sanity_maps(result: AttributionResult, language: str) -> go.Figure:
         cols=cols,
         column_titles=labels,
         row_titles=row_titles,
-        horizontal_spacing=0.02,
+        # Plotly refuses a spacing above 1 / (cols - 1).
+        horizontal_spacing=min(0.02, 0.5 / max(cols - 1, 1)),
         vertical_spacing=0.04,
     )
     for row, method in enumerate(result.methods, start=1):

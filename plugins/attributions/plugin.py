@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from plugins._shared.explain import one_output_vector_reason
+from plugins._shared.inputs import one_input_one_output_reason
 from plugins.attributions.compute import attribute
 from plugins.attributions.figures import result_figures
 from plugins.attributions.result import (
@@ -134,6 +135,18 @@ class Params:
         "how much each method's maps change.",
         help_zh="从输出层开始逐层随机化权重（级联随机化，Adebayo 等 2018），衡量每种方法的归因图变化多少。",
     )
+    sanity_stages: int = dlviz.param(
+        8,
+        label="Sanity-check stages",
+        label_zh="合理性检验的阶段数",
+        help="The check randomises the layers from the top in this many groups of consecutive layers, one "
+        "attribution pass each (one layer per stage when the model has no more trainable layers than this).",
+        help_zh="合理性检验把各层从顶层开始分成这么多组相邻的层依次随机化，每组计算一次归因"
+        "（模型的可训练层不多于此数时，每个阶段随机化一层）。",
+        min=1,
+        max=16,
+        step=1,
+    )
 
 
 class Attributions(dlviz.Plugin):
@@ -192,7 +205,11 @@ class Attributions(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        return one_output_vector_reason(ctx, "Attributions", "归因图 (attributions)") or True
+        return (
+            one_input_one_output_reason(ctx, "Attributions", "归因图 (attributions)")
+            or one_output_vector_reason(ctx, "Attributions", "归因图 (attributions)")
+            or True
+        )
 
     def compute(self, ctx: dlviz.Context, params: Params) -> AttributionResult:
         return attribute(ctx, params)

@@ -26,8 +26,9 @@ COMPLETENESS_LIMIT = 0.05
 
 @dataclasses.dataclass(frozen=True)
 class SanityCheck:
-    """Cascading randomisation. Stage 0 is the trained model; stage k has the weights of the top k layers
-    randomised (`stages[k]` names the layer randomised last). `correlations[method][k]` is the mean
+    """Cascading randomisation. Stage 0 is the trained model; stage k has the weights of the top k groups of
+    layers randomised (one layer per group unless the model has more trainable layers than the stages
+    asked for; `stages[k]` names the lowest layer randomised so far). `correlations[method][k]` is the mean
     Spearman rank correlation between the trained and the stage-k maps of |attribution|,
     `signed_correlations` the same of the signed maps; `maps[method]` holds the shown sample's map at
     every stage."""

@@ -10,11 +10,11 @@ import numpy as np
 import dlviz
 from dlviz.plugin import tr
 from plugins._shared.classes import class_names_of, predicted_classes
+from plugins._shared.layers import chosen_layers
 from plugins._shared.records import (
     HistogramsOverTime,
     histogram,
     histograms_over_time,
-    pick_layers,
     record_window,
     run_label,
     test_samples,
@@ -53,7 +53,7 @@ def from_run(run, params: Params) -> GradientsResult:
     findings = diagnose_norms(all_layers, steps, norms, _layer_sizes(run, all_layers), params)
     findings += ratio_findings(run, all_layers, steps)
 
-    layers = pick_layers(all_layers, params.layers)
+    layers = chosen_layers(all_layers, params.layers)
     shown = record_window(steps, params.first_step, params.last_step, params.max_points)
     rows = [all_layers.index(layer) for layer in layers]
     ratios = run.series("update_ratio")
@@ -77,7 +77,10 @@ def from_run(run, params: Params) -> GradientsResult:
 def other_run_norms(run, index: int, params: Params) -> RunNorms | None:
     """Another run's norms in the same step window; None when it has no gradient records there."""
     series = run_gradients(run)
-    layers = _ordered(run, [layer for layer in series if not params.layers or layer in params.layers])
+    requested = tuple(layer for layer in params.layers if layer in series)
+    if params.layers and not requested:
+        return None
+    layers = chosen_layers(_ordered(run, series), requested)
     if not layers:
         return None
     steps = run.record_steps
@@ -108,7 +111,7 @@ def from_batch(ctx: dlviz.Context, params: Params) -> GradientsResult:
     sizes = np.array([values[layer].size for layer in all_layers], np.float64)
     findings = diagnose_norms(all_layers, None, norms, sizes, params)
 
-    layers = pick_layers(all_layers, params.layers)
+    layers = chosen_layers(all_layers, params.layers)
     edges, fractions = [], []
     for layer in layers:
         shares, layer_edges = histogram(values[layer], params.bins)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from plugins._shared.explain import one_output_vector_reason
+from plugins._shared.inputs import one_input_one_output_reason
 from plugins.shap.compute import shap_values
 from plugins.shap.figures import result_figures
 from plugins.shap.result import ADDITIVITY_TOLERANCE, METHOD_LABELS, ShapResult
@@ -147,7 +148,11 @@ class Shap(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        return one_output_vector_reason(ctx, "SHAP values", "SHAP 值 (SHAP values)") or True
+        return (
+            one_input_one_output_reason(ctx, "SHAP values", "SHAP 值 (SHAP values)")
+            or one_output_vector_reason(ctx, "SHAP values", "SHAP 值 (SHAP values)")
+            or True
+        )
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ShapResult:
         return shap_values(ctx, params)

@@ -1,0 +1,63 @@
+"""Why a plugin that reads one image or one feature vector per sample cannot run on a model of several
+inputs or several outputs, in one sentence that names them and says what would work.
+
+A `dlviz.ModelHandle` names its inputs (`input_names`) and outputs (`output_names`); a handle that does
+not (one built before several inputs were supported) has one of each.
+"""
+
+from __future__ import annotations
+
+from dlviz.plugin import tr
+
+
+def input_names(handle) -> tuple[str, ...]:
+    """The model's input names; empty for a handle that does not name them (it has one input)."""
+    return tuple(getattr(handle, "input_names", None) or ())
+
+
+def output_names(handle) -> tuple[str, ...]:
+    """The model's output names; empty for a handle that does not name them (it has one output)."""
+    return tuple(getattr(handle, "output_names", None) or ())
+
+
+def several_inputs_texts(handle, what: str, what_zh: str, instead: str = "", instead_zh: str = "") -> tuple[str, str] | None:
+    """Why `what` cannot run on `handle` when it takes several inputs, in English and Chinese, else None.
+
+    `instead` / `instead_zh` say what would work (e.g. another view, or a model of one input).
+    """
+    names = input_names(handle)
+    if len(names) <= 1:
+        return None
+    listed = ", ".join(names)
+    return (
+        f"{what} reads one input per sample (an image or a feature vector); this model takes "
+        f"{len(names)} inputs ({listed}). " + (instead or "Build a model of one of its inputs to look at it on its own."),
+        f"{what_zh} 每个样本只读取一个输入（一张图像或一个特征向量）；这个模型有 {len(names)} 个输入"
+        f"（{listed}）。" + (instead_zh or "可以为其中一个输入单独构建模型来查看。"),
+    )
+
+
+def several_inputs_reason(ctx, what: str, what_zh: str, instead: str = "", instead_zh: str = "") -> str | None:
+    """`several_inputs_texts` for ctx.model, in ctx.language."""
+    texts = several_inputs_texts(ctx.model, what, what_zh, instead, instead_zh)
+    return None if texts is None else tr(ctx.language, *texts)
+
+
+def several_outputs_reason(ctx, what: str, what_zh: str) -> str | None:
+    """Why `what` cannot run on ctx.model (in ctx.language) when it has several outputs, else None."""
+    names = output_names(ctx.model)
+    if len(names) <= 1:
+        return None
+    listed = ", ".join(names)
+    return tr(
+        ctx.language,
+        f"{what} explains one output; this model has {len(names)} outputs ({listed}). Build a model of "
+        "one head, keras.Model(model.inputs, model.get_layer(name).output), and explain that.",
+        f"{what_zh} 只解释一个输出；这个模型有 {len(names)} 个输出（{listed}）。可以用 "
+        "keras.Model(model.inputs, model.get_layer(name).output) 构建只含一个输出头的模型，再解释它。",
+    )
+
+
+def one_input_one_output_reason(ctx, what: str, what_zh: str) -> str | None:
+    """Why `what`, an explanation of one input by one output, cannot run on ctx.model, else None."""
+    return several_inputs_reason(ctx, what, what_zh) or several_outputs_reason(ctx, what, what_zh)

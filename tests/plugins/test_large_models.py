@@ -1,0 +1,172 @@
+"""Large models stay readable and fast: every model plugin draws a bounded selection of layers, keeps its
+figures under 2 MB and within a bounded number of subplots, and the attributions sanity check cascades
+over a bounded number of layer groups; plugins that read one input refuse a model of several."""
+
+import dataclasses
+import json
+import types
+
+import keras
+import numpy as np
+import pytest
+
+import dlviz
+from dlviz.datasets import Dataset
+from dlviz.plugin import Context, make_params, tr
+from dlviz.registry import make_context, run_plugin
+from dlviz.testing import MAX_FIGURE_JSON_BYTES
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
+from plugins._shared.layers import DEFAULT_LAYERS, MAX_CHOSEN_LAYERS, chosen_layers, evenly_spaced
+from plugins.activations.compute import MAX_MAP_LAYERS
+from plugins.attributions import Attributions
+from plugins.attributions.figures import result_figures as attribution_figures
+from plugins.attributions.sanity import layer_groups
+
+# The plugins that read the model; each must draw figures or refuse through is_compatible.
+MODEL_PLUGINS = ("activations", "attributions", "explanation_methods", "gradients", "landscape", "model_summary", "shap")
+# Subplots one figure may hold (the attribution sanity grid at its largest default is 5 methods x 9 stages).
+MAX_SUBPLOTS = 60
+
+
+def subplot_count(figure) -> int:
+    """Axes pairs of a figure: the larger of its x and y axis counts (heatmap rows share one x axis)."""
+    layout = figure.layout.to_plotly_json()
+    return max(
+        sum(key.startswith("xaxis") for key in layout) or 1,
+        sum(key.startswith("yaxis") for key in layout) or 1,
+    )
+
+
+def every_model_plugin_draws_or_refuses(ctx: Context) -> dict[str, list]:
+    """Each model plugin's figures at its defaults, or its refusal; asserts size and subplot bounds."""
+    drawn = {}
+    for name in MODEL_PLUGINS:
+        plugin = dlviz.get_plugin(name)
+        verdict = plugin.is_compatible(ctx)
+        if verdict is not True:
+            assert isinstance(verdict, str) and verdict, name
+            continue
+        figures = plugin.figures(run_plugin(plugin, ctx), language=ctx.language)
+        assert figures, name
+        for figure in figures:
+            assert len(figure.to_json()) < MAX_FIGURE_JSON_BYTES, (name, figure.layout.title.text)
+            assert subplot_count(figure) <= MAX_SUBPLOTS, (name, figure.layout.title.text)
+        drawn[name] = figures
+    return drawn
+
+
+def test_evenly_spaced_keeps_the_first_and_the_last_layer():
+    names = [f"layer{i}" for i in range(156)]
+    shown = evenly_spaced(names, DEFAULT_LAYERS)
+    assert len(shown) == DEFAULT_LAYERS and shown[0] == "layer0" and shown[-1] == "layer155"
+    assert shown == sorted(shown, key=names.index)
+    assert chosen_layers(names, ()) == shown
+    assert chosen_layers(names[:5], ()) == names[:5]
+
+
+def test_chosen_layers_keep_model_order_and_refuse_unknown_or_too_many():
+    names = [f"layer{i}" for i in range(100)]
+    assert chosen_layers(names, ("layer7", "layer3")) == ["layer3", "layer7"]
+    with pytest.raises(dlviz.ParamsError, match="Unknown layer"):
+        chosen_layers(names, ("nope",))
+    with pytest.raises(dlviz.ParamsError, match=f"at most {MAX_CHOSEN_LAYERS}"):
+        chosen_layers(names, tuple(names[: MAX_CHOSEN_LAYERS + 1]))
+
+
+def test_layer_groups_cover_every_layer_once_in_order():
+    layers = list(range(241))
+    groups = layer_groups(layers, 8)
+    assert len(groups) == 8 and [layer for group in groups for layer in group] == layers
+    assert max(map(len, groups)) - min(map(len, groups)) <= 1
+    assert layer_groups(layers[:3], 8) == [[0], [1], [2]]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_plugins_of_one_input_refuse_several_inputs_naming_them(image, language):
+    handle = types.SimpleNamespace(input_names=("title", "body"), output_names=("label",))
+    ctx = dataclasses.replace(image, model=handle, language=language)
+    reason = several_inputs_reason(ctx, "SHAP values", "SHAP 值")
+    assert "title, body" in reason and ("2 inputs" in reason if language == "en" else "2 个输入" in reason)
+    assert several_outputs_reason(ctx, "SHAP values", "SHAP 值") is None
+    for name in ("shap", "attributions", "explanation_methods"):
+        assert "title, body" in dlviz.get_plugin(name).is_compatible(ctx)
+    activations = dlviz.get_plugin("activations")
+    for view in ("feature_maps", "unit_responses"):
+        verdict = activations.view_compatibility(ctx, view)
+        assert "title, body" in verdict
+        assert tr(language, "distributions", "分布") in verdict
+
+
+def test_explanations_refuse_several_outputs(image):
+    handle = types.SimpleNamespace(input_names=("image",), output_names=("digit", "size"))
+    ctx = dataclasses.replace(image, model=handle)
+    verdict = dlviz.get_plugin("attributions").is_compatible(ctx)
+    assert "2 outputs (digit, size)" in verdict and "get_layer" in verdict
+
+
+def test_sanity_maps_lay_out_at_the_largest_stage_count(image):
+    params = make_params(Attributions.Params, {"n_samples": 4, "steps": 8, "smoothgrad_samples": 2})
+    result = run_plugin(Attributions(), image, params)
+    stages = 17  # sanity_stages at its maximum (16) plus the trained model
+    sanity = result.sanity
+    wide = dataclasses.replace(
+        sanity,
+        stages=tuple(f"layer{i}" for i in range(stages)),
+        correlations={m: np.resize(v, stages) for m, v in sanity.correlations.items()},
+        signed_correlations={m: np.resize(v, stages) for m, v in sanity.signed_correlations.items()},
+        maps={m: np.resize(v, (stages, *v.shape[1:])) for m, v in sanity.maps.items()},
+    )
+    grid = attribution_figures(dataclasses.replace(result, sanity=wide))[-1]
+    assert len(grid.data) == len(result.methods) * stages
+    json.loads(grid.to_json())  # Plotly accepted the layout (a spacing error raises while building)
+
+
+@pytest.fixture(scope="module")
+def deep_cnn(image):
+    """A 42-layer CNN on 8x8 digits (40 tiny convolutions), trained one epoch with a Recorder."""
+    keras.utils.set_random_seed(0)
+    dataset = image.dataset
+    layers = [keras.Input(dataset.input_shape)]
+    layers += [keras.layers.Conv2D(2, 3, padding="same", activation="relu", name=f"conv_{i}") for i in range(40)]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax", name="head")]
+    model = keras.Sequential(layers)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    recorder = dlviz.Recorder.for_dataset(dataset, every=2)
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, batch_size=32, verbose=0, callbacks=[recorder])
+    return make_context(model=model, dataset=dataset, run=recorder.run, seed=0)
+
+
+@pytest.mark.slow
+def test_a_deep_model_shows_a_bounded_selection_of_layers(deep_cnn):
+    drawn = every_model_plugin_draws_or_refuses(deep_cnn)
+    assert {"activations", "attributions", "gradients"} <= set(drawn)
+    gradients = run_plugin(dlviz.get_plugin("gradients"), deep_cnn)
+    assert len(gradients.layers) == DEFAULT_LAYERS and gradients.layers[-1] == "head"
+    activations = run_plugin(dlviz.get_plugin("activations"), deep_cnn)
+    assert len(activations.distributions.layers) == DEFAULT_LAYERS
+    assert activations.feature_maps.layers == tuple(evenly_spaced([f"conv_{i}" for i in range(40)], MAX_MAP_LAYERS))
+    chosen = make_params(type(dlviz.get_plugin("activations")).Params, {"layers": ("conv_3", "conv_5", "head")})
+    picked = run_plugin(dlviz.get_plugin("activations"), deep_cnn, chosen)
+    assert picked.feature_maps.layers == ("conv_3", "conv_5")
+    assert picked.distributions.layers == ("conv_3", "conv_5", "head")
+    attributions = run_plugin(Attributions(), deep_cnn, make_params(Attributions.Params, {"n_samples": 4}))
+    assert len(attributions.sanity.stages) == 1 + Attributions.Params().sanity_stages
+    assert attributions.sanity.stages[-1] == "conv_0"  # the last stage randomises every layer
+
+
+@pytest.mark.slow
+def test_mobilenet_v2_goes_through_every_model_plugin():
+    """keras.applications.MobileNetV2 (alpha 0.35, 32x32x3, 156 layers): figures or a refusal from every
+    model plugin, each figure under 2 MB and within MAX_SUBPLOTS subplots."""
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 10, 40)
+    dataset = Dataset.from_arrays(x[:32], y[:32], x_test=x[32:], y_test=y[32:], kind="image", standardize=False)
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(alpha=0.35, input_shape=(32, 32, 3), weights=None, classes=10)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    recorder = dlviz.Recorder.for_dataset(dataset, every=1)
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, batch_size=16, verbose=0, callbacks=[recorder])
+    ctx = make_context(model=model, dataset=dataset, run=recorder.run, seed=0)
+    drawn = every_model_plugin_draws_or_refuses(ctx)
+    assert {"activations", "attributions", "gradients", "model_summary"} <= set(drawn)
