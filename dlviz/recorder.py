@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlviz._model_introspection import leaf_layers
 from dlviz.errors import DataError, DlvizError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.runs import Run, RunWriter, SnapshotSchedule
@@ -238,6 +239,8 @@ class Recorder(keras.callbacks.Callback):
             "keras_version": keras.__version__,
             "model_name": model.name,
             "model_class": type(model).__name__,
+            "param_count": int(model.count_params()),
+            "regularization": _regularization(model),
             "dataset": self.dataset_name,
             "loss": _describe_loss(getattr(model, "loss", None)),
             "optimizer": _optimizer_config(optimizer),
@@ -711,6 +714,24 @@ def _describe_loss(loss):
     if isinstance(loss, list | tuple):
         return [_describe_loss(value) for value in loss]
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _regularization(model) -> dict:
+    """What regularises the model, read off its leaf layers: the largest dropout rate and L1 / L2 factor
+    of any layer (0 when none) and how many batch-normalisation layers it has (for run comparisons)."""
+    summary = {"dropout": 0.0, "l1": 0.0, "l2": 0.0, "batch_norm": 0}
+    for layer in leaf_layers(model):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            summary["batch_norm"] += 1
+        if "Dropout" in type(layer).__name__ and isinstance(getattr(layer, "rate", None), int | float):
+            summary["dropout"] = max(summary["dropout"], float(layer.rate))
+        for name in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
+            regularizer = getattr(layer, name, None)
+            for factor in ("l1", "l2"):
+                value = getattr(regularizer, factor, None)
+                if isinstance(value, int | float | np.floating):
+                    summary[factor] = max(summary[factor], float(value))
+    return summary
 
 
 def _optimizer_config(optimizer) -> dict | None:
