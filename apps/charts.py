@@ -72,10 +72,17 @@ def _class_names(dataset: Any, language: str) -> list[str]:
 
 
 def class_counts(dataset: Any, language: str) -> go.Figure:
-    """How many samples of each class the training and test splits hold."""
+    """How many samples of each class (or label) the training and test splits hold; for a regression
+    set, the histogram of its first target in the user's units."""
+    task = getattr(dataset, "task", "classification")
+    if task == "regression":
+        return _target_histogram(dataset, language)
     names = _class_names(dataset, language)
-    train = np.bincount(np.asarray(dataset.y_train, dtype=np.int64), minlength=len(names))
-    test = np.bincount(np.asarray(dataset.y_test, dtype=np.int64), minlength=len(names))
+    if task == "multilabel":
+        train, test = np.asarray(dataset.y_train).sum(axis=0), np.asarray(dataset.y_test).sum(axis=0)
+    else:
+        train = np.bincount(np.asarray(dataset.y_train, dtype=np.int64), minlength=len(names))
+        test = np.bincount(np.asarray(dataset.y_test, dtype=np.int64), minlength=len(names))
     figure = go.Figure(
         [
             go.Bar(x=names, y=train, name=t("curves.train_split", language), marker_color=_TRAIN_COLOUR),
@@ -93,8 +100,41 @@ def class_counts(dataset: Any, language: str) -> go.Figure:
     return figure
 
 
+def _target_histogram(dataset: Any, language: str) -> go.Figure:
+    def first_target(y: Any) -> np.ndarray:
+        return np.asarray(dataset.in_target_units(y)).reshape(len(y), -1)[:, 0]
+
+    figure = go.Figure(
+        [
+            go.Histogram(
+                x=first_target(dataset.y_train),
+                name=t("curves.train_split", language),
+                marker_color=_TRAIN_COLOUR,
+            ),
+            go.Histogram(
+                x=first_target(dataset.y_test),
+                name=t("curves.test_split", language),
+                marker_color=_VALIDATION_COLOUR,
+            ),
+        ]
+    )
+    figure.update_layout(
+        title=t("preview.targets_title", language),
+        barmode="overlay",
+        height=320,
+        xaxis_title=dataset.target_names[0],
+        yaxis_title=t("preview.samples", language),
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+    )
+    figure.update_traces(opacity=0.7)
+    return figure
+
+
 def samples(dataset: Any, language: str) -> go.Figure | None:
-    """A look at the data: the first images, or the 2-D points coloured by class; None for tables."""
+    """A look at the data: the first images, or the 2-D points coloured by class; None for tables and for
+    data without classes."""
+    if getattr(dataset, "task", "classification") != "classification":
+        return None
     if dataset.kind == "image":
         return _image_grid(dataset, language)
     if dataset.kind == "points2d" or dataset.n_features == 2:

@@ -92,8 +92,7 @@ def _dataset_label(name: str, language: str) -> str:
 
 
 def _dataset(ws: Workspace, language: str) -> None:
-    # The pages draw classification data only so far: the regression, sequence and time-series sets wait.
-    options = [*datasets.names(task="classification", kinds=("tabular", "image", "points2d")), CSV_OPTION]
+    options = [*datasets.names(), CSV_OPTION]
     if "data.name" not in st.session_state:
         st.session_state["data.name"] = (
             state.DEFAULT_DATASET if state.DEFAULT_DATASET in options else options[0]
@@ -153,27 +152,46 @@ def dataset_description(dataset: Any, language: str) -> str:
 
 
 def _csv_dataset(language: str) -> tuple[tuple | None, Any]:
+    """The user's uploaded file: a CSV (with its target column and whether it is a class or a number), an
+    .npz of arrays or a zip of class folders of images, all read by `Dataset.from_file`."""
     upload = st.file_uploader(
-        t("data.csv_upload", language), type=["csv"], key="data.csv", help=t("data.csv_help", language)
+        t("data.csv_upload", language),
+        type=["csv", "npz", "zip"],
+        key="data.csv",
+        help=t("data.csv_help", language),
     )
     if upload is None:
         st.caption(t("data.csv_waiting", language))
         return None, None
     data = upload.getvalue()
-    columns = _csv_header(data)
-    if not columns:
-        st.error(t("data.csv_no_header", language))
-        return None, None
-    if st.session_state.get("data.csv_target") not in columns:
-        st.session_state["data.csv_target"] = columns[-1]
-    target = st.selectbox(t("data.csv_target", language), columns, key="data.csv_target")
-
-    name = Path(upload.name).stem or "csv"
+    name = Path(upload.name).stem or "upload"
+    suffix = Path(upload.name).suffix.lower()
+    options: dict[str, Any] = {"name": name}
+    if suffix == ".csv":
+        columns = _csv_header(data)
+        if not columns:
+            st.error(t("data.csv_no_header", language))
+            return None, None
+        if st.session_state.get("data.csv_target") not in columns:
+            st.session_state["data.csv_target"] = columns[-1]
+        options["target"] = st.selectbox(t("data.csv_target", language), columns, key="data.csv_target")
+        options["task"] = st.segmented_control(
+            t("data.csv_task", language),
+            ("classification", "regression"),
+            key="data.csv_task",
+            default="classification",
+            format_func=lambda task: t(f"data.task.{task}", language),
+            required=True,
+        )
 
     def make() -> Any:
-        return datasets.Dataset.from_csv(io.BytesIO(data), target=target, name=name, task="classification")
+        # from_file reads paths: the upload goes to a private temporary folder, removed right after
+        with tempfile.TemporaryDirectory(prefix="dlviz-data-") as folder:
+            path = Path(folder) / f"upload{suffix}"
+            path.write_bytes(data)
+            return datasets.Dataset.from_file(path, **options)
 
-    return ("csv", state.digest(data), target), make
+    return ("upload", state.digest(data), suffix, tuple(sorted(options.items()))), make
 
 
 def _csv_header(data: bytes) -> list[str]:
