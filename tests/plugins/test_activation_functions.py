@@ -9,7 +9,11 @@ import pytest
 import dlviz
 from dlviz import registry
 from dlviz.plugin import make_params
-from plugins.activation_functions import FUNCTIONS, ActivationFunctions, Params, evaluate, slope_peak
+from plugins.activation_functions import ActivationFunctions
+from plugins.activation_functions.compute import evaluate, slope_peak
+from plugins.activation_functions.plugin import Params
+from plugins.activation_functions.result import FUNCTIONS
+from plugins.activation_functions.softmax import parse_logits, tempered_softmax
 
 
 def compute(**values):
@@ -103,7 +107,7 @@ def test_measured_norms_equal_handle_gradients():
 def test_figures_plot_the_computed_values(default):
     plugin, result = default
     for language in ("en", "zh"):
-        functions, derivatives, depth = plugin.figures(result, language)
+        functions, derivatives, depth, _, _ = plugin.figures(result, language)
         lines = [trace for trace in functions.data]
         assert len(lines) == len(FUNCTIONS)
         np.testing.assert_array_equal(lines[0].y, result.values[0])
@@ -122,3 +126,47 @@ def test_bad_params_are_refused():
         compute(functions=("sigmoid", "mish"))
     with pytest.raises(dlviz.ParamsError):
         compute(depth=100)
+
+
+@pytest.mark.parametrize("temperature", [0.2, 1.0, 5.0])
+def test_softmax_is_keras_own_and_its_jacobian_has_the_known_structure(temperature):
+    logits = parse_logits("2, 1, 0.1, -1")
+    result = tempered_softmax(logits, temperature)
+    np.testing.assert_allclose(
+        result.probabilities, keras.activations.softmax(logits / temperature), rtol=1e-12
+    )
+    np.testing.assert_allclose(result.probabilities_at_one, keras.activations.softmax(logits), rtol=1e-12)
+    p = result.probabilities
+    np.testing.assert_allclose(result.jacobian, (np.diag(p) - np.outer(p, p)) / temperature, atol=1e-12)
+    np.testing.assert_allclose(result.jacobian.sum(axis=1), 0.0, atol=1e-12)
+    shifted = tempered_softmax(logits + 7.0, temperature)
+    np.testing.assert_allclose(shifted.probabilities, p, rtol=1e-9)
+
+
+def test_temperature_sharpens_and_flattens():
+    logits = parse_logits("3 1 0")
+    cold, warm = tempered_softmax(logits, 0.05), tempered_softmax(logits, 20.0)
+    assert cold.probabilities[0] > 0.999
+    assert np.ptp(warm.probabilities) < 0.1 < np.ptp(warm.probabilities_at_one)
+
+
+@pytest.mark.parametrize("text", ["1", "a, b", "1, inf", ""])
+def test_bad_logits_are_refused_with_a_fix(text):
+    with pytest.raises(dlviz.ParamsError, match="numbers") as caught:
+        parse_logits(text)
+    assert caught.value.fix
+
+
+@pytest.mark.slow
+def test_prelu_learns_its_own_slopes(default):
+    plugin, result = default
+    prelu = result.prelu
+    assert prelu.layers == ("prelu_1", "prelu_2") and prelu.accuracy > 0.8
+    for alphas, outputs in zip(prelu.alphas, prelu.outputs, strict=True):
+        assert np.ptp(alphas) > 0.05 and not np.allclose(alphas, prelu.initial_alpha)
+        expected = np.maximum(prelu.x, 0)[:, None] + alphas[None, :] * np.minimum(prelu.x, 0)[:, None]
+        np.testing.assert_allclose(outputs, expected, atol=1e-6)
+    figure = plugin.figures(result, "en")[-1]
+    np.testing.assert_allclose(figure.data[0].y, prelu.alphas[0])
+    softmax = plugin.figures(result, "en")[-2]
+    np.testing.assert_allclose(softmax.data[0].y, result.softmax.probabilities)
