@@ -197,6 +197,8 @@ class ModelHandle:
         gradients = tape.gradient(
             loss, self._trainable_variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
         )
+        # An Embedding's gradient is an IndexedSlices (the rows looked up): made dense like every other.
+        gradients = [tf.convert_to_tensor(gradient) for gradient in gradients]
         gradients_by_path = dict(zip(self.variable_paths, gradients, strict=True))
         return Capture(outputs, activations, loss, gradients_by_path, masks)
 

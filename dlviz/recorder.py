@@ -187,7 +187,8 @@ class Recorder(keras.callbacks.Callback):
                 "Call the model once on a batch before fit, e.g. model(x_train[:1]).",
             )
         owners = [handle.layer_of_path[path] for path in handle.variable_paths]
-        layer_order = [info.name for info in handle.layers] + [model.name]
+        # Once each: a model may be named like one of its layers.
+        layer_order = list(dict.fromkeys([info.name for info in handle.layers] + [model.name]))
         self._grad_layers = [name for name in layer_order if name in owners]
         self._layer_variable_index = {
             name: [i for i, owner in enumerate(owners) if owner == name] for name in self._grad_layers
