@@ -67,8 +67,8 @@ class ModelGraph(dlviz.Plugin):
     >>> inputs = keras.Input((4,))
     >>> hidden = keras.layers.Dense(4, name="hidden")(inputs)
     >>> model = keras.Model(inputs, keras.layers.Add(name="residual")([inputs, hidden]))
-    >>> result = dlviz.get_plugin("model_graph")().compute(dlviz.registry.make_context(model=model),
-    ...                                                   ModelGraph.Params(statistic="params"))
+    >>> context = dlviz.registry.make_context(model=model)
+    >>> result = ModelGraph().compute(context, ModelGraph.Params(statistic="params"))
     >>> [(result.nodes[a].name, result.nodes[b].name) for a, b in result.edges]
     [('input', 'hidden'), ('input', 'residual'), ('hidden', 'residual'), ('residual', 'output')]
     """
