@@ -19,8 +19,6 @@ from plugins.evaluation.snapshot_figures import (
 TABLE_ROW_HEIGHT = 26
 # Features listed per mistake in a tabular gallery: the ones with the largest attributions.
 GALLERY_FEATURES = 5
-# Confident mistakes side by side before the gallery starts another block of images and maps.
-GALLERY_COLUMNS = 8
 
 
 def classification_figures(result: ClassificationResult, language: str) -> list[go.Figure]:
@@ -122,8 +120,13 @@ def class_table(result: ClassificationResult, language: str) -> go.Figure:
         column(metrics.f1, metrics.macro_f1),
         [str(int(count)) for count in metrics.support] + [str(int(metrics.support.sum()))],
     ]
-    title = tr(language, "Precision, recall and F1 per class", "各类别的精确率、召回率和 F1")
-    return _table(header, cells, title, len(names))
+    figure = go.Figure(go.Table(header={"values": header}, cells={"values": cells}))
+    figure.update_layout(
+        title=tr(language, "Precision, recall and F1 per class", "各类别的精确率、召回率和 F1"),
+        height=TABLE_ROW_HEIGHT * (len(names) + 1) + 120,
+        margin={"t": 60, "b": 10},
+    )
+    return figure
 
 
 def curves_figure(result: ClassificationResult, kind: str, language: str) -> go.Figure:
@@ -183,8 +186,8 @@ def calibration_figure(result: ClassificationResult, language: str) -> go.Figure
             x=calibration.confidence,
             y=calibration.counts,
             name=tr(language, "samples", "样本数"),
-            marker={"color": "lightgrey", "opacity": 0.5},
-            width=0.9 * (1.0 - 1.0 / len(result.class_names)) / result.calibration_bins,
+            marker_color="lightgrey",
+            width=0.02,
             hovertemplate=tr(
                 language, "confidence %{x:.2f}<br>samples %{y}", "置信度 %{x:.2f}<br>样本数 %{y}"
             )
@@ -224,7 +227,6 @@ def calibration_figure(result: ClassificationResult, language: str) -> go.Figure
         xaxis_title=tr(language, "confidence in the predicted class", "对预测类别的置信度"),
         height=460,
     )
-    figure.update_xaxes(range=[low - 0.02, 1.02])
     figure.update_yaxes(title_text=tr(language, "accuracy", "准确率"), range=[0, 1.02], secondary_y=False)
     figure.update_yaxes(title_text=tr(language, "samples", "样本数"), showgrid=False, secondary_y=True)
     return figure
@@ -255,14 +257,12 @@ def top_k_figure(result: ClassificationResult, language: str) -> go.Figure:
     return figure
 
 
-def _mistake_title(item, names, language: str, line_break: bool = False) -> str:
-    """ "#index: true → predicted (confidence)", the sample's number on a line of its own when `line_break`."""
-    what = tr(
+def _mistake_title(item, names, language: str) -> str:
+    return tr(
         language,
-        f"{names[item.true_class]} → {names[item.predicted_class]} ({item.confidence:.0%})",
-        f"{names[item.true_class]} → {names[item.predicted_class]}（{item.confidence:.0%}）",
+        f"#{item.index}: {names[item.true_class]} → {names[item.predicted_class]} ({item.confidence:.0%})",
+        f"#{item.index}：{names[item.true_class]} → {names[item.predicted_class]}（{item.confidence:.0%}）",
     )
-    return f"#{item.index}<br>{what}" if line_break else f"#{item.index}: {what}"
 
 
 def gallery_figure(gallery: Gallery, result: ClassificationResult, language: str) -> go.Figure:
@@ -281,22 +281,18 @@ def gallery_figure(gallery: Gallery, result: ClassificationResult, language: str
         return _text_gallery(gallery, names, title, language)
     if gallery.kind == "table":
         return _tabular_gallery(gallery, names, title, language)
-    # Mistakes side by side, GALLERY_COLUMNS to a block: each block a row of images above a row of maps.
-    columns = min(len(gallery.items), GALLERY_COLUMNS)
-    blocks = -(-len(gallery.items) // columns)
-    titles = [""] * (2 * blocks * columns)
-    for position, item in enumerate(gallery.items):
-        block, column = divmod(position, columns)
-        titles[2 * block * columns + column] = _mistake_title(item, names, language, line_break=True)
+    columns = len(gallery.items)
     figure = make_subplots(
-        rows=2 * blocks,
+        rows=2,
         cols=columns,
-        vertical_spacing=0.12 / blocks,
+        vertical_spacing=0.04,
         horizontal_spacing=0.01,
-        subplot_titles=titles,
+        subplot_titles=[
+            _mistake_title(item, names, language).replace(": ", ":<br>", 1) for item in gallery.items
+        ]
+        + [""] * columns,
     )
-    for position, item in enumerate(gallery.items):
-        block, column = divmod(position, columns)
+    for column, item in enumerate(gallery.items, start=1):
         figure.add_trace(
             go.Heatmap(
                 z=grey(item.inputs),
@@ -304,31 +300,14 @@ def gallery_figure(gallery: Gallery, result: ClassificationResult, language: str
                 showscale=False,
                 hovertemplate=tr(language, "value %{z:.2f}", "值 %{z:.2f}") + "<extra></extra>",
             ),
-            2 * block + 1,
-            column + 1,
+            1,
+            column,
         )
         limit = float(np.abs(item.attribution).max())
-        figure.add_trace(
-            signed_heatmap(item.attribution, limit, language=language), 2 * block + 2, column + 1
-        )
-    image_axes(figure, 2 * blocks, columns)
+        figure.add_trace(signed_heatmap(item.attribution, limit, language=language), 2, column)
+    image_axes(figure, 2, columns)
     figure.update_annotations(font_size=11)
-    figure.update_layout(title=title, height=80 + 300 * blocks, margin={"t": 110})
-    return figure
-
-
-def _table(header: list[str], cells: list[list[str]], title: str, rows: int, widths=None) -> go.Figure:
-    """A table figure as tall as its rows (up to a scrolling maximum)."""
-    figure = go.Figure(
-        go.Table(
-            header={"values": header, "height": TABLE_ROW_HEIGHT},
-            cells={"values": cells, "height": TABLE_ROW_HEIGHT},
-            columnwidth=widths,
-        )
-    )
-    figure.update_layout(
-        title=title, height=min(TABLE_ROW_HEIGHT * (rows + 1) + 80, 900), margin={"t": 60, "b": 10}
-    )
+    figure.update_layout(title=title, height=260 + 40 * (columns > 6), margin={"t": 110})
     return figure
 
 
@@ -338,7 +317,9 @@ def _text_gallery(gallery: Gallery, names, title: str, language: str) -> go.Figu
         [_mistake_title(item, names, language) for item in gallery.items],
         [item.text for item in gallery.items],
     ]
-    return _table(header, cells, title, len(gallery.items), widths=[1, 3])
+    figure = go.Figure(go.Table(header={"values": header}, cells={"values": cells}, columnwidth=[1, 3]))
+    figure.update_layout(title=title, height=min(TABLE_ROW_HEIGHT * (len(gallery.items) + 1) + 120, 900))
+    return figure
 
 
 def _tabular_gallery(gallery: Gallery, names, title: str, language: str) -> go.Figure:
@@ -356,7 +337,9 @@ def _tabular_gallery(gallery: Gallery, names, title: str, language: str) -> go.F
             rows[1].append(gallery.feature_names[feature])
             rows[2].append(f"{item.values[feature]:.3g}")
             rows[3].append(f"{item.attribution[feature]:+.3g}")
-    return _table(header, rows, title, len(rows[0]))
+    figure = go.Figure(go.Table(header={"values": header}, cells={"values": rows}))
+    figure.update_layout(title=title, height=min(TABLE_ROW_HEIGHT * (len(rows[0]) + 1) + 120, 900))
+    return figure
 
 
 def regression_figures(result: RegressionResult, language: str) -> list[go.Figure]:

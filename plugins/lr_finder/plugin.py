@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import plotly.graph_objects as go
 
 import dlviz
@@ -130,6 +131,14 @@ class LRFinder(dlviz.Plugin):
                 "The range test trains with the model's own optimizer and loss: compile the model first "
                 "(model.compile(optimizer=..., loss=...)).",
                 "范围测试使用模型自己的优化器和损失函数训练：请先编译模型（model.compile(optimizer=..., loss=...)）。",
+            )
+        dataset = ctx.dataset
+        if not (isinstance(dataset.x_train, np.ndarray) and isinstance(dataset.y_train, np.ndarray)):
+            return tr(
+                ctx.language,
+                "The range test batches one array of inputs and one of labels; this dataset has several "
+                "inputs or outputs.",
+                "范围测试按批读取一个输入数组和一个标签数组；这个数据集有多个输入或输出。",
             )
         return True
 
