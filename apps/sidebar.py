@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 import zipfile
 from pathlib import Path
@@ -97,6 +98,7 @@ def _dataset(ws: Workspace, language: str) -> None:
         st.session_state["data.name"] = (
             state.DEFAULT_DATASET if state.DEFAULT_DATASET in options else options[0]
         )
+    widgets.keep_selection("data.name", options, lambda n: _dataset_label(n, language))
     name = st.selectbox(
         t("data.choose", language),
         options,
@@ -175,11 +177,13 @@ def _csv_dataset(language: str) -> tuple[tuple | None, Any]:
         if st.session_state.get("data.csv_target") not in columns:
             st.session_state["data.csv_target"] = columns[-1]
         options["target"] = st.selectbox(t("data.csv_target", language), columns, key="data.csv_target")
+        tasks = ("classification", "regression")
+        st.session_state.setdefault("data.csv_task", tasks[0])
+        widgets.keep_selection("data.csv_task", tasks, lambda task: t(f"data.task.{task}", language))
         options["task"] = st.segmented_control(
             t("data.csv_task", language),
-            ("classification", "regression"),
+            tasks,
             key="data.csv_task",
-            default="classification",
             format_func=lambda task: t(f"data.task.{task}", language),
             required=True,
         )
@@ -206,11 +210,13 @@ def _csv_header(data: bytes) -> list[str]:
 
 
 def _model(ws: Workspace, language: str) -> None:
+    sources = ("build", "upload")
+    st.session_state.setdefault("model.source", sources[0])
+    widgets.keep_selection("model.source", sources, lambda s: t(f"model.source.{s}", language))
     source = st.segmented_control(
         t("model.source", language),
-        ("build", "upload"),
+        sources,
         key="model.source",
-        default="build",
         format_func=lambda s: t(f"model.source.{s}", language),
         required=True,
     )
@@ -226,6 +232,7 @@ def _built_model(ws: Workspace, language: str) -> None:
     if ws.dataset is None:
         return
     is_image = ws.dataset.kind == "image"
+    widgets.keep_selection("model.kind", models.KINDS, lambda k: t(f"model.kind.{k}", language))
     if "model.kind" not in st.session_state:
         st.session_state["model.kind"] = "cnn" if is_image and "cnn" in models.KINDS else "mlp"
     elif st.session_state["model.kind"] == "cnn" and not is_image:
@@ -321,6 +328,22 @@ def _built_model(ws: Workspace, language: str) -> None:
         ws.model_spec = None
         return
     ws.set_model(model, spec, f"{kind} · {activation} · {optimizer}", make)
+
+
+def learning_rate_option(value: float) -> float:
+    """The sidebar's learning-rate option nearest `value` on a log scale (what a plugin's suggestion sets)."""
+    return min(LEARNING_RATES, key=lambda option: abs(math.log10(option / value)))
+
+
+def apply_learning_rate(value: float) -> None:
+    """Set the sidebar's learning rate (a button's on_click, so before the sidebar is drawn again): the model
+    is rebuilt with it, untrained, on this rerun. `value` must be one of LEARNING_RATES."""
+    st.session_state["model.learning_rate"] = value
+
+
+def builds_model() -> bool:
+    """Whether the session's model is built from the sidebar's settings (not uploaded)."""
+    return st.session_state.get("model.source", "build") == "build"
 
 
 def _uploaded_model(ws: Workspace, language: str) -> None:

@@ -5,14 +5,15 @@ One rule maps a declaration to a widget: ``choices`` give a select box (a multi-
 also takes typed values), a bool a checkbox, a number with both bounds a slider (over decades with ``log``),
 other numbers a number input, a tuple of numbers a comma-separated text input, anything else a
 text input. Values survive page switches: Streamlit forgets the state of a widget that a run does
-not draw, so each value is also kept in the session's store and seeded back into the widget.
+not draw, so each value is also kept in the session's store and seeded back into the widget. Choices
+survive a language switch through `keep_selection`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -21,6 +22,7 @@ from dlviz.errors import ParamsError
 from dlviz.plugin import ParamSpec, param_specs
 
 _NICE_MANTISSAS = (1.0, 2.0, 5.0)
+SELECTIONS_KEY = "dlviz.selection_texts"
 
 
 def spec_from_dict(
@@ -82,6 +84,36 @@ def value_of(spec: ParamSpec, raw: Any) -> Any:
     return raw
 
 
+def keep_selection(key: str, options: Sequence[Any], format_func: Callable[[Any], str]) -> None:
+    """Keep the choice of the selection widget under `key` when the texts of its options change.
+
+    Call it just before drawing the select box, multi-select or segmented control. A browser sends a
+    selection back as the text the widget showed (Streamlit 1.67 serialises options by their
+    ``format_func`` text), so after a language switch the text it sends matches no option any more
+    and Streamlit falls back to the widget's default: a CNN chosen in English became the first kind
+    in the list, an MLP, once the page was in Chinese. The value read back before drawing is still
+    decoded with the texts the browser had, so when the texts change it is written back into the
+    session state (which Streamlit then sends to the browser), and a text left over from an earlier
+    rendering is decoded through every text each option has been shown as.
+    """
+    texts = {format_func(option): option for option in options}
+    memory = st.session_state.setdefault(SELECTIONS_KEY, {})
+    shown_before, seen = memory.get(key, ({}, {}))
+    seen = {**seen, **texts}
+    memory[key] = (texts, seen)
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if isinstance(value, list):
+        chosen = [seen.get(item, item) if isinstance(item, str) else item for item in value]
+        valid = all(item in options for item in chosen)
+    else:
+        chosen = seen.get(value, value) if isinstance(value, str) and value not in options else value
+        valid = chosen is None or chosen in options
+    if valid and (texts != shown_before or chosen != value):
+        st.session_state[key] = chosen
+
+
 def control(spec: ParamSpec, key: str, language: str, container: Any = st, suggestions: tuple = ()) -> Any:
     """Draw the widget for `spec` under `key` in `container`; return its raw value.
 
@@ -97,6 +129,7 @@ def control(spec: ParamSpec, key: str, language: str, container: Any = st, sugge
     if spec.choices is not None:
         options = list(spec.choices)
         name = functools.partial(spec.choice_text, language=language)
+        keep_selection(key, options, name)
         if spec.multiple:
             return container.multiselect(label, options, key=key, help=help_text, format_func=name)
         return container.selectbox(label, options, key=key, help=help_text, format_func=name)
