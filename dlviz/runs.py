@@ -148,6 +148,17 @@ def _json_default(value):
     return str(value)
 
 
+def meta_document(meta: dict) -> dict:
+    """`meta` as meta.json holds it: JSON values (lists, not tuples), the format and its version.
+
+    A run in memory keeps its metadata in this form from the start, so a run saved and loaded back
+    has the same metadata as the one recorded. The version is this dlviz's: a run read from an older
+    format is held (and saved again) in the current one.
+    """
+    document = {**meta, "format": "dlviz-run", "format_version": FORMAT_VERSION}
+    return json.loads(json.dumps(document, default=_json_default, allow_nan=True))
+
+
 # ----------------------------------------------------------------------------- reading sources
 
 
@@ -203,7 +214,7 @@ class Run:
     """
 
     def __init__(self, meta: dict | None = None):
-        self.meta: dict = dict(meta or {})
+        self.meta: dict = meta_document(meta or {})
         self.problems: list[str] = []
         self.path: Path | None = None
         self._chunks: list[dict[str, np.ndarray]] = []
@@ -510,8 +521,7 @@ class RunWriter:
                     (self.path / folder / name).unlink()
 
     def write_meta(self, meta: dict) -> None:
-        document = {**meta, "format": "dlviz-run", "format_version": FORMAT_VERSION}
-        text = json.dumps(document, indent=1, default=_json_default, allow_nan=True)
+        text = json.dumps(meta_document(meta), indent=1, allow_nan=True)
         write_atomic(self.path / META_FILE, text.encode())
 
     def append_chunk(self, arrays: dict[str, np.ndarray]) -> Path:

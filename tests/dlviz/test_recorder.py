@@ -20,7 +20,7 @@ import tensorflow as tf
 from dlviz.errors import DataError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.recorder import Recorder
-from dlviz.runs import Run
+from dlviz.runs import FORMAT_VERSION, Run
 
 REPO = Path(__file__).resolve().parents[2]
 RNG = np.random.default_rng(0)
@@ -420,3 +420,24 @@ def test_a_model_marked_built_without_weights_gets_a_clear_error():
     model.compile("sgd", "sparse_categorical_crossentropy")
     with pytest.raises(ModelError, match=r"model\(x_train\[:1\]\)"):
         fit(model, Recorder(every=3, probe=PROBE), epochs=1)
+
+
+def test_a_recorded_run_saved_and_loaded_back_is_the_same_run_field_by_field(trained, tmp_path):
+    _, recorder, _ = trained
+    run = recorder.run
+    assert run.meta["format_version"] == FORMAT_VERSION, "the version is there before any save"
+    loaded = Run.load(run.save(tmp_path / "run"))
+    assert loaded.meta == run.meta
+    assert loaded.problems == run.problems == []
+    for table in ("steps", "epochs"):
+        original, read = getattr(run, table), getattr(loaded, table)
+        assert sorted(read) == sorted(original), table
+        for column, values in original.items():
+            np.testing.assert_array_equal(read[column], values, err_msg=f"{table}/{column}")
+    np.testing.assert_array_equal(loaded.record_steps, run.record_steps)
+    np.testing.assert_array_equal(loaded.snapshot_steps, run.snapshot_steps)
+    np.testing.assert_array_equal(loaded.snapshots, run.snapshots)
+    for quantity in ("grad", "act"):
+        for layer, (counts, edges) in run.histograms(quantity).items():
+            np.testing.assert_array_equal(loaded.histograms(quantity)[layer][0], counts)
+            np.testing.assert_array_equal(loaded.histograms(quantity)[layer][1], edges)
