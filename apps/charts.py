@@ -126,7 +126,7 @@ def _target_histogram(dataset: Any, language: str) -> go.Figure:
         yaxis_title=t("preview.samples", language),
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
     )
-    figure.update_traces(opacity=0.7)
+    figure.update_traces(opacity=0.7, bingroup="targets")  # one set of bins, so the splits compare
     return figure
 
 
