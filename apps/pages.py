@@ -133,6 +133,7 @@ def _plugin_body(plugin: Plugin, ws: state.Workspace, language: str) -> None:
     value, params_key = compute.result(plugin, ws, language, params, st.empty())
     findings = compute.record_findings(ws, plugin, value)
     _findings([(plugin.name, finding) for finding in findings], language)
+    _suggestion(value, language)
     if type(plugin).render is not Plugin.render:
         plugin.render(st, ctx, value)  # a page with a layout of its own draws (and caches) its figures itself
         try:
@@ -145,6 +146,27 @@ def _plugin_body(plugin: Plugin, ws: state.Workspace, language: str) -> None:
         for index, figure in enumerate(figures):
             st.plotly_chart(figure, width="stretch", key=f"figure.{plugin.name}.{index}")
     _downloads(plugin.name, figures, language)
+
+
+def _suggestion(value: Any, language: str) -> None:
+    """A button that applies a result's suggested learning rate (its ``suggested_settings``, e.g. the
+    lr_finder's) to the sidebar's model, which the sidebar then rebuilds with it."""
+    suggested = getattr(value, "suggested_settings", None)
+    rate = suggested.get("learning_rate") if isinstance(suggested, dict) else None
+    if not isinstance(rate, int | float) or not rate > 0:
+        return
+    from apps import sidebar  # imported late, like main.py does: it imports TensorFlow
+
+    option = sidebar.learning_rate_option(float(rate))
+    st.button(
+        t("plugin.apply_learning_rate", language, value=f"{option:g}"),
+        on_click=sidebar.apply_learning_rate,
+        args=(option,),
+        disabled=not sidebar.builds_model(),
+        help=t("plugin.apply_learning_rate_help", language),
+        key="suggestion.learning_rate",
+        icon=":material/tune:",
+    )
 
 
 def _plugin_controls(plugin: Plugin, specs: list, ws: state.Workspace, language: str) -> Any:

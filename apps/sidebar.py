@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 import zipfile
 from pathlib import Path
@@ -327,6 +328,22 @@ def _built_model(ws: Workspace, language: str) -> None:
         ws.model_spec = None
         return
     ws.set_model(model, spec, f"{kind} · {activation} · {optimizer}", make)
+
+
+def learning_rate_option(value: float) -> float:
+    """The sidebar's learning-rate option nearest `value` on a log scale (what a plugin's suggestion sets)."""
+    return min(LEARNING_RATES, key=lambda option: abs(math.log10(option / value)))
+
+
+def apply_learning_rate(value: float) -> None:
+    """Set the sidebar's learning rate (a button's on_click, so before the sidebar is drawn again): the model
+    is rebuilt with it, untrained, on this rerun. `value` must be one of LEARNING_RATES."""
+    st.session_state["model.learning_rate"] = value
+
+
+def builds_model() -> bool:
+    """Whether the session's model is built from the sidebar's settings (not uploaded)."""
+    return st.session_state.get("model.source", "build") == "build"
 
 
 def _uploaded_model(ws: Workspace, language: str) -> None:
