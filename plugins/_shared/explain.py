@@ -136,11 +136,14 @@ def is_image(handle, dataset) -> bool:
 
 
 def feature_names(dataset, input_shape: tuple) -> tuple[str, ...]:
-    """One name per input value: the dataset's column names, or pixel (row, column[, channel])."""
+    """One name per input value: the dataset's column names, pixel (row, column[, channel]), or for a
+    sequence of (steps, features) each feature name at its step."""
     size = int(np.prod(input_shape))
     names = tuple(getattr(dataset, "feature_names", ()) or ())
     if len(names) == size:
         return names
+    if len(input_shape) == 2 and len(names) == input_shape[1]:
+        return tuple(f"{name} @ t{step}" for step in range(input_shape[0]) for name in names)
     if len(input_shape) == 3:
         height, width, channels = input_shape
         return tuple(

@@ -1,11 +1,13 @@
 """Why a plugin that reads one image or one feature vector per sample cannot run on a model of several
-inputs or several outputs, in one sentence that names them and says what would work.
+inputs or several outputs, or on token ids, in one sentence that names them and says what would work.
 
 A `dlviz.ModelHandle` names its inputs (`input_names`) and outputs (`output_names`); a handle that does
 not (one built before several inputs were supported) has one of each.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from dlviz.plugin import tr
 
@@ -51,13 +53,33 @@ def several_outputs_reason(ctx, what: str, what_zh: str) -> str | None:
     listed = ", ".join(names)
     return tr(
         ctx.language,
-        f"{what} explains one output; this model has {len(names)} outputs ({listed}). Build a model of "
-        "one head, keras.Model(model.inputs, model.get_layer(name).output), and explain that.",
-        f"{what_zh} 只解释一个输出；这个模型有 {len(names)} 个输出（{listed}）。可以用 "
-        "keras.Model(model.inputs, model.get_layer(name).output) 构建只含一个输出头的模型，再解释它。",
+        f"{what} works with one output; this model has {len(names)} outputs ({listed}). Build a model of "
+        "one head, keras.Model(model.inputs, model.get_layer(name).output), and use that.",
+        f"{what_zh} 只适用于一个输出；这个模型有 {len(names)} 个输出（{listed}）。可以用 "
+        "keras.Model(model.inputs, model.get_layer(name).output) 构建只含一个输出头的模型，再使用它。",
+    )
+
+
+def token_inputs_reason(ctx, what: str, what_zh: str) -> str | None:
+    """Why `what`, which follows the gradient of the output with respect to each input value, cannot run
+    on a dataset of token ids (integers an Embedding looks up: they have no gradient), else None."""
+    dataset = ctx.dataset
+    if dataset is None or not np.issubdtype(np.asarray(dataset.x_train).dtype, np.integer):
+        return None
+    return tr(
+        ctx.language,
+        f"{what} perturbs or differentiates each input value; this dataset's inputs are token ids "
+        "(integers that an Embedding looks up), which have neither a gradient nor a meaningful in-between "
+        "value. The activations, gradients and embeddings pages work on this model.",
+        f"{what_zh} 需要对每个输入值求梯度或加扰动；这个数据集的输入是词元编号 (token ids，由 Embedding 层查表的整数)，"
+        "既没有梯度，也没有有意义的中间值。激活值、梯度流和嵌入 (embeddings) 页面可以用于这个模型。",
     )
 
 
 def one_input_one_output_reason(ctx, what: str, what_zh: str) -> str | None:
-    """Why `what`, an explanation of one input by one output, cannot run on ctx.model, else None."""
-    return several_inputs_reason(ctx, what, what_zh) or several_outputs_reason(ctx, what, what_zh)
+    """Why `what`, an explanation of one input value by one output, cannot run on ctx, else None."""
+    return (
+        several_inputs_reason(ctx, what, what_zh)
+        or several_outputs_reason(ctx, what, what_zh)
+        or token_inputs_reason(ctx, what, what_zh)
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dlviz.errors import PluginError
-from plugins._shared.explain import class_probabilities, head_of
+from plugins._shared.explain import class_probabilities, feature_names, head_of
 from plugins._shared.explanation import Explanation
 
 if TYPE_CHECKING:
@@ -47,10 +47,11 @@ def lime_tabular(handle, dataset, x, targets, params: Params, seed: int) -> tupl
     explanation of `x` (one class per sample, `targets`) and the R² of each sample's local linear fit."""
     lime_module = _lime_import("tabular")
     train = np.asarray(dataset.x_train, dtype=np.float64).reshape(len(dataset.x_train), -1)
+    names = feature_names(dataset, tuple(handle.input_shape))  # one per column of `train`
     explainer = lime_module.LimeTabularExplainer(
         train,
         mode="classification",
-        feature_names=list(dataset.feature_names),
+        feature_names=list(names),
         class_names=[str(name) for name in dataset.class_names],
         random_state=seed,
     )
@@ -69,7 +70,7 @@ def lime_tabular(handle, dataset, x, targets, params: Params, seed: int) -> tupl
             values[index, feature] = weight
         scores[index] = explanation.score
     settings = (("perturbations", params.lime_samples),)
-    return _as_explanation(values, x, targets, predict, dataset.feature_names, settings), scores
+    return _as_explanation(values, x, targets, predict, names, settings), scores
 
 
 def lime_image(

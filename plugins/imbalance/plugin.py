@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import dlviz
 from dlviz.errors import DataError, ParamsError
 from dlviz.plugin import tr
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
 from plugins.imbalance.data import (
     Targets,
     class_counts,
@@ -180,6 +181,15 @@ class Imbalance(dlviz.Plugin):
                 "Imbalance needs at least two classes; this dataset has one.",
                 "不平衡数据 (imbalanced data) 视图需要至少两个类别；这个数据集只有一个。",
             )
+        several = several_inputs_reason(
+            ctx,
+            "Imbalance, which retrains the loaded model under each strategy,",
+            "不平衡数据 (imbalanced data) 视图会在每种策略下重新训练已加载的模型，它",
+            "Close the model to compare the strategies on a fresh MLP or CNN built for this dataset.",
+            "关闭这个模型后，可以在为该数据集新建的 MLP 或 CNN 上比较各种策略。",
+        ) or several_outputs_reason(ctx, "Imbalance", "不平衡数据 (imbalanced data) 视图")
+        if several is not None:
+            return several
         if ctx.model is not None:
             units = output_units(ctx.model)
             fits = units == targets.n_classes or (

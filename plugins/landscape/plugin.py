@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from dlviz.plugin import tr
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
 from plugins.landscape.compute import compute_landscape
 from plugins.landscape.figures import contour_figure, line_figure, surface_figure
 from plugins.landscape.result import LandscapeResult
@@ -120,6 +121,15 @@ class Landscape(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
+        several = several_inputs_reason(
+            ctx, "The loss landscape", "损失曲面 (loss landscape)"
+        ) or several_outputs_reason(
+            ctx,
+            "The loss landscape, evaluated on the dataset's one array of labels,",
+            "在数据集唯一一组标签上计算的损失曲面",
+        )
+        if several is not None:
+            return several
         model = ctx.model.model
         if not model.trainable_variables:
             return tr(

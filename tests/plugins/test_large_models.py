@@ -9,50 +9,18 @@ import types
 import keras
 import numpy as np
 import pytest
+from plugin_sweep import check_figures, sweep
 
 import dlviz
 from dlviz.datasets import Dataset
 from dlviz.plugin import Context, make_params, tr
 from dlviz.registry import make_context, run_plugin
-from dlviz.testing import MAX_FIGURE_JSON_BYTES
 from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
 from plugins._shared.layers import DEFAULT_LAYERS, MAX_CHOSEN_LAYERS, chosen_layers, evenly_spaced
 from plugins.activations.compute import MAX_MAP_LAYERS
 from plugins.attributions import Attributions
 from plugins.attributions.figures import result_figures as attribution_figures
 from plugins.attributions.sanity import layer_groups
-
-# The plugins that read the model; each must draw figures or refuse through is_compatible.
-MODEL_PLUGINS = ("activations", "attributions", "explanation_methods", "gradients", "landscape", "model_summary", "shap")
-# Subplots one figure may hold (the attribution sanity grid at its largest default is 5 methods x 9 stages).
-MAX_SUBPLOTS = 60
-
-
-def subplot_count(figure) -> int:
-    """Axes pairs of a figure: the larger of its x and y axis counts (heatmap rows share one x axis)."""
-    layout = figure.layout.to_plotly_json()
-    return max(
-        sum(key.startswith("xaxis") for key in layout) or 1,
-        sum(key.startswith("yaxis") for key in layout) or 1,
-    )
-
-
-def every_model_plugin_draws_or_refuses(ctx: Context) -> dict[str, list]:
-    """Each model plugin's figures at its defaults, or its refusal; asserts size and subplot bounds."""
-    drawn = {}
-    for name in MODEL_PLUGINS:
-        plugin = dlviz.get_plugin(name)
-        verdict = plugin.is_compatible(ctx)
-        if verdict is not True:
-            assert isinstance(verdict, str) and verdict, name
-            continue
-        figures = plugin.figures(run_plugin(plugin, ctx), language=ctx.language)
-        assert figures, name
-        for figure in figures:
-            assert len(figure.to_json()) < MAX_FIGURE_JSON_BYTES, (name, figure.layout.title.text)
-            assert subplot_count(figure) <= MAX_SUBPLOTS, (name, figure.layout.title.text)
-        drawn[name] = figures
-    return drawn
 
 
 def test_evenly_spaced_keeps_the_first_and_the_last_layer():
@@ -88,7 +56,7 @@ def test_plugins_of_one_input_refuse_several_inputs_naming_them(image, language)
     reason = several_inputs_reason(ctx, "SHAP values", "SHAP 值")
     assert "title, body" in reason and ("2 inputs" in reason if language == "en" else "2 个输入" in reason)
     assert several_outputs_reason(ctx, "SHAP values", "SHAP 值") is None
-    for name in ("shap", "attributions", "explanation_methods"):
+    for name in ("shap", "attributions", "explanation_methods", "imbalance"):
         assert "title, body" in dlviz.get_plugin(name).is_compatible(ctx)
     activations = dlviz.get_plugin("activations")
     for view in ("feature_maps", "unit_responses"):
@@ -123,11 +91,11 @@ def test_sanity_maps_lay_out_at_the_largest_stage_count(image):
 
 @pytest.fixture(scope="module")
 def deep_cnn(image):
-    """A 42-layer CNN on 8x8 digits (40 tiny convolutions), trained one epoch with a Recorder."""
+    """A 22-layer CNN on 8x8 digits (20 tiny convolutions), trained one epoch with a Recorder."""
     keras.utils.set_random_seed(0)
     dataset = image.dataset
     layers = [keras.Input(dataset.input_shape)]
-    layers += [keras.layers.Conv2D(2, 3, padding="same", activation="relu", name=f"conv_{i}") for i in range(40)]
+    layers += [keras.layers.Conv2D(2, 3, padding="same", activation="relu", name=f"conv_{i}") for i in range(20)]
     layers += [keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax", name="head")]
     model = keras.Sequential(layers)
     model.compile("adam", "sparse_categorical_crossentropy")
@@ -136,20 +104,26 @@ def deep_cnn(image):
     return make_context(model=model, dataset=dataset, run=recorder.run, seed=0)
 
 
+def bounded_figures(name: str, ctx: Context, **params) -> object:
+    """Plugin `name`'s result on `ctx`, after checking its figures' size and subplot count."""
+    plugin = dlviz.get_plugin(name)
+    result = run_plugin(plugin, ctx, make_params(type(plugin).Params, params))
+    check_figures(name, plugin.figures(result))
+    return result
+
+
 @pytest.mark.slow
 def test_a_deep_model_shows_a_bounded_selection_of_layers(deep_cnn):
-    drawn = every_model_plugin_draws_or_refuses(deep_cnn)
-    assert {"activations", "attributions", "gradients"} <= set(drawn)
-    gradients = run_plugin(dlviz.get_plugin("gradients"), deep_cnn)
+    gradients = bounded_figures("gradients", deep_cnn)
     assert len(gradients.layers) == DEFAULT_LAYERS and gradients.layers[-1] == "head"
-    activations = run_plugin(dlviz.get_plugin("activations"), deep_cnn)
+    activations = bounded_figures("activations", deep_cnn)
     assert len(activations.distributions.layers) == DEFAULT_LAYERS
-    assert activations.feature_maps.layers == tuple(evenly_spaced([f"conv_{i}" for i in range(40)], MAX_MAP_LAYERS))
-    chosen = make_params(type(dlviz.get_plugin("activations")).Params, {"layers": ("conv_3", "conv_5", "head")})
-    picked = run_plugin(dlviz.get_plugin("activations"), deep_cnn, chosen)
+    conv = [f"conv_{i}" for i in range(20)]
+    assert activations.feature_maps.layers == tuple(evenly_spaced(conv, MAX_MAP_LAYERS))
+    picked = bounded_figures("activations", deep_cnn, layers=("conv_3", "conv_5", "head"))
     assert picked.feature_maps.layers == ("conv_3", "conv_5")
     assert picked.distributions.layers == ("conv_3", "conv_5", "head")
-    attributions = run_plugin(Attributions(), deep_cnn, make_params(Attributions.Params, {"n_samples": 4}))
+    attributions = bounded_figures("attributions", deep_cnn, n_samples=4, steps=8, smoothgrad_samples=2)
     assert len(attributions.sanity.stages) == 1 + Attributions.Params().sanity_stages
     assert attributions.sanity.stages[-1] == "conv_0"  # the last stage randomises every layer
 
@@ -168,5 +142,5 @@ def test_mobilenet_v2_goes_through_every_model_plugin():
     recorder = dlviz.Recorder.for_dataset(dataset, every=1)
     model.fit(dataset.x_train, dataset.y_train, epochs=1, batch_size=16, verbose=0, callbacks=[recorder])
     ctx = make_context(model=model, dataset=dataset, run=recorder.run, seed=0)
-    drawn = every_model_plugin_draws_or_refuses(ctx)
+    drawn, _ = sweep(ctx)
     assert {"activations", "attributions", "gradients", "model_summary"} <= set(drawn)
