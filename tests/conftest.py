@@ -4,7 +4,16 @@ import pytest
 
 # Plugins whose compute trains models of its own: a test run once per plugin is slow for these.
 TRAINING_PLUGINS = frozenset(
-    {"imbalance", "regularization", "playground", "optimizers", "backprop", "initialization", "lr_finder"}
+    {
+        "imbalance",
+        "regularization",
+        "playground",
+        "optimizers",
+        "backprop",
+        "initialization",
+        "lr_finder",
+        "minibatch",
+    }
 )
 
 
