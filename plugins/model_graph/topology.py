@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 import dlviz
+from dlviz.handle import leaf_layers  # the layers whose calls dlviz.wrap records (recurrent ones whole)
 
 INPUT = -1  # the model's input, as a source of edges
 
@@ -29,25 +30,17 @@ class Topology:
     containers: tuple[tuple[tuple[str, str], ...], ...]  # per call: ((name, class name), ...)
 
 
-def leaf_layers(model: keras.Model) -> list:
-    """Layers without sub-layers, as Keras lists them (the same set `dlviz.ModelHandle` captures)."""
-    return [
-        layer
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if not layer._layers and not isinstance(layer, keras.layers.InputLayer)
-    ]
-
-
-def enclosing(model: keras.Model) -> dict[int, tuple[tuple[str, str], ...]]:
+def enclosing(model: keras.Model, leaves: list) -> dict[int, tuple[tuple[str, str], ...]]:
     """id(leaf layer) -> the sub-models (or composite layers) around it, outermost first."""
+    leaf_ids = {id(layer) for layer in leaves}
     found: dict[int, tuple[tuple[str, str], ...]] = {}
 
     def walk(layer, path):
         for child in layer._flatten_layers(include_self=False, recursive=False):
-            if child._layers:
-                walk(child, (*path, (child.name, type(child).__name__)))
-            else:
+            if id(child) in leaf_ids:
                 found.setdefault(id(child), path)
+            elif child._layers:
+                walk(child, (*path, (child.name, type(child).__name__)))
 
     walk(model, ())
     return found
@@ -90,7 +83,7 @@ def trace(handle) -> Topology:
             f"Tracing {model.name!r} called {len(calls)} layers where dlviz.wrap found {len(handle.layers)}.",
             "wrap the model again (dlviz.wrap) after changing its layers.",
         )
-    around = enclosing(model)
+    around = enclosing(model, leaves)
     return Topology(
         edges=tuple(analysis["edges"]),
         outputs=tuple(analysis["outputs"]),

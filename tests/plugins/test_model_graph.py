@@ -127,3 +127,11 @@ def test_mobilenet_v2_stays_readable():
     figure = ModelGraph().figures(result, "en")[0]
     labelled = [text for trace in figure.data[1:] for text in trace.text if text]
     assert len(labelled) == len(result.nodes)  # a narrow layout leaves room for every name
+
+
+def test_a_recurrent_layer_is_one_node_as_in_the_handle():
+    model = keras.Sequential(
+        [keras.Input((5, 3)), keras.layers.LSTM(4, name="lstm"), keras.layers.Dense(2, name="out")]
+    )
+    result = run_plugin(ModelGraph(), make_context(model=model))
+    assert named_edges(result) == {("input", "lstm"), ("lstm", "out"), ("out", "output")}
