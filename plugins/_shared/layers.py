@@ -16,6 +16,8 @@ import dlviz
 
 # Layers drawn by default (rows of a heatmap, lines of a chart); a model with more shows an even selection.
 DEFAULT_LAYERS = 12
+# Layers drawn by default in views of one figure or one row of thumbnails per layer (feature maps).
+DEFAULT_MAP_LAYERS = 6
 # Layers a user may pick at once: beyond this a figure's rows are too thin to read.
 MAX_CHOSEN_LAYERS = 32
 

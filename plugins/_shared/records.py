@@ -18,6 +18,7 @@ from plotly.colors import sample_colorscale
 
 import dlviz
 from dlviz.plugin import tr
+from plugins._shared.layers import DEFAULT_LAYERS, DEFAULT_MAP_LAYERS, MAX_CHOSEN_LAYERS
 
 # Layers that only reshape or mask their input: their outputs repeat the previous layer's values.
 PASS_THROUGH_KINDS = frozenset(
@@ -33,8 +34,11 @@ class RecordParams:
         (),
         label="Layers",
         label_zh="显示的层",
-        help="Layers to show, input to output; empty shows the default set.",
-        help_zh="要显示的层（从输入到输出）；留空则显示默认的层。",
+        help=f"Layers to show, input to output (at most {MAX_CHOSEN_LAYERS}); empty shows an even selection of "
+        f"at most {DEFAULT_LAYERS} ({DEFAULT_MAP_LAYERS} for feature maps and unit responses), first and last "
+        "layer included.",
+        help_zh=f"要显示的层（从输入到输出，最多 {MAX_CHOSEN_LAYERS} 个）；留空则均匀选取至多 {DEFAULT_LAYERS} 个层"
+        f"（特征图和单元响应至多 {DEFAULT_MAP_LAYERS} 个），包括第一层和最后一层。",
         multiple=True,
     )
     first_step: int = dlviz.param(

@@ -10,7 +10,7 @@ import numpy as np
 
 import dlviz
 from plugins._shared.classes import class_names_of, predicted_classes
-from plugins._shared.layers import chosen_layers
+from plugins._shared.layers import DEFAULT_MAP_LAYERS, chosen_layers
 from plugins._shared.records import histogram, histograms_over_time, record_window, test_samples
 from plugins.activations.result import Distributions, FeatureMaps, ProbeHealth, UnitResponses
 from plugins.activations.views import conv_layers, dense_layers, shown_layers
@@ -24,8 +24,6 @@ SATURATING = frozenset({"sigmoid", "tanh"})
 # Outputs in the flat tails, as the Recorder counts them: sigmoid below 0.01 or above 0.99, |tanh| above 0.99.
 SIGMOID_TAIL, TANH_TAIL = 0.01, 0.99
 MAX_MAP_PIXELS = 48  # feature maps larger than this (per side) are average-pooled for display
-# Layers drawn by default in the feature-map and unit-response views (one figure, or one row, each).
-MAX_MAP_LAYERS = 6
 MAX_RESPONSE_VALUES = 120_000  # unit-response thumbnails share this many grid values (figure < 1 MB)
 
 
@@ -170,10 +168,10 @@ def _rows(series: dict[str, np.ndarray], layers: tuple[str, ...], shown: np.ndar
 
 def compute_feature_maps(ctx: dlviz.Context, params: Params) -> FeatureMaps:
     """The chosen test sample's feature maps (the first `max_maps` channels) in the chosen convolutional
-    layers, by default an even selection of at most MAX_MAP_LAYERS of them (one figure each)."""
+    layers, by default an even selection of at most DEFAULT_MAP_LAYERS of them (one figure each)."""
     dataset, handle = ctx.dataset, ctx.model
     _, sample, label = test_samples(dataset, params.sample_index, 1)
-    conv = layers_of_view([info.name for info in conv_layers(handle)], params.layers, MAX_MAP_LAYERS)
+    conv = layers_of_view([info.name for info in conv_layers(handle)], params.layers, DEFAULT_MAP_LAYERS)
     output_layer = handle.layers[-1].name
     outputs = handle.activations(sample, layers=[*conv, output_layer])
     predicted = predicted_classes(outputs[output_layer])
@@ -213,9 +211,9 @@ def _shrink(maps: np.ndarray) -> np.ndarray:
 
 def compute_unit_responses(ctx: dlviz.Context, params: Params) -> UnitResponses:
     """Each Dense unit's output over a grid spanning the 2-D data; the first `max_units` per layer, in the
-    chosen Dense layers (by default an even selection of at most MAX_MAP_LAYERS of them)."""
+    chosen Dense layers (by default an even selection of at most DEFAULT_MAP_LAYERS of them)."""
     dataset, handle = ctx.dataset, ctx.model
-    names = layers_of_view([info.name for info in dense_layers(handle)], params.layers, MAX_MAP_LAYERS)
+    names = layers_of_view([info.name for info in dense_layers(handle)], params.layers, DEFAULT_MAP_LAYERS)
     dense = [info for info in dense_layers(handle) if info.name in names]
     thumbnails = sum(min(int(info.output_shape[-1]), params.max_units) for info in dense)
     size = max(8, min(params.grid_size, int(np.sqrt(MAX_RESPONSE_VALUES / thumbnails))))

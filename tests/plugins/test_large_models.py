@@ -16,8 +16,13 @@ from dlviz.datasets import Dataset
 from dlviz.plugin import Context, make_params, tr
 from dlviz.registry import make_context, run_plugin
 from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
-from plugins._shared.layers import DEFAULT_LAYERS, MAX_CHOSEN_LAYERS, chosen_layers, evenly_spaced
-from plugins.activations.compute import MAX_MAP_LAYERS
+from plugins._shared.layers import (
+    DEFAULT_LAYERS,
+    DEFAULT_MAP_LAYERS,
+    MAX_CHOSEN_LAYERS,
+    chosen_layers,
+    evenly_spaced,
+)
 from plugins.attributions import Attributions
 from plugins.attributions.figures import result_figures as attribution_figures
 from plugins.attributions.sanity import layer_groups
@@ -119,7 +124,7 @@ def test_a_deep_model_shows_a_bounded_selection_of_layers(deep_cnn):
     activations = bounded_figures("activations", deep_cnn)
     assert len(activations.distributions.layers) == DEFAULT_LAYERS
     conv = [f"conv_{i}" for i in range(20)]
-    assert activations.feature_maps.layers == tuple(evenly_spaced(conv, MAX_MAP_LAYERS))
+    assert activations.feature_maps.layers == tuple(evenly_spaced(conv, DEFAULT_MAP_LAYERS))
     picked = bounded_figures("activations", deep_cnn, layers=("conv_3", "conv_5", "head"))
     assert picked.feature_maps.layers == ("conv_3", "conv_5")
     assert picked.distributions.layers == ("conv_3", "conv_5", "head")
