@@ -3,6 +3,8 @@ confident mistakes, the scores at a run's snapshots, regression, and what the fi
 
 import dataclasses
 import pickle
+import re
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -220,3 +222,15 @@ def test_token_sequences_are_shown_as_their_words():
     assert item.text.split() == [dataset.vocabulary[t] for t in tokens]
     table = PLUGIN.figures(result, "zh")[-1]
     assert table.data[0].cells.values[1][0] == item.text and "错误样本" in table.data[0].header.values[0]
+
+
+def test_progress_and_page_notes_follow_the_language(tabular):
+    messages = []
+    ctx = dataclasses.replace(
+        tabular, language="zh", progress=lambda fraction, message: messages.append(message)
+    )
+    result = evaluated(ctx, gallery_size=2, max_snapshots=3)
+    assert messages and all(re.search(r"[\u4e00-\u9fff]", message) for message in messages)
+    assert all(re.search(r"[\u4e00-\u9fff]", note) for note in result.page.notes_in("zh"))
+    multilabel = SimpleNamespace(task="multilabel")
+    assert "多标签" in PLUGIN.is_compatible(dataclasses.replace(ctx, dataset=multilabel))
