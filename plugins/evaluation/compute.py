@@ -104,6 +104,7 @@ def _classification(ctx, params, x, y, outputs) -> ClassificationResult:
         roc=roc,
         precision_recall=pr,
         calibration=calibration(y, scores, params.calibration_bins),
+        calibration_bins=params.calibration_bins,
         gallery=gallery,
         snapshots=snapshots,
         page=classification_page(params.split, len(x), _snapshots_missing(ctx, params, snapshots)),

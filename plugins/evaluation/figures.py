@@ -19,6 +19,8 @@ from plugins.evaluation.snapshot_figures import (
 TABLE_ROW_HEIGHT = 26
 # Features listed per mistake in a tabular gallery: the ones with the largest attributions.
 GALLERY_FEATURES = 5
+# Confident mistakes side by side before the gallery starts another block of images and maps.
+GALLERY_COLUMNS = 8
 
 
 def classification_figures(result: ClassificationResult, language: str) -> list[go.Figure]:
@@ -120,13 +122,8 @@ def class_table(result: ClassificationResult, language: str) -> go.Figure:
         column(metrics.f1, metrics.macro_f1),
         [str(int(count)) for count in metrics.support] + [str(int(metrics.support.sum()))],
     ]
-    figure = go.Figure(go.Table(header={"values": header}, cells={"values": cells}))
-    figure.update_layout(
-        title=tr(language, "Precision, recall and F1 per class", "各类别的精确率、召回率和 F1"),
-        height=TABLE_ROW_HEIGHT * (len(names) + 1) + 120,
-        margin={"t": 60, "b": 10},
-    )
-    return figure
+    title = tr(language, "Precision, recall and F1 per class", "各类别的精确率、召回率和 F1")
+    return _table(header, cells, title, len(names))
 
 
 def curves_figure(result: ClassificationResult, kind: str, language: str) -> go.Figure:
@@ -186,8 +183,8 @@ def calibration_figure(result: ClassificationResult, language: str) -> go.Figure
             x=calibration.confidence,
             y=calibration.counts,
             name=tr(language, "samples", "样本数"),
-            marker_color="lightgrey",
-            width=0.02,
+            marker={"color": "lightgrey", "opacity": 0.5},
+            width=0.9 * (1.0 - 1.0 / len(result.class_names)) / result.calibration_bins,
             hovertemplate=tr(
                 language, "confidence %{x:.2f}<br>samples %{y}", "置信度 %{x:.2f}<br>样本数 %{y}"
             )
@@ -227,6 +224,7 @@ def calibration_figure(result: ClassificationResult, language: str) -> go.Figure
         xaxis_title=tr(language, "confidence in the predicted class", "对预测类别的置信度"),
         height=460,
     )
+    figure.update_xaxes(range=[low - 0.02, 1.02])
     figure.update_yaxes(title_text=tr(language, "accuracy", "准确率"), range=[0, 1.02], secondary_y=False)
     figure.update_yaxes(title_text=tr(language, "samples", "样本数"), showgrid=False, secondary_y=True)
     return figure
@@ -257,12 +255,14 @@ def top_k_figure(result: ClassificationResult, language: str) -> go.Figure:
     return figure
 
 
-def _mistake_title(item, names, language: str) -> str:
-    return tr(
+def _mistake_title(item, names, language: str, line_break: bool = False) -> str:
+    """ "#index: true → predicted (confidence)", the sample's number on a line of its own when `line_break`."""
+    what = tr(
         language,
-        f"#{item.index}: {names[item.true_class]} → {names[item.predicted_class]} ({item.confidence:.0%})",
-        f"#{item.index}：{names[item.true_class]} → {names[item.predicted_class]}（{item.confidence:.0%}）",
+        f"{names[item.true_class]} → {names[item.predicted_class]} ({item.confidence:.0%})",
+        f"{names[item.true_class]} → {names[item.predicted_class]}（{item.confidence:.0%}）",
     )
+    return f"#{item.index}<br>{what}" if line_break else f"#{item.index}: {what}"
 
 
 def gallery_figure(gallery: Gallery, result: ClassificationResult, language: str) -> go.Figure:
@@ -281,18 +281,22 @@ def gallery_figure(gallery: Gallery, result: ClassificationResult, language: str
         return _text_gallery(gallery, names, title, language)
     if gallery.kind == "table":
         return _tabular_gallery(gallery, names, title, language)
-    columns = len(gallery.items)
+    # Mistakes side by side, GALLERY_COLUMNS to a block: each block a row of images above a row of maps.
+    columns = min(len(gallery.items), GALLERY_COLUMNS)
+    blocks = -(-len(gallery.items) // columns)
+    titles = [""] * (2 * blocks * columns)
+    for position, item in enumerate(gallery.items):
+        block, column = divmod(position, columns)
+        titles[2 * block * columns + column] = _mistake_title(item, names, language, line_break=True)
     figure = make_subplots(
-        rows=2,
+        rows=2 * blocks,
         cols=columns,
-        vertical_spacing=0.04,
+        vertical_spacing=0.12 / blocks,
         horizontal_spacing=0.01,
-        subplot_titles=[
-            _mistake_title(item, names, language).replace(": ", ":<br>", 1) for item in gallery.items
-        ]
-        + [""] * columns,
+        subplot_titles=titles,
     )
-    for column, item in enumerate(gallery.items, start=1):
+    for position, item in enumerate(gallery.items):
+        block, column = divmod(position, columns)
         figure.add_trace(
             go.Heatmap(
                 z=grey(item.inputs),
@@ -300,14 +304,31 @@ def gallery_figure(gallery: Gallery, result: ClassificationResult, language: str
                 showscale=False,
                 hovertemplate=tr(language, "value %{z:.2f}", "值 %{z:.2f}") + "<extra></extra>",
             ),
-            1,
-            column,
+            2 * block + 1,
+            column + 1,
         )
         limit = float(np.abs(item.attribution).max())
-        figure.add_trace(signed_heatmap(item.attribution, limit, language=language), 2, column)
-    image_axes(figure, 2, columns)
+        figure.add_trace(
+            signed_heatmap(item.attribution, limit, language=language), 2 * block + 2, column + 1
+        )
+    image_axes(figure, 2 * blocks, columns)
     figure.update_annotations(font_size=11)
-    figure.update_layout(title=title, height=260 + 40 * (columns > 6), margin={"t": 110})
+    figure.update_layout(title=title, height=80 + 300 * blocks, margin={"t": 110})
+    return figure
+
+
+def _table(header: list[str], cells: list[list[str]], title: str, rows: int, widths=None) -> go.Figure:
+    """A table figure as tall as its rows (up to a scrolling maximum)."""
+    figure = go.Figure(
+        go.Table(
+            header={"values": header, "height": TABLE_ROW_HEIGHT},
+            cells={"values": cells, "height": TABLE_ROW_HEIGHT},
+            columnwidth=widths,
+        )
+    )
+    figure.update_layout(
+        title=title, height=min(TABLE_ROW_HEIGHT * (rows + 1) + 80, 900), margin={"t": 60, "b": 10}
+    )
     return figure
 
 
@@ -317,9 +338,7 @@ def _text_gallery(gallery: Gallery, names, title: str, language: str) -> go.Figu
         [_mistake_title(item, names, language) for item in gallery.items],
         [item.text for item in gallery.items],
     ]
-    figure = go.Figure(go.Table(header={"values": header}, cells={"values": cells}, columnwidth=[1, 3]))
-    figure.update_layout(title=title, height=min(TABLE_ROW_HEIGHT * (len(gallery.items) + 1) + 120, 900))
-    return figure
+    return _table(header, cells, title, len(gallery.items), widths=[1, 3])
 
 
 def _tabular_gallery(gallery: Gallery, names, title: str, language: str) -> go.Figure:
@@ -337,9 +356,7 @@ def _tabular_gallery(gallery: Gallery, names, title: str, language: str) -> go.F
             rows[1].append(gallery.feature_names[feature])
             rows[2].append(f"{item.values[feature]:.3g}")
             rows[3].append(f"{item.attribution[feature]:+.3g}")
-    figure = go.Figure(go.Table(header={"values": header}, cells={"values": rows}))
-    figure.update_layout(title=title, height=min(TABLE_ROW_HEIGHT * (len(rows[0]) + 1) + 120, 900))
-    return figure
+    return _table(header, rows, title, len(rows[0]))
 
 
 def regression_figures(result: RegressionResult, language: str) -> list[go.Figure]:

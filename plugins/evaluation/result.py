@@ -93,6 +93,7 @@ class ClassificationResult:
     roc: tuple[Curve, ...]
     precision_recall: tuple[Curve, ...]
     calibration: Calibration
+    calibration_bins: int
     gallery: Gallery | None
     snapshots: SnapshotMetrics | None
     page: dlviz.Page
