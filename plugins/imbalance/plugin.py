@@ -171,6 +171,14 @@ class Imbalance(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
+        task = getattr(ctx.dataset, "task", "classification")
+        if task != "classification":
+            return tr(
+                ctx.language,
+                f"Imbalance is about how often each class occurs; this dataset's task is {task}, without classes.",
+                f"不平衡数据 (imbalanced data) 视图研究各类别出现的频率；这个数据集的任务是"
+                f"{'回归 (regression)' if task == 'regression' else '多标签 (multilabel)'}，没有互斥的类别。",
+            )
         try:
             targets = Targets.of(ctx.dataset)
         except DataError as exc:

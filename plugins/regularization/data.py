@@ -25,7 +25,16 @@ def lesson_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[str]]
     """The small training set and its validation split: the context's 2-D/tabular data or a bundled set."""
     notes: list[str] = []
     own = ctx.dataset
-    if params.data == "auto" and own is not None and own.kind in ("points2d", "tabular"):
+    if params.data == "auto" and own is not None and own.task != "classification":
+        # the lesson's models and curves are classifiers (cross-entropy, accuracy)
+        notes.append(
+            (
+                f"{own.name} is a {own.task} set; this lesson compares classifiers, so it trains on moons.",
+                f"{own.name} 是{'回归 (regression)' if own.task == 'regression' else '多标签 (multilabel)'}数据集；"
+                "本课比较的是分类器，因此在 moons 数据集上训练。",
+            )
+        )
+    elif params.data == "auto" and own is not None and own.kind in ("points2d", "tabular"):
         x, y = np.asarray(own.x_train), np.asarray(own.y_train)
         if params.n_train < len(x):
             try:

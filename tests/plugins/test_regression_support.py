@@ -1,0 +1,72 @@
+"""Plugins on regression and time-series data: a bundled regression set, a model from the zoo and a recorded
+run go through every plugin that applies; imbalance refuses with a reason in the UI language; the
+regularization lesson, whose models are classifiers, says it trains on moons instead."""
+
+import re
+
+import pytest
+
+import dlviz
+from dlviz import datasets, models
+from dlviz.datasets import Dataset
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+REGRESSION_PLUGINS = (
+    "shap",
+    "attributions",
+    "landscape",
+    "gradients",
+    "activations",
+    "loss_functions",
+    "model_summary",
+    "regularization",
+)
+
+
+@pytest.fixture(scope="module")
+def regression_run():
+    full = datasets.load("diabetes")
+    dataset = Dataset.from_arrays(
+        full.x_train[:120],
+        full.in_target_units(full.y_train[:120]),
+        x_test=full.x_test[:40],
+        y_test=full.in_target_units(full.y_test[:40]),
+        feature_names=full.feature_names,
+        target_names=full.target_names,
+        name="diabetes",
+    )
+    model = models.build("mlp", dataset, hidden=(8,), learning_rate=1e-2)
+    recorder = dlviz.Recorder.for_dataset(dataset, every=1)
+    model.fit(dataset.x_train, dataset.y_train, epochs=2, verbose=0, callbacks=[recorder])
+    return dataset, model, recorder.run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REGRESSION_PLUGINS)
+def test_regression_capable_plugins_draw_on_a_regression_model(regression_run, name):
+    dataset, model, run = regression_run
+    assert dataset.task == "regression" and model.loss == "mean_squared_error"
+    for language in ("en", "zh"):
+        figures = dlviz.figures(name, model=model, dataset=dataset, run=run, language=language)
+        assert figures and all(figure.data for figure in figures), name
+
+
+def test_imbalance_refuses_regression_through_is_compatible():
+    dataset = datasets.load("curve", n_samples=40)
+    model = models.build("logreg", dataset)
+    plugin = dlviz.get_plugin("imbalance")
+    for language in ("en", "zh"):
+        verdict = plugin.is_compatible(dlviz.Context(model=dlviz.wrap(model), dataset=dataset, language=language))
+        assert isinstance(verdict, str) and ("regression" in verdict)
+        assert bool(CJK.search(verdict)) == (language == "zh")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["shap", "attributions", "gradients", "activations", "landscape"])
+def test_time_series_models_are_explained_and_inspected(name):
+    dataset = datasets.load("sines_forecast", n_samples=120, length=10)
+    model = models.build("gru", dataset, hidden=(6,))
+    recorder = dlviz.Recorder.for_dataset(dataset, every=1)
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, verbose=0, callbacks=[recorder])
+    figures = dlviz.figures(name, model=model, dataset=dataset, run=recorder.run)
+    assert figures and all(figure.data for figure in figures)
