@@ -18,7 +18,7 @@ import dlviz
 from apps.state import Workspace
 from dlviz.errors import DlvizError
 from dlviz.plugin import Context, Finding, Plugin
-from dlviz.registry import run_plugin
+from dlviz.registry import plugin_figures, run_plugin
 
 SEVERITY_ORDER = {"problem": 0, "warning": 1, "info": 2, "ok": 3}
 FIGURE_CACHE_SIZE = 48
@@ -88,7 +88,7 @@ def _cached_result(
 def _cached_figures(
     _plugin: Plugin, _result: Any, plugin_name: str, ctx_key: str, params_key: str, language: str
 ):
-    return _plugin.figures(_result, language=language)
+    return plugin_figures(_plugin, _result, language)
 
 
 class ProgressBar:
@@ -137,7 +137,7 @@ def figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str, language
     key = (context_key(ws), plugin.name, params_key, language)
     cached = ws.figure_cache.get(key)
     if cached is None:
-        cached = list(type(plugin).figures(plugin, value, language=language))
+        cached = list(plugin_figures(plugin, value, language))
         ws.figure_cache[key] = cached
         while len(ws.figure_cache) > FIGURE_CACHE_SIZE:
             ws.figure_cache.popitem(last=False)

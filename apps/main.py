@@ -1,5 +1,6 @@
 """The dlviz dashboard: ``streamlit run apps/main.py`` (add ``-- --logdir runs/`` to browse recorded runs).
 
+Add ``-- --plugins my_plugins.py`` (a file or a folder of them) for plugins of your own, unpackaged.
 It opens on the bundled digits dataset and a small CNN, ready to train. The sidebar holds the
 session's workspace (language, data, model, training, runs); the pages are an overview and one page
 per registered plugin, built from the registry, so a plugin installed later appears by itself.
@@ -33,7 +34,7 @@ if workspace.dataset is None and "tensorflow" not in sys.modules:
 
 from apps import sidebar  # noqa: E402 - imports TensorFlow (through dlviz.models)
 
-startup.warm_up()
+startup.warm_up(startup.plugin_paths(sys.argv[1:]))
 sidebar.draw(workspace, logdir.parse_logdir(sys.argv[1:]), top)
 language = state.language()
 pages.show_notices(workspace, top, language)

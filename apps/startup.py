@@ -1,5 +1,9 @@
 """Once per server process: load the plugins, keep Keras' global state, freeze the imported objects.
 
+The plugins are the installed ones (entry points) and the files given after ``--plugins`` on the
+command line (``streamlit run apps/main.py -- --plugins my_plugins.py``: a file or a folder of them),
+validated and isolated alike: a broken one is listed as failed and the others load.
+
 Streamlit "cleans" Keras after every script run: it calls ``keras.backend.clear_session()`` from the
 thread whose run just ended. That resets Keras' global state (the counters that give layers unique
 names, the scopes Keras keeps while it traces) while another session may be building or training a
@@ -21,13 +25,16 @@ missing, a warning says so and Streamlit's clean-up stays as it is.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import logging
 import sys
 import threading
 from importlib.metadata import version
+from pathlib import Path
 
 import dlviz
+from dlviz import registry
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +42,16 @@ _lock = threading.Lock()
 _done = False
 
 
-def warm_up() -> None:
-    """Discover the plugins (importing TensorFlow), keep Keras' state across runs, freeze; once."""
+def plugin_paths(argv: list[str]) -> tuple[Path, ...]:
+    """The files or folders given with ``--plugins`` after ``--`` on the streamlit command line."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--plugins", action="append", default=[])
+    known, _ = parser.parse_known_args(argv)
+    return tuple(Path(path) for path in known.plugins)
+
+
+def warm_up(user_plugins: tuple[Path, ...] = ()) -> None:
+    """Discover the plugins (importing TensorFlow), load `user_plugins`, keep Keras' state, freeze; once."""
     global _done
     if _done:
         return
@@ -44,6 +59,11 @@ def warm_up() -> None:
         if _done:
             return
         dlviz.plugins()
+        for path in user_plugins:
+            for name in registry.load_files(path):
+                info = dlviz.plugins()[name]
+                if info.plugin is None:
+                    logger.warning("dlviz: plugin %s from %s failed to load: %s", name, path, info.error)
         import keras  # noqa: F401 - imported for its long-lived objects, before the freeze
 
         keep_keras_state()

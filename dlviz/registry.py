@@ -1,18 +1,26 @@
 """The plugin registry: registration, discovery through entry points, and the quick methods.
 
 dlviz owns the entry-point group `dlviz.plugins`; the built-in plugins register through it like
-any third-party package. A plugin that fails to import or is invalid is recorded with its error
-and skipped: it never stops the others. `DLVIZ_DISABLE_PLUGIN_AUTOLOAD=1` turns discovery off.
+any third-party package. A plugin file of one's own (no packaging) comes in through `load_files`.
+A plugin that fails to import or is invalid is recorded with its error and skipped: it never stops
+the others. `DLVIZ_DISABLE_PLUGIN_AUTOLOAD=1` turns discovery off.
+
+The simplest plugin writes ``figures(self, result)`` without a language: the host passes
+``language`` only to a ``figures`` that accepts it (`plugin_figures`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import inspect
 import logging
 import os
+import sys
 import threading
 import traceback
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from dlviz.errors import DlvizError, ParamsError, PluginError
@@ -51,6 +59,52 @@ class PluginInfo:
 _lock = threading.RLock()
 _registry: dict[str, PluginInfo] = {}
 _discovered = False
+_loading_source: str | None = None  # the file being imported by load_files, for register()'s record
+
+USER_MODULE_PREFIX = "dlviz_user_plugins"
+# The arguments each method is called with (after self); figures may also take `language`.
+SIGNATURES = {
+    "compute": ("ctx", "params"),
+    "figures": ("result",),
+    "is_compatible": ("ctx",),
+    "diagnose": ("result",),
+    "page": ("result",),
+    "render": ("st", "ctx", "result"),
+}
+
+
+def accepts_language(method: Any) -> bool:
+    """Whether `method` (a plugin's figures) takes a `language` keyword."""
+    parameters = inspect.signature(method).parameters.values()
+    return any(p.name == "language" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def plugin_figures(plugin: Plugin, result: Any, language: str = "en") -> list:
+    """`plugin.figures(result)`, with ``language=`` only when its figures accepts one."""
+    if accepts_language(plugin.figures):
+        return plugin.figures(result, language=language)
+    return plugin.figures(result)
+
+
+def _check_signatures(cls: type[Plugin], label: str) -> None:
+    for method, arguments in SIGNATURES.items():
+        function = inspect.getattr_static(cls, method)
+        if function is inspect.getattr_static(Plugin, method):
+            continue
+        if isinstance(function, staticmethod | classmethod) or not callable(function):
+            raise PluginError(
+                f"{label} ({cls.name!r}): {method} must be a plain method, not {type(function).__name__}.",
+                f"write `def {method}(self, {', '.join(arguments)})`.",
+            )
+        try:
+            inspect.signature(function).bind(None, *arguments)
+        except TypeError as exc:
+            raise PluginError(
+                f"{label} ({cls.name!r}): {method}{inspect.signature(function)} cannot be called as "
+                f"{method}(self, {', '.join(arguments)}) ({exc}).",
+                f"write `def {method}(self, {', '.join(arguments)})`"
+                + (" (optionally with `language='en'`)." if method == "figures" else "."),
+            ) from exc
 
 
 def validate(cls: Any) -> None:
@@ -66,6 +120,7 @@ def validate(cls: Any) -> None:
     for method in ("compute", "figures"):
         if getattr(cls, method) is getattr(Plugin, method):
             raise PluginError(f"{label} ({cls.name!r}) does not implement {method}().", f"define {method}().")
+    _check_signatures(cls, label)
     unknown = set(cls.requires) - REQUIREMENTS
     if unknown:
         raise PluginError(
@@ -86,7 +141,7 @@ def validate(cls: Any) -> None:
         raise PluginError(f"{label} declares an invalid parameter default: {exc}") from exc
 
 
-def register(cls: type[Plugin] | None = None, *, replace: bool = False, source: str = "register"):
+def register(cls: type[Plugin] | None = None, *, replace: bool = False, source: str | None = None):
     """Register a plugin class; usable as `@dlviz.register` or `dlviz.register(MyPlugin)`.
 
     A second plugin with the same name is refused unless `replace=True`, or unless it is the same
@@ -96,6 +151,7 @@ def register(cls: type[Plugin] | None = None, *, replace: bool = False, source: 
     def decorate(plugin_cls: type[Plugin]) -> type[Plugin]:
         validate(plugin_cls)
         with _lock:
+            origin = source or _loading_source or "register"
             existing = _registry.get(plugin_cls.name)
             if existing is not None and existing.plugin is not None and not replace:
                 same = (existing.plugin.__module__, existing.plugin.__qualname__) == (
@@ -108,7 +164,7 @@ def register(cls: type[Plugin] | None = None, *, replace: bool = False, source: 
                         f"({existing.plugin.__module__}.{existing.plugin.__qualname__}).",
                         "choose another name, or pass replace=True to dlviz.register.",
                     )
-            _registry[plugin_cls.name] = PluginInfo(plugin_cls.name, source, plugin_cls)
+            _registry[plugin_cls.name] = PluginInfo(plugin_cls.name, origin, plugin_cls)
         return plugin_cls
 
     return decorate(cls) if cls is not None else decorate
@@ -148,6 +204,53 @@ def discover(force: bool = False) -> None:
                 register(cls, source=source)
             except Exception as exc:  # a broken plugin must never stop the others
                 _record_failure(point.name, source, exc)
+
+
+def load_files(path: str | os.PathLike) -> list[str]:
+    """Import a plugin file of one's own, or every ``*.py`` of a folder; returns the names registered.
+
+    Each file is imported as its own module (``dlviz_user_plugins.<stem>``), so its ``@dlviz.register``
+    classes are validated and registered as entry points' are; a `Plugin` subclass it defines without
+    registering is registered too. A file that fails to import, or holds an invalid plugin, is recorded
+    as a failed plugin named after the file (see `plugins`) and never stops the others.
+    """
+    global _loading_source
+    root = Path(path).expanduser()
+    files = sorted(root.glob("*.py")) if root.is_dir() else [root]
+    names: list[str] = []
+    for file in files:
+        if file.name.startswith("_"):
+            continue
+        source = f"file {file}"
+        module_name = f"{USER_MODULE_PREFIX}.{file.stem}"
+        with _lock:
+            before = dict(_registry)
+            _loading_source = source
+            try:
+                if not file.is_file():
+                    raise PluginError(f"No plugin file at {file}.", "pass a .py file or a folder of them.")
+                spec = importlib.util.spec_from_file_location(module_name, file)
+                if spec is None or spec.loader is None:
+                    raise PluginError(f"{file} is not a Python file.", "pass .py files.")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+                for value in list(vars(module).values()):
+                    defined_here = getattr(value, "__module__", None) == module_name
+                    # a class without a name is a base for the file's plugins, not one of them
+                    if defined_here and isinstance(value, type) and issubclass(value, Plugin) and value.name:
+                        register(value, source=source)
+            except Exception as exc:  # a broken file must never stop the others
+                sys.modules.pop(module_name, None)
+                _registry.clear()
+                _registry.update(before)
+                _record_failure(file.stem, source, exc)
+                names.append(file.stem)
+            else:
+                names.extend(name for name, info in _registry.items() if before.get(name) is not info)
+            finally:
+                _loading_source = None
+    return names
 
 
 def plugins() -> dict[str, PluginInfo]:
@@ -233,4 +336,4 @@ def figures(name: str, **kwargs: Any) -> list:
     """
     language = kwargs.get("language", "en")
     result = compute(name, **kwargs)
-    return get_plugin(name).figures(result, language=language)
+    return plugin_figures(get_plugin(name), result, language)

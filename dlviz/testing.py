@@ -2,11 +2,13 @@
 
 >>> from dlviz.testing import check_plugin
 >>> from plugins.model_summary import ModelSummary
->>> check_plugin(ModelSummary)  # raises AssertionError or PluginError when the contract is broken
+>>> check_plugin(ModelSummary).notes  # raises AssertionError or PluginError when the contract is broken
+()
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import pickle
@@ -17,6 +19,18 @@ from dlviz import registry
 from dlviz.plugin import LANGUAGES, Context, Plugin, param_specs
 
 MAX_FIGURE_JSON_BYTES = 2_000_000
+NO_LANGUAGE_NOTE = (
+    "figures(self, result) takes no language: the host calls it without one, so its figures read the "
+    "same in every language (add `language='en'` to draw them in the reader's language)."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginCheck:
+    """What `check_plugin` found besides the contract: the contexts it ran on, and notes for the author."""
+
+    contexts_checked: int
+    notes: tuple[str, ...]
 
 
 @functools.cache
@@ -65,12 +79,13 @@ def tiny_context(kind: str = "points2d") -> Context:
     return registry.make_context(model=model, dataset=dataset, run=recorder.run, seed=0)
 
 
-def check_plugin(cls: type[Plugin], contexts: tuple[Context, ...] | None = None) -> None:
+def check_plugin(cls: type[Plugin], contexts: tuple[Context, ...] | None = None) -> PluginCheck:
     """Check that `cls` keeps the plugin contract; raise AssertionError (or PluginError) if not.
 
     Validates the class as registration does, requires its texts in English and Chinese, then on
     every compatible context (the tiny fixtures by default) computes with default parameters,
-    checks the result pickles, and that `figures` returns small Plotly figures in both languages.
+    checks the result pickles, and that `figures` returns small Plotly figures in both languages
+    (called as the host calls it: with ``language`` only when it accepts one, which the notes say).
     """
     import plotly.graph_objects as go
 
@@ -97,7 +112,7 @@ def check_plugin(cls: type[Plugin], contexts: tuple[Context, ...] | None = None)
         result = registry.run_plugin(plugin, ctx)
         result = pickle.loads(pickle.dumps(result))
         for language in LANGUAGES:
-            figures = plugin.figures(result, language=language)
+            figures = registry.plugin_figures(plugin, result, language)
             assert isinstance(figures, list) and figures, f"{cls.name}: figures() returned no figure"
             for figure in figures:
                 assert isinstance(figure, go.Figure), f"{cls.name}: figures() returned {type(figure)}"
@@ -109,6 +124,8 @@ def check_plugin(cls: type[Plugin], contexts: tuple[Context, ...] | None = None)
             assert finding.severity in ("ok", "info", "warning", "problem"), finding
         checked += 1
     assert checked or not contexts, f"{cls.name}: compatible with none of the test contexts"
+    notes = () if registry.accepts_language(plugin.figures) else (NO_LANGUAGE_NOTE,)
+    return PluginCheck(checked, notes)
 
 
 @contextmanager
