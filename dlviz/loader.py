@@ -42,6 +42,9 @@ _API_MODULES = (
     "keras.activations",
     "keras.dtype_policies",
 )
+# Keras' own tensor operations, which a Functional config names when the model applies them to symbolic
+# tensors (e.g. NotEqual: the mask of an Embedding with mask_zero=True). None of them takes a function.
+_OP_MODULES = ("keras.src.ops.numpy", "keras.src.ops.math", "keras.src.ops.nn")
 
 
 def load_model(path: str | os.PathLike, *, max_bytes: int = MAX_ARCHIVE_BYTES, compile: bool = True) -> Any:
@@ -194,9 +197,13 @@ def _check_object(config: dict, where: str) -> None:
 def _is_builtin(module: str, class_name: str) -> bool:
     if class_name in _MODEL_CLASSES.get(module, ()):
         return True
-    if module not in _API_MODULES:
+    if module not in _API_MODULES and module not in _OP_MODULES:
         return False
     import importlib
 
+    import keras
+
     candidate = getattr(importlib.import_module(module), class_name, None)
+    if module in _OP_MODULES and not (isinstance(candidate, type) and issubclass(candidate, keras.Operation)):
+        return False
     return isinstance(candidate, type) and candidate.__module__.startswith("keras.")

@@ -15,7 +15,7 @@ from real_models import FAST_ZOO, mixed_precision_gru, mobilenet_v2
 
 import dlviz
 from dlviz import Recorder, Run, wrap
-from dlviz.errors import DataError
+from dlviz.errors import DataError, UnsafeModelError
 
 
 @functools.cache
@@ -228,3 +228,24 @@ def test_mobilenet_v2_wraps_records_and_its_gradients_match_finite_differences(t
     run = Run.load(tmp_path / "run")
     assert len(run.meta["record_layers"]["act"]) == len(handle.layers)
     assert all(np.all(np.isfinite(norms)) for norms in run.series("grad_norm").values())
+
+
+# ------------------------------------------------------------------ uploaded through the safe loader
+
+
+@pytest.mark.parametrize(
+    "name", ["bilstm", "gru_stack", "conv_lstm", "attention", "two_inputs_dict", "masked"]
+)
+def test_saved_models_load_through_the_safe_loader(name, tmp_path):
+    entry = zoo(name)
+    path = tmp_path / f"{name}.keras"
+    entry.model.save(path)
+    loaded = dlviz.load_model(path, compile=False)
+    assert np.allclose(wrap(loaded).predict(entry.x), handle_of(name).predict(entry.x))
+
+
+def test_a_custom_cell_is_refused_by_the_safe_loader(tmp_path):
+    path = tmp_path / "custom.keras"
+    zoo("custom_cell").model.save(path)
+    with pytest.raises(UnsafeModelError, match="custom object 'dlviz_tests>MinimalCell'"):
+        dlviz.load_model(path)
