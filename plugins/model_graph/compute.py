@@ -7,7 +7,7 @@ import numpy as np
 import dlviz
 from plugins.model_graph.layout import layered_layout
 from plugins.model_graph.result import GraphNode, ModelGraphResult
-from plugins.model_graph.topology import INPUT, trace
+from plugins.model_graph.topology import trace
 
 
 def graph_nodes(handle, topology, collapse: bool) -> tuple[list[GraphNode], list[tuple[int, int]]]:
@@ -17,7 +17,11 @@ def graph_nodes(handle, topology, collapse: bool) -> tuple[list[GraphNode], list
     as in a siamese network) is left out, so the drawing stays a layered graph.
     """
     layers = handle.layers
-    nodes = [GraphNode("input", "Input", str((None, *handle.input_shape)), 0, ())]
+    # The inputs first: input k is the source -1 - k of the topology's edges, node k here.
+    several = len(topology.inputs) > 1
+    nodes = [
+        GraphNode(name if several else "input", "Input", shape, 0, ()) for name, shape in topology.inputs
+    ]
     node_of_call, group_node = [], {}
     for index, layer in enumerate(layers):
         around = topology.containers[index]
@@ -40,7 +44,7 @@ def graph_nodes(handle, topology, collapse: bool) -> tuple[list[GraphNode], list
     output = len(nodes)
     nodes.append(GraphNode("output", "Output", str(layers[-1].output_shape) if layers else "", 0, ()))
     edges = {
-        (0 if source == INPUT else node_of_call[source], node_of_call[target])
+        (-1 - source if source < 0 else node_of_call[source], node_of_call[target])
         for source, target in topology.edges
     }
     edges |= {(node_of_call[source], output) for source in topology.outputs}

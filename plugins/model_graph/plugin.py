@@ -7,7 +7,6 @@ import dataclasses
 import plotly.graph_objects as go
 
 import dlviz
-from plugins._shared.inputs import several_inputs_reason
 from plugins.model_graph.compute import model_graph
 from plugins.model_graph.figures import graph_figure
 from plugins.model_graph.result import STATISTICS, ModelGraphResult
@@ -86,16 +85,3 @@ class ModelGraph(dlviz.Plugin):
 
     def figures(self, result: ModelGraphResult, language: str = "en") -> list[go.Figure]:
         return [graph_figure(result, language)]
-
-    def is_compatible(self, ctx: dlviz.Context) -> bool | str:
-        verdict = super().is_compatible(ctx)
-        if verdict is not True:
-            return verdict
-        several = several_inputs_reason(
-            ctx,
-            "The model graph",
-            "模型结构图",
-            "It traces the model from one input for now; build a model of one of its inputs to draw it.",
-            "目前它从单个输入追踪模型；可以为其中一个输入单独构建模型来绘制。",
-        )
-        return several or True

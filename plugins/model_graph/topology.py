@@ -15,16 +15,21 @@ import keras
 import tensorflow as tf
 
 import dlviz
-from dlviz.handle import leaf_layers  # the layers whose calls dlviz.wrap records (recurrent ones whole)
+from dlviz.handle import input_signature, leaf_layers  # as dlviz.wrap reads them (recurrent layers whole)
 
-INPUT = -1  # the model's input, as a source of edges
+
+def input_source(index: int) -> int:
+    """The source index of edges from the model's input `index` (negative: -1 is the first input)."""
+    return -1 - index
 
 
 @dataclasses.dataclass(frozen=True)
 class Topology:
-    """Edges between leaf calls (indices of ``handle.layers``; `INPUT` for the model input), the calls
-    whose outputs make the model's output, and each call's enclosing sub-models (outermost first)."""
+    """Edges between leaf calls (indices of ``handle.layers``; `input_source(k)` for the model's input k),
+    the calls whose outputs make the model's output, each call's enclosing sub-models (outermost first),
+    and the model's inputs as (name, shape)."""
 
+    inputs: tuple[tuple[str, str], ...]
     edges: tuple[tuple[int, int], ...]
     outputs: tuple[int, ...]
     containers: tuple[tuple[tuple[str, str], ...], ...]  # per call: ((name, class name), ...)
@@ -61,17 +66,28 @@ def trace(handle) -> Topology:
 
         return call
 
-    def forward(x):
-        outputs = model(x, training=False)
-        analysis["edges"], analysis["outputs"] = _connections(calls, x, _tensors(outputs))
+    signature = input_signature(model)
+
+    def forward(*inputs):
+        if signature.structure is None:
+            called = inputs[0]
+        elif isinstance(signature.structure, dict):
+            called = dict(zip(signature.names, inputs, strict=True))
+        else:
+            called = list(inputs)
+        outputs = model(called, training=False)
+        analysis["edges"], analysis["outputs"] = _connections(calls, inputs, _tensors(outputs))
         return outputs
 
-    dtype = model.inputs[0].dtype if getattr(model, "inputs", None) else "float32"
+    specs = [
+        tf.TensorSpec((None, *shape), dtype)
+        for shape, dtype in zip(signature.shapes, signature.dtypes, strict=True)
+    ]
     originals = [(layer, layer.__dict__.get("call")) for layer in leaves]
     try:
         for layer in leaves:
             object.__setattr__(layer, "call", wrapped(layer, layer.call))
-        tf.function(forward).get_concrete_function(tf.TensorSpec((None, *handle.input_shape), dtype))
+        tf.function(forward).get_concrete_function(*specs)
     finally:
         for layer, own_call in originals:
             if own_call is None:
@@ -85,6 +101,9 @@ def trace(handle) -> Topology:
         )
     around = enclosing(model, leaves)
     return Topology(
+        inputs=tuple(
+            (name, str((None, *shape))) for name, shape in zip(signature.names, signature.shapes, strict=True)
+        ),
         edges=tuple(analysis["edges"]),
         outputs=tuple(analysis["outputs"]),
         containers=tuple(around.get(id(layer), ()) for layer, _, _ in calls),
@@ -95,7 +114,7 @@ def _tensors(structure) -> list:
     return [value for value in tf.nest.flatten(structure) if isinstance(value, tf.Tensor)]
 
 
-def _connections(calls, model_input, model_outputs):
+def _connections(calls, model_inputs, model_outputs):
     """(edges, output calls): for each call, the latest earlier calls (or the input) its inputs come from."""
     producers: dict = {}
     for index, (_, _, outputs) in enumerate(calls):
@@ -109,8 +128,9 @@ def _connections(calls, model_input, model_outputs):
             if tensor.ref() in seen:
                 continue
             seen.add(tensor.ref())
-            if tensor is model_input:
-                found.add(INPUT)
+            inputs = [index for index, model_input in enumerate(model_inputs) if tensor is model_input]
+            if inputs:
+                found.add(input_source(inputs[0]))
                 continue
             # A layer that returns its input (dropout at inference) is the latest producer of that tensor.
             earlier = [index for index in producers.get(tensor.ref(), []) if index < before]
@@ -122,6 +142,6 @@ def _connections(calls, model_input, model_outputs):
 
     edges = []
     for index, (_, inputs, _) in enumerate(calls):
-        feeding = sources(inputs, index) or {index - 1 if index else INPUT}  # unknown: the previous call
+        feeding = sources(inputs, index) or {index - 1 if index else input_source(0)}  # unknown: the previous
         edges.extend((source, index) for source in sorted(feeding))
     return edges, sorted(sources(model_outputs, len(calls)))

@@ -135,3 +135,17 @@ def test_a_recurrent_layer_is_one_node_as_in_the_handle():
     )
     result = run_plugin(ModelGraph(), make_context(model=model))
     assert named_edges(result) == {("input", "lstm"), ("lstm", "out"), ("out", "output")}
+
+
+def test_each_input_of_a_model_is_a_node():
+    image, extra = keras.Input((4,), name="image"), keras.Input((2,), name="extra")
+    joined = keras.layers.Concatenate(name="join")([keras.layers.Dense(3, name="encode")(image), extra])
+    model = keras.Model([image, extra], keras.layers.Dense(1, name="head")(joined))
+    result = run_plugin(ModelGraph(), make_context(model=model))
+    assert named_edges(result) == {
+        ("image", "encode"),
+        ("encode", "join"),
+        ("extra", "join"),
+        ("join", "head"),
+        ("head", "output"),
+    }
