@@ -71,6 +71,14 @@ def _class_names(dataset: Any, language: str) -> list[str]:
     return [str(name) for name in names] or [str(i) for i in range(dataset.n_classes)]
 
 
+def dataset_summary(dataset: Any, language: str) -> str:
+    """The split sizes and the classes, or the targets of a regression set, in `language`."""
+    sizes = {"train": len(dataset.x_train), "test": len(dataset.x_test)}
+    if getattr(dataset, "task", "classification") == "regression":
+        return t("data.summary_regression", language, **sizes, targets=", ".join(dataset.target_names))
+    return t("data.summary", language, **sizes, classes=dataset.n_classes)
+
+
 def class_counts(dataset: Any, language: str) -> go.Figure:
     """How many samples of each class (or label) the training and test splits hold; for a regression
     set, the histogram of its first target in the user's units."""

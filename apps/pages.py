@@ -347,15 +347,7 @@ def _status(ws: state.Workspace, language: str) -> None:
         (
             t("overview.dataset", language),
             getattr(dataset, "name", "—") if dataset is not None else "—",
-            t(
-                "data.summary",
-                language,
-                train=len(dataset.x_train),
-                test=len(dataset.x_test),
-                classes=dataset.n_classes,
-            )
-            if dataset is not None
-            else "",
+            charts.dataset_summary(dataset, language) if dataset is not None else "",
         ),
         (
             t("overview.model", language),

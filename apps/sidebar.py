@@ -19,7 +19,7 @@ from typing import Any
 import streamlit as st
 
 import dlviz
-from apps import export, logdir, state, training, widgets
+from apps import charts, export, logdir, state, training, widgets
 from apps.state import LANGUAGE_KEY, Workspace
 from dlviz import datasets, models
 from dlviz.errors import DlvizError
@@ -132,15 +132,7 @@ def _dataset(ws: Workspace, language: str) -> None:
             ws.dataset, ws.dataset_spec = dataset, spec
     if ws.dataset is not None:
         description = dataset_description(ws.dataset, language)
-        st.caption(
-            t(
-                "data.summary",
-                language,
-                train=len(ws.dataset.x_train),
-                test=len(ws.dataset.x_test),
-                classes=ws.dataset.n_classes,
-            )
-        )
+        st.caption(charts.dataset_summary(ws.dataset, language))
         if description:
             st.caption(description)
 
