@@ -20,6 +20,7 @@ import streamlit as st
 
 import dlviz
 from apps import charts, export, logdir, state, training, widgets
+from apps import settings as teacher
 from apps.state import LANGUAGE_KEY, Workspace
 from dlviz import datasets, models
 from dlviz.errors import DlvizError
@@ -48,6 +49,8 @@ def draw(ws: Workspace, logdir_path: Path | None, main_area: Any) -> None:
             t("sidebar.runs", language), expanded=bool(logdir_path), icon=":material/folder_open:"
         ):
             _runs(ws, language, logdir_path)
+        with st.expander(t("server.about", language), expanded=False, icon=":material/info:"):
+            teacher.about(language)
 
 
 # ----------------------------------------------------------------------------- language
@@ -153,6 +156,7 @@ def _csv_dataset(language: str) -> tuple[tuple | None, Any]:
         type=["csv", "npz", "zip"],
         key="data.csv",
         help=t("data.csv_help", language),
+        max_upload_size=teacher.current().max_upload_mb,
     )
     if upload is None:
         st.caption(t("data.csv_waiting", language))
@@ -344,6 +348,7 @@ def _uploaded_model(ws: Workspace, language: str) -> None:
         type=["keras", "h5"],
         key="model.file",
         help=t("model.upload_help", language),
+        max_upload_size=teacher.current().max_upload_mb,
     )
     if upload is None:
         st.caption(t("model.upload_waiting", language))
@@ -384,7 +389,8 @@ def _uploaded_model(ws: Workspace, language: str) -> None:
 
 
 def _training(ws: Workspace, language: str, main_area: Any) -> None:
-    epochs = st.number_input(t("train.epochs", language), 1, 500, 5, key="train.epochs")
+    most = teacher.current().max_epochs
+    epochs = st.number_input(t("train.epochs", language), 1, most, min(5, most), key="train.epochs")
     batch_size = st.select_slider(
         t("train.batch_size", language), BATCH_SIZES, value=32, key="train.batch_size"
     )
@@ -512,7 +518,12 @@ def _save(ws: Workspace, current: Any, root: Path, language: str) -> None:
 
 
 def _open(ws: Workspace, language: str) -> None:
-    upload = st.file_uploader(t("runs.upload", language), type=["zip"], key="runs.upload")
+    upload = st.file_uploader(
+        t("runs.upload", language),
+        type=["zip"],
+        key="runs.upload",
+        max_upload_size=teacher.current().max_upload_mb,
+    )
     if upload is None:
         return
 
