@@ -97,3 +97,14 @@ def test_an_unknown_metric_and_no_runs_are_refused(runs):
     with pytest.raises(dlviz.ParamsError, match="f1"):
         run_plugin(CompareRuns(), make_context(run=runs[0]), params)
     assert "训练记录" in CompareRuns().is_compatible(make_context(language="zh"))
+
+
+def test_runs_recorded_before_the_new_metadata_still_compare(runs):
+    older = pickle.loads(pickle.dumps(runs[0]))
+    for key in ("param_count", "regularization"):
+        older.meta.pop(key)
+    result = run_plugin(CompareRuns(), make_context(run=older))
+    (summary,) = result.runs
+    assert summary.settings["parameters"] == runs[0].meta["param_count"]  # summed over the layers instead
+    assert "dropout" not in result.setting_keys and result.differing == ()
+    assert len(CompareRuns().figures(result, "en")[2].data[0].dimensions) == len(result.setting_keys) + 1
