@@ -16,7 +16,8 @@ from typing import Any
 import keras
 
 import dlviz
-from apps import charts
+from apps import charts, training_queue
+from apps import settings as teacher
 from apps.state import RunEntry, Workspace
 from dlviz.i18n import t
 
@@ -72,7 +73,8 @@ def train(ws: Workspace, settings: TrainingSettings, area: Any, language: str) -
     """Train the session's model with a Recorder, showing progress in `area`; returns the new run.
 
     With ``settings.fresh`` the model starts again from its initial weights (the same for the same
-    model settings), so runs trained one after another are comparable.
+    model settings), so runs trained one after another are comparable. The fit waits its turn in the
+    server's training queue (`apps.training_queue`), showing its place in line meanwhile.
     """
     if settings.fresh and ws.make_model is not None:
         ws.model = ws.make_model()
@@ -82,17 +84,26 @@ def train(ws: Workspace, settings: TrainingSettings, area: Any, language: str) -
     steps = math.ceil(len(dataset.x_train) / settings.batch_size)
     area.markdown(f"**{t('train.heading', language)}**")
     live = LiveView(area.empty(), area.empty(), settings.epochs, steps, language)
-    live.bar.progress(0.0, text=t("train.starting", language))
+
+    def waiting(place: int, estimate_s: float | None) -> None:
+        text = t("train.queued", language, place=place)
+        if estimate_s is not None:
+            text += " · " + t("train.queued_estimate", language, minutes=f"{estimate_s / 60:.1f}")
+        live.bar.progress(0.0, text=text)
+
+    queue = training_queue.shared(teacher.current().max_concurrent_trainings)
     try:
-        model.fit(
-            dataset.x_train,
-            dataset.y_train,
-            validation_data=(dataset.x_test, dataset.y_test),
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            verbose=0,
-            callbacks=[recorder, live],
-        )
+        with queue.turn(ws.session_number, waiting):
+            live.bar.progress(0.0, text=t("train.starting", language))
+            model.fit(
+                dataset.x_train,
+                dataset.y_train,
+                validation_data=(dataset.x_test, dataset.y_test),
+                epochs=settings.epochs,
+                batch_size=settings.batch_size,
+                verbose=0,
+                callbacks=[recorder, live],
+            )
     finally:
         ws.model_changed()
     ws.trained_epochs += settings.epochs
