@@ -85,15 +85,24 @@ def train(ws: Workspace, settings: TrainingSettings, area: Any, language: str) -
     area.markdown(f"**{t('train.heading', language)}**")
     live = LiveView(area.empty(), area.empty(), settings.epochs, steps, language)
 
+    leave = area.empty()
+    leave_shown = False
+
     def waiting(place: int, estimate_s: float | None) -> None:
+        nonlocal leave_shown
         text = t("train.queued", language, place=place)
         if estimate_s is not None:
             text += " · " + t("train.queued_estimate", language, minutes=f"{estimate_s / 60:.1f}")
         live.bar.progress(0.0, text=text)
+        if not leave_shown:
+            # a click reruns the script, which ends this wait: the rerun then trains nothing
+            leave.button(t("train.leave_queue", language), key="train.leave_queue", icon=":material/close:")
+            leave_shown = True
 
     queue = training_queue.shared(teacher.current().max_concurrent_trainings)
     try:
         with queue.turn(ws.session_number, waiting):
+            leave.empty()
             live.bar.progress(0.0, text=t("train.starting", language))
             model.fit(
                 dataset.x_train,

@@ -77,3 +77,42 @@ def test_a_wait_that_is_stopped_leaves_the_line_and_one_place_per_session():
     assert queue.snapshot() == (0, 0)
     with pytest.raises(ValueError, match="at least one slot"):
         TrainingQueue(0)
+
+
+@pytest.mark.slow
+def test_a_dashboard_training_waits_in_line_while_every_slot_is_taken():
+    from dashboard_helpers import assert_no_exception, new_app, train, workspace
+
+    from apps import settings, training_queue
+
+    queue = training_queue.shared(settings.current().max_concurrent_trainings)
+    release, seen_waiting = threading.Event(), []
+
+    def hold(slot: int) -> None:
+        with queue.turn(f"holder {slot}", lambda place, estimate: None):
+            release.wait(120)
+
+    def watch() -> None:  # frees the slots once the dashboard's training is seen waiting in line
+        while not release.is_set():
+            if queue.snapshot()[1]:
+                seen_waiting.append(queue.snapshot())
+                release.set()
+            time.sleep(0.05)
+
+    holders = [threading.Thread(target=hold, args=(slot,)) for slot in range(queue.slots)]
+    for thread in holders:
+        thread.start()
+    while queue.snapshot()[0] < queue.slots:
+        time.sleep(0.01)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        at = train(new_app().run(), epochs=1)
+    finally:
+        release.set()
+        for thread in [*holders, watcher]:
+            thread.join(10)
+    assert_no_exception(at)
+    assert seen_waiting and seen_waiting[0] == (queue.slots, 1), "the training waited behind the held slots"
+    assert workspace(at).trained_epochs == 1, "then it trained"
+    assert queue.snapshot() == (0, 0)
