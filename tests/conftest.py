@@ -13,6 +13,7 @@ TRAINING_PLUGINS = frozenset(
         "initialization",
         "lr_finder",
         "minibatch",
+        "normalization",
     }
 )
 
