@@ -122,10 +122,8 @@ def test_scores_at_each_snapshot_replay_the_recorded_weights_without_touching_th
 
 def test_the_snapshot_slider_has_a_frame_per_snapshot(image_result):
     figures = PLUGIN.figures(image_result, "zh")
-    slider_figure = figures[
-        titles(image_result, "zh").index(
-            next(t for t in titles(image_result, "zh") if t.startswith("训练过程中的混淆矩阵"))
-        )
+    (slider_figure,) = [
+        figure for figure in figures if figure.layout.title.text.startswith("训练过程中的混淆矩阵")
     ]
     steps = image_result.snapshots.steps
     assert len(slider_figure.frames) == len(steps)
@@ -174,7 +172,7 @@ def regression_context():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
     recorder = Recorder.for_dataset(dataset, every=10)
-    model.fit(dataset.x_train, dataset.y_train, epochs=20, verbose=0, callbacks=[recorder])
+    model.fit(dataset.x_train, dataset.y_train, epochs=12, verbose=0, callbacks=[recorder])
     return make_context(model=model, dataset=dataset, run=recorder.run)
 
 
