@@ -183,6 +183,7 @@ def _diabetes(seed: int) -> dict[str, Any]:
         "task": "regression",
         "feature_names": tuple(str(f) for f in bunch.feature_names),
         "target_names": ("disease progression",),
+        "target_names_zh": ("病情进展",),
         "description": "Diabetes: disease progression one year on from 10 baseline measurements (442 "
         "patients, scikit-learn); a regression target from 25 to 346.",
         "description_zh": "糖尿病：根据 10 项基线测量值预测一年后的病情进展（442 位患者，由 scikit-learn 提供）；"
@@ -199,6 +200,7 @@ def _friedman1(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         "task": "regression",
         "feature_names": tuple(f"x{i}" for i in range(1, 11)),
         "target_names": ("y",),
+        "target_names_zh": ("y",),
         "description": "Friedman #1: y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + noise; x6 to x10 "
         "are irrelevant (regression).",
         "description_zh": "Friedman #1：y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + 噪声；x6 到 x10 "
@@ -217,6 +219,7 @@ def _curve(seed: int, n_samples: int, noise: float) -> dict[str, Any]:
         "task": "regression",
         "feature_names": ("x",),
         "target_names": ("y",),
+        "target_names_zh": ("y",),
         "standardize": False,  # drawn in its own coordinates, x in [-1, 1]
         "description": "A 1-D curve to fit: y = sin(3x) + x^2 / 2 + noise, x in [-1, 1] (regression).",
         "description_zh": "一维曲线拟合：y = sin(3x) + x^2 / 2 + 噪声，x 取值 [-1, 1]（回归 (regression)）。",
@@ -295,6 +298,7 @@ def _sines_forecast(seed: int, n_samples: int, length: int, noise: float) -> dic
         "task": "regression",
         "feature_names": ("signal", "drift"),
         "target_names": ("next signal",),
+        "target_names_zh": ("下一个信号值",),
         "description": "Noisy sine waves with a random-walk 'drift' feature: forecast the signal's next value "
         "(time series regression).",
         "description_zh": "带噪正弦波，另有随机游走特征 drift：预测信号的下一个值（时间序列回归 (regression)）。",

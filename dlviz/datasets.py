@@ -90,7 +90,8 @@ class Dataset:
     sample, except time series: one per feature of a step.
     ``description`` says what the data is in English, ``description_zh`` in Chinese ("" when there is
     none: show the English one instead). ``class_names_zh`` names the classes in Chinese, in the order of
-    ``class_names`` (empty when there is no translation: `class_label` then falls back to English).
+    ``class_names`` (empty when there is no translation: `class_label` then falls back to English);
+    ``target_names_zh`` names the regression targets in Chinese the same way.
     Build one with `load`, `Dataset.from_arrays`, `Dataset.from_csv` or `Dataset.from_file`.
     """
 
@@ -111,6 +112,7 @@ class Dataset:
     target_scaler: StandardScaler | None = None
     vocabulary_size: int = 0
     vocabulary: tuple[str, ...] = ()
+    target_names_zh: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -141,6 +143,11 @@ class Dataset:
             raise DataError(
                 f"{len(self.class_names_zh)} Chinese class names for {len(self.class_names)} classes.",
                 "Give one Chinese name per class, in the order of class_names, or none at all.",
+            )
+        if self.target_names_zh and len(self.target_names_zh) != len(self.target_names):
+            raise DataError(
+                f"{len(self.target_names_zh)} Chinese target names for {len(self.target_names)} targets.",
+                "Give one Chinese name per target, in the order of target_names, or none at all.",
             )
         if self.kind == "sequence" and not (
             self.vocabulary_size >= 2
@@ -318,6 +325,7 @@ class Dataset:
         class_names_zh: tuple[str, ...] | list[str] = (),
         vocabulary_size: int | None = None,
         vocabulary: tuple[str, ...] | list[str] | None = None,
+        target_names_zh: tuple[str, ...] | list[str] = (),
     ) -> Dataset:
         """Build a dataset from the user's arrays (numpy, lists or pandas).
 
@@ -337,7 +345,7 @@ class Dataset:
         scalers fitted on the training split; token ids are never scaled.
         ``description`` and ``description_zh`` say what the data is, in English and in Chinese.
         ``class_names_zh``: the classes' Chinese names, one per class in the order of the class names, or
-        empty for none.
+        empty for none; ``target_names_zh`` the same for regression targets.
         Raises `DataError` for anything that cannot make a dataset.
 
         >>> ds = Dataset.from_arrays(np.arange(40.0).reshape(20, 2), np.linspace(0.5, 9.7, 20))
@@ -415,6 +423,7 @@ class Dataset:
             target_scaler=scaler_of_targets,
             vocabulary_size=size,
             vocabulary=words,
+            target_names_zh=tuple(str(name) for name in target_names_zh),
         )
 
     @classmethod

@@ -130,6 +130,45 @@ def head_class_names(dataset, head: Head) -> tuple[tuple[str, ...], tuple[str, .
     return english, chinese
 
 
+@dataclasses.dataclass(frozen=True)
+class TargetUnits:
+    """A regression model's standardised outputs in the user's units: value = mean + scale * output, per
+    target. Attributions and SHAP values are linear in the output, so they convert by the scale alone."""
+
+    names: tuple[str, ...]
+    names_zh: tuple[str, ...]
+    means: np.ndarray
+    scales: np.ndarray
+
+    def values(self, values: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Attributions (n, ...) of each sample's target in the target's units."""
+        scales = self.scales[targets].reshape(-1, *([1] * (np.ndim(values) - 1)))
+        return (np.asarray(values) * scales).astype(np.float32)
+
+    def outputs(self, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Outputs (n,) of each sample's target in the target's units."""
+        return (self.means[targets] + self.scales[targets] * np.asarray(outputs)).astype(np.float32)
+
+
+def target_units(dataset, head: Head) -> TargetUnits | None:
+    """How the outputs of a regression model on `dataset` read in the user's units (the dataset's
+    `target_scaler` undone), or None when the model is no regressor of the dataset's targets."""
+    names = tuple(getattr(dataset, "target_names", ()) or ())
+    if getattr(dataset, "task", "classification") != "regression" or head.units != len(names):
+        return None
+    if head.activation in ("softmax", "sigmoid"):
+        return None
+    scaler = dataset.target_scaler
+    means = np.zeros(len(names)) if scaler is None else np.asarray(scaler.mean_, dtype=np.float64)
+    scales = np.ones(len(names)) if scaler is None else np.asarray(scaler.scale_, dtype=np.float64)
+    return TargetUnits(
+        names=names,
+        names_zh=tuple(getattr(dataset, "target_names_zh", ()) or ()) or names,
+        means=means,
+        scales=scales,
+    )
+
+
 def is_image(handle, dataset) -> bool:
     """Whether the inputs are images (height, width, channels)."""
     return len(handle.input_shape) == 3 and (dataset is None or getattr(dataset, "kind", "image") == "image")

@@ -21,6 +21,7 @@ from plugins._shared.explain import (
     head_of,
     is_image,
     resolve_targets,
+    target_units,
 )
 from plugins.attributions.engine import Plan, display_maps, engine_for
 from plugins.attributions.result import COMPLETENESS_LIMIT, METHODS, AttributionResult
@@ -60,6 +61,12 @@ def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
     ctx.report(0.05, tr(ctx.language, "attributions", "计算归因 (attributions)"))
     raw, ig, explained_scores = engine.attribute(plan, x, targets, baseline, noises, trained)
     notes.extend(engine.notes)
+    units = target_units(dataset, head)
+    if units is not None:  # a regressor: every number in the target's units, not standardised ones
+        raw = {method: units.values(values, targets) for method, values in raw.items()}
+        explained_scores = units.outputs(explained_scores, targets)
+        if ig is not None:
+            ig = (units.values(ig[0], targets), units.values(ig[1], targets))
     maps = {method: display_maps(raw[method], image) for method in methods}
     ig_sums = ig_deltas = completeness = None
     if ig is not None:
@@ -95,6 +102,8 @@ def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
     probabilities = class_probabilities(head, outputs)[np.arange(len(x)), targets]
     ctx.report(1.0, tr(ctx.language, "done", "完成"))
     names_en, names_zh = head_class_names(dataset, head)
+    if units is not None:
+        probabilities, names_en, names_zh = explained_scores, units.names, units.names_zh
     return AttributionResult(
         methods=methods,
         maps=maps,
@@ -121,6 +130,7 @@ def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
         notes=tuple(english for english, _ in notes),
         seconds=time.perf_counter() - started,
         notes_zh=tuple(chinese for _, chinese in notes),
+        regression=units is not None,
     )
 
 

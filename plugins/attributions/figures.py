@@ -49,8 +49,25 @@ def _method_name(method: str, language: str) -> str:
     return tr(language, en, zh)
 
 
+def _target_name(result: AttributionResult, index: int, language: str) -> str:
+    return tr_names(language, result.class_names, result.class_names_zh)[int(result.targets[index])]
+
+
+def _units(result: AttributionResult, language: str) -> str:
+    """What the attributions are measured in: a regressor's target (in its own units), else the score."""
+    if result.regression:
+        return _target_name(result, 0, language)
+    return units_text(result.score, language)
+
+
 def _class_text(result: AttributionResult, index: int, language: str) -> str:
-    name = tr_names(language, result.class_names, result.class_names_zh)[int(result.targets[index])]
+    name = _target_name(result, index, language)
+    if result.regression:
+        return tr(
+            language,
+            f"sample {index}, predicted {name} = {result.probabilities[index]:.4g}",
+            f"样本 {index}，预测的{name} = {result.probabilities[index]:.4g}",
+        )
     return tr(
         language,
         f"sample {index}, class {name} (p = {result.probabilities[index]:.2f})",
@@ -112,9 +129,11 @@ def _image_figure(result: AttributionResult, language: str) -> go.Figure:
         + _class_text(result, index, language)
         + tr(
             language,
-            f"<br><sup>{units_text(result.score, language)} explained; red = evidence for the class, "
-            f"blue = against; {result.baseline} IG baseline{layer}</sup>",
-            f"<br><sup>解释 {units_text(result.score, language)}；红色 = 支持该类别的证据，蓝色 = 反对；"
+            f"<br><sup>{_units(result, language)} explained; red = evidence for the "
+            f"{'higher prediction' if result.regression else 'class'}, blue = against; "
+            f"{result.baseline} IG baseline{layer}</sup>",
+            f"<br><sup>解释 {_units(result, language)}；红色 = 支持"
+            f"{'更高预测值' if result.regression else '该类别'}的证据，蓝色 = 反对；"
             f"积分梯度基线 {result.baseline}{layer}</sup>",
         ),
         height=230 * rows + 140,
@@ -138,7 +157,7 @@ def _bars_figure(result: AttributionResult, index: int, language: str) -> go.Fig
                 orientation="h",
                 name=_method_name(method, language),
                 customdata=values[features],
-                hovertemplate="%{y}<br>%{customdata:.3g}<extra>"
+                hovertemplate="%{y}<br>%{customdata:.3g} " + _units(result, language) + "<extra>"
                 + _method_name(method, language)
                 + "</extra>",
             )
@@ -150,8 +169,9 @@ def _bars_figure(result: AttributionResult, index: int, language: str) -> go.Fig
         + _class_text(result, index, language),
         xaxis_title=tr(
             language,
-            "attribution / max |attribution| of the method (> 0 = for the class)",
-            "归因 / 该方法的最大 |归因|（> 0 = 支持该类别）",
+            "attribution / max |attribution| of the method "
+            + ("(> 0 = raises the prediction)" if result.regression else "(> 0 = for the class)"),
+            "归因 / 该方法的最大 |归因|" + ("（> 0 = 提高预测值）" if result.regression else "（> 0 = 支持该类别）"),
         ),
         yaxis_title=tr(
             language,
@@ -167,7 +187,7 @@ def _bars_figure(result: AttributionResult, index: int, language: str) -> go.Fig
 def _completeness_figure(result: AttributionResult, language: str) -> go.Figure:
     deltas, sums = result.ig_deltas, result.ig_sums
     low, high = float(min(deltas.min(), sums.min())), float(max(deltas.max(), sums.max()))
-    units = units_text(result.score, language)
+    units = _units(result, language)
     figure = go.Figure(
         [
             go.Scatter(

@@ -75,6 +75,9 @@ class AttributionResult:
     seconds: float
     notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
+    # A regressor: `class_names` name the targets, `probabilities` and `outputs` are predictions and the
+    # maps attributions in the target's units (the dataset's target standardisation undone).
+    regression: bool = False
 
     def as_explanation(self, method: str) -> Explanation:
         """The maps of `method` (one of `methods`) as an `Explanation`, a value per pixel (channels summed)

@@ -23,6 +23,7 @@ from plugins._shared.explain import (
     head_of,
     is_image,
     resolve_targets,
+    target_units,
 )
 from plugins.shap.explainers import GRADIENT_DRAWS, Task, additivity_errors, explain, load_shap
 from plugins.shap.result import ADDITIVITY_TOLERANCE, ShapResult
@@ -91,6 +92,13 @@ def shap_values(ctx: dlviz.Context, params: Params) -> ShapResult:
             )
         )
 
+    units = target_units(dataset, head)
+    explained_outputs = task.outputs
+    if units is not None:  # a regressor: values, base values and outputs in the target's units
+        values, base = units.values(values, pairs.classes), units.outputs(base, pairs.classes)
+        explained_outputs = units.outputs(task.outputs, pairs.classes)
+        additivity_abs, _ = additivity_errors(values[main], base[main], explained_outputs[main])
+
     ctx.report(0.9, tr(ctx.language, "summarising", "汇总结果"))
     shown = display_values(dataset, x)
     flat = values[main].reshape(len(x), -1)
@@ -107,6 +115,8 @@ def shap_values(ctx: dlviz.Context, params: Params) -> ShapResult:
     )
     ctx.report(1.0, tr(ctx.language, "done", "完成"))
     names_en, names_zh = head_class_names(dataset, head)
+    if units is not None:
+        names_en, names_zh = units.names, units.names_zh
     return ShapResult(
         explanation=explanation,
         method=method,
@@ -115,7 +125,7 @@ def shap_values(ctx: dlviz.Context, params: Params) -> ShapResult:
         targets=targets,
         class_names=names_en,
         class_names_zh=names_zh,
-        outputs=task.outputs[main],
+        outputs=explained_outputs[main],
         additivity_error=additivity,
         additivity_error_abs=additivity_abs,
         feature_values=shown,
@@ -132,6 +142,7 @@ def shap_values(ctx: dlviz.Context, params: Params) -> ShapResult:
         image_values=values[pairs.shown].reshape(*pairs.image_classes.shape, *x.shape[1:]),
         score="probability" if head.activation in ("softmax", "sigmoid") else "output",
         seconds=time.perf_counter() - started,
+        regression=units is not None,
     )
 
 

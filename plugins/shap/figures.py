@@ -31,9 +31,18 @@ def result_figures(result: ShapResult, language: str = "en") -> list[go.Figure]:
 def _output_text(result: ShapResult, language: str) -> str:
     classes = np.unique(result.targets)
     if len(classes) == 1 and len(result.targets) > 1 or len(result.targets) == 1:
-        name = tr_names(language, result.class_names, result.class_names_zh)[int(classes[0])]
-        return tr(language, f"P(class {name})", f"P(类别 {name})")
+        return _target_text(result, int(classes[0]), language)
+    if result.regression:
+        return tr(language, "predicted target", "预测的目标值")
     return tr(language, "P(predicted class)", "P(预测类别)")
+
+
+def _target_text(result: ShapResult, target: int, language: str) -> str:
+    """What is explained for one class or target: P(class name), or a regressor's predicted target."""
+    name = tr_names(language, result.class_names, result.class_names_zh)[target]
+    if result.regression:
+        return tr(language, f"predicted {name}", f"预测的{name}")
+    return tr(language, f"P(class {name})", f"P(类别 {name})")
 
 
 def _method_text(result: ShapResult, language: str) -> str:
@@ -160,7 +169,7 @@ def _waterfall(result: ShapResult, language: str, shown: int = 10) -> go.Figure:
         steps.append(float(values[rest].sum()))
     labels.append(tr(language, "model output f(x)", "模型输出 f(x)"))
     steps.append(0.0)
-    target = tr_names(language, result.class_names, result.class_names_zh)[int(result.targets[index])]
+    target = _target_text(result, int(result.targets[index]), language)
     figure = go.Figure(
         go.Waterfall(
             orientation="h",
@@ -177,11 +186,11 @@ def _waterfall(result: ShapResult, language: str, shown: int = 10) -> go.Figure:
     figure.update_layout(
         title=tr(
             language,
-            f"SHAP waterfall: sample {index}, P(class {target}) = {result.outputs[index]:.3f}"
+            f"SHAP waterfall: sample {index}, {target} = {result.outputs[index]:.4g}"
             f"<br><sup>{result.method_label}</sup>",
-            f"SHAP 瀑布图：样本 {index}，P(类别 {target}) = {result.outputs[index]:.3f}<br><sup>{result.method_label}</sup>",
+            f"SHAP 瀑布图：样本 {index}，{target} = {result.outputs[index]:.4g}<br><sup>{result.method_label}</sup>",
         ),
-        xaxis_title=tr(language, f"P(class {target})", f"P(类别 {target})"),
+        xaxis_title=target,
         yaxis={
             "title": tr(language, "contribution (largest first)", "贡献（从大到小）"),
             "autorange": "reversed",

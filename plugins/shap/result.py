@@ -46,6 +46,9 @@ class ShapResult:
     seconds: float
     notes_zh: tuple[str, ...] = ()  # `notes` in Chinese, one for one
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
+    # A regressor: `class_names` name the targets; values, base values and outputs are in the target's
+    # units (the dataset's target standardisation undone: SHAP values of a linear rescale scale with it).
+    regression: bool = False
 
     @property
     def values(self) -> np.ndarray:

@@ -4,6 +4,7 @@ regularization lesson, whose models are classifiers, says it trains on moons ins
 
 import re
 
+import numpy as np
 import pytest
 
 import dlviz
@@ -70,3 +71,42 @@ def test_time_series_models_are_explained_and_inspected(name):
     model.fit(dataset.x_train, dataset.y_train, epochs=1, verbose=0, callbacks=[recorder])
     figures = dlviz.figures(name, model=model, dataset=dataset, run=recorder.run)
     assert figures and all(figure.data for figure in figures)
+
+
+def _context(dataset, model, language="en"):
+    return dlviz.Context(model=dlviz.wrap(model), dataset=dataset, language=language)
+
+
+@pytest.mark.slow
+def test_attributions_of_a_regressor_are_in_the_target_units():
+    from plugins.attributions import Params, attribute
+
+    dataset = datasets.load("diabetes")
+    model = models.build("mlp", dataset, hidden=(6,), learning_rate=1e-2)
+    model.fit(dataset.x_train[:64], dataset.y_train[:64], epochs=1, verbose=0)
+    result = attribute(_context(dataset, model), Params(methods=("integrated_gradients",), n_samples=4, steps=64))
+    predicted = dataset.in_target_units(model.predict(dataset.x_test[:4], verbose=0)[:, 0])
+    assert result.regression and result.class_names == ("disease progression",)
+    assert result.outputs == pytest.approx(predicted, rel=1e-4) and result.probabilities == pytest.approx(predicted)
+    baseline = dataset.in_target_units(model.predict(np.zeros((1, 10), np.float32), verbose=0)[:, 0])
+    assert result.ig_deltas == pytest.approx(predicted - baseline, rel=1e-3)
+    assert result.maps["integrated_gradients"].sum(axis=1) == pytest.approx(result.ig_deltas, rel=0.05, abs=0.5)
+    for language, name in (("en", "predicted disease progression"), ("zh", "预测的病情进展")):
+        figures = dlviz.get_plugin("attributions").figures(result, language)
+        assert name in figures[0].layout.title.text and "p =" not in figures[0].layout.title.text
+
+
+@pytest.mark.slow
+def test_shap_of_a_regressor_is_in_the_target_units():
+    from plugins.shap import Params, shap_values
+
+    dataset = datasets.load("diabetes")
+    model = models.build("mlp", dataset, hidden=(6,), learning_rate=1e-2)
+    model.fit(dataset.x_train[:64], dataset.y_train[:64], epochs=1, verbose=0)
+    result = shap_values(_context(dataset, model), Params(explainer="kernel", background=10, n_samples=3))
+    predicted = dataset.in_target_units(model.predict(dataset.x_test[:3], verbose=0)[:, 0])
+    assert result.regression and result.outputs == pytest.approx(predicted, rel=1e-4)
+    assert result.base_values + result.values.sum(axis=1) == pytest.approx(predicted, rel=1e-3, abs=0.5)
+    for language, name in (("en", "predicted disease progression"), ("zh", "预测的病情进展")):
+        waterfall = dlviz.get_plugin("shap").figures(result, language)[2]
+        assert name in waterfall.layout.title.text and waterfall.layout.xaxis.title.text == name
