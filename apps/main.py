@@ -19,12 +19,15 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from apps import logdir, pages, startup, state  # noqa: E402
+from apps import logdir, pages, startup, state, training_queue  # noqa: E402
+from apps import settings as teacher  # noqa: E402
+from dlviz.i18n import t  # noqa: E402
 
 FLUSH_S = 0.3
 
 st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
 workspace = state.workspace()
+workspace.last_active = time.monotonic()
 top = st.container()
 placeholder = st.empty()
 if workspace.dataset is None and "tensorflow" not in sys.modules:
@@ -35,6 +38,12 @@ if workspace.dataset is None and "tensorflow" not in sys.modules:
 from apps import sidebar  # noqa: E402 - imports TensorFlow (through dlviz.models)
 
 startup.warm_up(startup.plugin_paths(sys.argv[1:]))
+server = teacher.current()
+state.release_idle(60 * server.session_idle_minutes, training_queue.shared(server.max_concurrent_trainings).holders())
+if workspace.released_after_s is not None:
+    minutes = f"{workspace.released_after_s / 60:.0f}"
+    workspace.notify("info", t("server.released", state.language(), minutes=minutes))
+    workspace.released_after_s = None
 sidebar.draw(workspace, logdir.parse_logdir(sys.argv[1:]), top)
 language = state.language()
 pages.show_notices(workspace, top, language)

@@ -3,6 +3,11 @@
 Everything a session changes lives in its `Workspace`, stored in ``st.session_state``, so two
 browser sessions never see each other's training, data or language. Only read-only things are
 shared between sessions (through ``st.cache_resource``, see `apps.logdir`).
+
+A closed tab's session, and its workspace with it, goes when Streamlit drops the session. A tab left
+open but idle for the teacher's ``session_idle_minutes`` gives back its models, runs and cached
+figures (`release_idle`, run at every script run of any session); its choices stay, and the
+student's next click rebuilds the model from them.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import collections
 import dataclasses
 import hashlib
 import itertools
+import threading
+import time
 import traceback
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +33,8 @@ DEFAULT_DATASET = "digits"
 LANGUAGE_KEY = "language"
 
 _session_numbers = itertools.count(1)
+_workspaces: weakref.WeakSet = weakref.WeakSet()
+_workspaces_lock = threading.Lock()
 
 
 @dataclasses.dataclass
@@ -59,7 +69,7 @@ class Notice:
     details: str = ""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # compared (and kept in a WeakSet) by identity: one per session
 class Workspace:
     """The dataset, model and runs of one browser session."""
 
@@ -83,6 +93,20 @@ class Workspace:
     notices: list[Notice] = dataclasses.field(default_factory=list)
     session_number: int = dataclasses.field(default_factory=lambda: next(_session_numbers))
     run_counter: int = 0
+    last_active: float = dataclasses.field(default_factory=time.monotonic)
+    released_after_s: float | None = None
+
+    def release(self, idle_s: float) -> None:
+        """Give back the models, runs and cached results (the choices stay: see the module docstring)."""
+        self.model = self.handle = self.make_model = None
+        self.model_spec = self.dataset = self.dataset_spec = None
+        self.trained_epochs = 0
+        self.runs.clear()
+        self.logdir_runs.clear()
+        self.current_run, self.compare = None, ()
+        self.findings.clear()
+        self.figure_cache.clear()
+        self.released_after_s = idle_s
 
     def notify(self, kind: str, text: str, exc: BaseException | None = None) -> None:
         details = "".join(traceback.format_exception(exc)) if exc is not None else ""
@@ -121,8 +145,29 @@ class Workspace:
 def workspace() -> Workspace:
     """This session's workspace, created on first use."""
     if WORKSPACE_KEY not in st.session_state:
-        st.session_state[WORKSPACE_KEY] = Workspace()
+        ws = Workspace()
+        with _workspaces_lock:
+            _workspaces.add(ws)
+        st.session_state[WORKSPACE_KEY] = ws
     return st.session_state[WORKSPACE_KEY]
+
+
+def release_idle(max_idle_s: float, busy: frozenset = frozenset(), now: float | None = None) -> list[int]:
+    """Release every workspace idle (no script run) for more than `max_idle_s`; returns their session numbers.
+
+    `busy` names the sessions (by number) training or waiting to: a long training is not idleness.
+    """
+    now = time.monotonic() if now is None else now
+    released = []
+    with _workspaces_lock:
+        workspaces = list(_workspaces)
+    for ws in workspaces:
+        idle_s = now - ws.last_active
+        idle = idle_s > max_idle_s and ws.session_number not in busy
+        if idle and ws.released_after_s is None and ws.model is not None:
+            ws.release(idle_s)
+            released.append(ws.session_number)
+    return released
 
 
 def language() -> str:

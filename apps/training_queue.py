@@ -38,6 +38,11 @@ class TrainingQueue:
         with self._changed:
             return len(self._running), len(self._waiting)
 
+    def holders(self) -> frozenset:
+        """Who is training or waiting to, right now."""
+        with self._changed:
+            return frozenset(self._running) | frozenset(self._waiting)
+
     def estimate_s(self, place: int) -> float | None:
         """Seconds until the `place`-th in line (1 = next) may start: the recent mean training time per
         round of `slots`; None before any training finished."""
