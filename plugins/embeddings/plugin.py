@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from plugins._shared.explain import one_output_vector_reason
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
 from plugins.embeddings.compute import METHODS, embed
 from plugins.embeddings.figures import embedding_figures
 from plugins.embeddings.result import EmbeddingResult
@@ -164,6 +165,8 @@ class Embeddings(dlviz.Plugin):
             return verdict
         return (
             multilabel_reason(ctx, "The projector", "嵌入投影 (embeddings)")
+            or several_inputs_reason(ctx, "The projector", "嵌入投影 (embeddings)")
+            or several_outputs_reason(ctx, "The projector", "嵌入投影 (embeddings)")
             or one_output_vector_reason(ctx, "The projector", "嵌入投影 (embeddings)")
             or True
         )

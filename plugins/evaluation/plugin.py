@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from plugins._shared.explain import one_output_vector_reason
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
 from plugins.evaluation.compute import evaluate, multilabel_reason
 from plugins.evaluation.figures import classification_figures, regression_figures
 from plugins.evaluation.result import ClassificationResult, RegressionResult
@@ -142,6 +143,8 @@ class Evaluation(dlviz.Plugin):
             return verdict
         return (
             multilabel_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
+            or several_inputs_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
+            or several_outputs_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
             or one_output_vector_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
             or True
         )

@@ -5,10 +5,12 @@ import dataclasses
 import pickle
 import re
 
+import keras
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+import dlviz
 from dlviz import datasets, models
 from dlviz.errors import ParamsError
 from dlviz.plugin import make_params
@@ -143,3 +145,14 @@ def test_progress_messages_follow_the_language(tabular):
     )
     projected(ctx, max_snapshots=2)
     assert messages and all(re.search(r"[\u4e00-\u9fff]", message) for message in messages)
+
+
+@pytest.mark.parametrize("name", ["evaluation", "embeddings"])
+def test_several_outputs_are_refused_with_their_names(name):
+    dataset = datasets.load("iris", seed=0)
+    inputs = keras.Input(dataset.input_shape)
+    hidden = keras.layers.Dense(4)(inputs)
+    outputs = [keras.layers.Dense(3, name="species")(hidden), keras.layers.Dense(1, name="size")(hidden)]
+    ctx = make_context(model=keras.Model(inputs, outputs), dataset=dataset, language="zh")
+    reason = dlviz.get_plugin(name).is_compatible(ctx)
+    assert "2 个输出" in reason and "species, size" in reason
