@@ -115,9 +115,10 @@ class ModelHandle:
 
     Attributes: `model`, `input_names`, `input_shapes` (one per input, without the batch dimension),
     `input_shape` (the shape of the only input; None for a model with several inputs), `output_names`,
-    `layers` (`LayerInfo` per leaf layer call, in call order), `variable_paths` (trainable variables, in `model.trainable_variables`
-    order), `layer_of_path` (variable path -> the layer name owning it; the model's name for variables
-    no leaf layer owns), `output_activation` (name of the last activation, or None).
+    `layers` (`LayerInfo` per leaf layer call, in call order; a recurrent layer is one leaf),
+    `variable_paths` (trainable variables, in `model.trainable_variables` order), `layer_of_path`
+    (variable path -> the layer name owning it; the model's name for variables no leaf layer owns),
+    `output_activation` (name of the last activation, or None).
     The layer list and variables are read once: wrap the model again after adding layers or changing
     which layers are trainable.
     """
@@ -443,7 +444,7 @@ class ModelHandle:
         )
 
     def loss(self, x, y) -> float:
-        """The training loss (including regularisation losses and loss weights) on `x`, `y` in inference mode."""
+        """The training loss (with regularisation losses and loss weights) on `x`, `y` in inference mode."""
         xs, ys = self._check_xy(x, y)
         fn = self._compiled_for_labels(self._loss_fns, self._loss_graph, ys)
         total = 0.0
