@@ -154,6 +154,7 @@ def compare(ctx: dlviz.Context, params: Params) -> ComparisonResult:
         targets=targets,
         class_names=tuple(ig_result.class_names),
         class_names_zh=tuple(ig_result.class_names_zh),
+        regression=ig_result.regression,
         probabilities=np.asarray(ig_result.probabilities),
         compare=params.compare,
         spearman=spearman,

@@ -44,6 +44,12 @@ def _class_text(result: ComparisonResult, language: str) -> str:
     index = result.sample
     target = int(result.targets[index])
     name = tr_names(language, result.class_names, result.class_names_zh)[target]
+    if result.regression:
+        return tr(
+            language,
+            f"sample {index}, predicted {name} = {result.probabilities[index]:.4g}",
+            f"样本 {index}，预测的{name} = {result.probabilities[index]:.4g}",
+        )
     return tr(
         language,
         f"sample {index}, class {name} (P = {result.probabilities[index]:.2f})",
@@ -159,8 +165,9 @@ def _feature_bars(result: ComparisonResult, language: str) -> go.Figure:
         ),
         xaxis_title=tr(
             language,
-            "importance / the method's max |importance| (> 0 = for the class)",
-            "重要性 / 该方法的最大 |重要性|（> 0 = 支持该类别）",
+            "importance / the method's max |importance| "
+            + ("(> 0 = raises the prediction)" if result.regression else "(> 0 = for the class)"),
+            "重要性 / 该方法的最大 |重要性|" + ("（> 0 = 提高预测值）" if result.regression else "（> 0 = 支持该类别）"),
         ),
         yaxis_title=tr(
             language,

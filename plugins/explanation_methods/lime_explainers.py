@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dlviz.errors import PluginError
-from plugins._shared.explain import class_probabilities, feature_names, head_of
+from plugins._shared.explain import class_probabilities, feature_names, head_of, target_units
 from plugins._shared.explanation import Explanation
 
 if TYPE_CHECKING:
@@ -42,12 +42,33 @@ def _classifier(handle, sample: np.ndarray, shape: tuple, grey: bool):
     return probabilities
 
 
+def _regressor(handle, dataset, sample: np.ndarray, shape: tuple):
+    """LIME's regression function of one output (`target`): rows -> the output, in the target's units when
+    `dataset` is a regression set; None when the model is a classifier (softmax or sigmoid head)."""
+    head = head_of(handle, sample)
+    if head.activation in ("softmax", "sigmoid"):
+        return None
+    units = target_units(dataset, head)
+
+    def regressor(target: int):
+        def outputs(rows):
+            values = handle.predict(np.asarray(rows, dtype=np.float32).reshape((-1, *shape)))[:, target]
+            return values if units is None else units.outputs(values, np.full(len(values), target))
+
+        return outputs
+
+    return regressor
+
+
 def lime_tabular(handle, dataset, x, targets, params: Params, seed: int) -> tuple[Explanation, np.ndarray]:
     """LimeTabularExplainer (quartile discretisation, the package's default) on the training data: the
     explanation of `x` (one class per sample, `targets`) and the R² of each sample's local linear fit."""
     lime_module = _lime_import("tabular")
     train = np.asarray(dataset.x_train, dtype=np.float64).reshape(len(dataset.x_train), -1)
     names = feature_names(dataset, tuple(handle.input_shape))  # one per column of `train`
+    regressor = _regressor(handle, dataset, x, tuple(handle.input_shape))
+    if regressor is not None:
+        return _lime_regression(lime_module, regressor, train, names, x, targets, params, seed)
     explainer = lime_module.LimeTabularExplainer(
         train,
         mode="classification",
@@ -71,6 +92,38 @@ def lime_tabular(handle, dataset, x, targets, params: Params, seed: int) -> tupl
         scores[index] = explanation.score
     settings = (("perturbations", params.lime_samples),)
     return _as_explanation(values, x, targets, predict, names, settings), scores
+
+
+def _lime_regression(lime_module, regressor, train, names, x, targets, params: Params, seed: int):
+    """LimeTabularExplainer in regression mode: LIME fits each sample's output itself (a regressor has no
+    class probabilities to fit), in the target's units."""
+    explainer = lime_module.LimeTabularExplainer(
+        train, mode="regression", feature_names=list(names), random_state=seed
+    )
+    values = np.zeros((len(x), train.shape[1]))
+    scores = np.zeros(len(x))
+    outputs = np.zeros(len(x))
+    for index, (row, target) in enumerate(zip(x.reshape(len(x), -1), targets, strict=True)):
+        predict = regressor(int(target))
+        explanation = explainer.explain_instance(
+            row.astype(np.float64), predict, num_features=train.shape[1], num_samples=params.lime_samples
+        )
+        for feature, weight in explanation.local_exp[1]:  # lime keeps a regressor's weights under label 1
+            values[index, feature] = weight
+        scores[index] = explanation.score
+        outputs[index] = predict(row[None])[0]
+    explained = Explanation(
+        method="lime",
+        params=(("perturbations", params.lime_samples),),
+        values=values,
+        base_values=None,
+        outputs=outputs,
+        targets=np.asarray(targets),
+        score="output",
+        inputs=x,
+        feature_names=tuple(names),
+    )
+    return explained, scores
 
 
 def lime_image(

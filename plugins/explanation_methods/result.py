@@ -47,6 +47,7 @@ class ComparisonResult:
     settings: dict
     page: dlviz.Page  # the lesson's notes and formulas
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
+    regression: bool = False  # a regressor: `class_names` name its targets, `probabilities` are predictions
 
     def pair(self, first: str, second: str) -> float:
         """Mean rank correlation of two methods."""

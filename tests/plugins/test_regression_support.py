@@ -110,3 +110,22 @@ def test_shap_of_a_regressor_is_in_the_target_units():
     for language, name in (("en", "predicted disease progression"), ("zh", "预测的病情进展")):
         waterfall = dlviz.get_plugin("shap").figures(result, language)[2]
         assert name in waterfall.layout.title.text and waterfall.layout.xaxis.title.text == name
+
+
+@pytest.mark.slow
+def test_explanation_methods_compare_on_a_gru_forecaster_in_the_target_units():
+    from plugins.explanation_methods.compute import compare
+    from plugins.explanation_methods.plugin import Params
+
+    dataset = datasets.load("sines_forecast", n_samples=80, length=10)
+    model = models.build("gru", dataset, hidden=(4,))
+    model.fit(dataset.x_train, dataset.y_train, epochs=1, verbose=0)
+    params = Params(n_samples=3, lime_samples=200, background=10)
+    result = compare(_context(dataset, model), params)
+    predicted = dataset.in_target_units(model.predict(dataset.x_test[:3], verbose=0)[:, 0])
+    assert result.regression and result.probabilities == pytest.approx(predicted, rel=1e-4, abs=1e-4)
+    assert all(values.shape == (3, 20) for values in result.importances.values())
+    assert np.all(np.isfinite(result.spearman)) and np.any(result.importances["lime"])
+    for language, name in (("en", "predicted next signal"), ("zh", "预测的下一个信号值")):
+        figures = dlviz.get_plugin("explanation_methods").figures(result, language)
+        assert any(name in (figure.layout.title.text or "") for figure in figures)
