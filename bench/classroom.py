@@ -1,0 +1,242 @@
+"""A classroom on one server: N browser sessions (Debian's chromium) each change the model and train.
+
+One dashboard server, N pages in one chromium (their own sessions), half of them switched to Chinese.
+Each page picks the MLP (the digits default is a CNN), sets 2 epochs and clicks Train; the time from
+the click to "Training finished" is that student's wait. One page opened and closed first makes the
+server import TensorFlow and the plugins: its memory then is the baseline. The same is run twice on fresh servers: with
+the training queue (``max_concurrent_trainings`` at its default, the CPU cores) and with it switched
+off (as many slots as sessions: all at once, as before the queue), after one session alone.
+
+Printed: per session, whether it kept its own language and model and showed no exception; the mean
+and the slowest wait, queue against no queue (goals: mean <= 0.6x, slowest <= 1.1x); the wall time
+against one session alone; the server's memory (RSS) before the sessions, at peak and after every
+page closed and Streamlit dropped the sessions (goal: back within 20% of before).
+
+    python bench/classroom.py [--sessions 8]
+
+The last line is the headline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dlviz.i18n import t  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+TRAIN_TIMEOUT_MS = 900_000
+MODEL_LABEL = "mlp · relu · adam"
+RELEASE_WAIT_S = 240  # Streamlit keeps a closed tab's session about two minutes for a reconnect
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    """``streamlit run apps/main.py`` with a settings file, and a thread sampling its peak memory."""
+
+    def __init__(self, slots: int | None, folder: Path):
+        settings = folder / f"dlviz-{slots}.toml"
+        settings.write_text("" if slots is None else f"[dlviz]\nmax_concurrent_trainings = {slots}\n")
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "apps" / "main.py"),
+            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        env = {**os.environ, "DLVIZ_SETTINGS": str(settings)}
+        self.log = open(folder / f"server-{slots}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        self.peak = 0.0
+        self._sampling = True
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss(self) -> float:
+        return rss_mb(self.process.pid)
+
+    def _sample(self) -> None:
+        while self._sampling and self.process.poll() is None:
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._sampling = False
+        self.process.terminate()
+        self.process.wait(30)
+        self.log.close()
+
+
+async def idle(page) -> None:
+    app = page.locator('[data-testid="stApp"]')
+    await app.wait_for(timeout=300_000)
+    quiet = None
+    while True:
+        if await app.get_attribute("data-test-script-state") == "notRunning":
+            quiet = quiet or time.monotonic()
+            if time.monotonic() - quiet >= 1.0:
+                return
+        else:
+            quiet = None
+        await page.wait_for_timeout(100)
+
+
+async def student(browser, url: str, language: str) -> dict:
+    """One session: open, switch language, pick the MLP, 2 epochs, train; the wait and what it showed."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.set_default_timeout(300_000)
+    await page.goto(url)
+    await idle(page)
+    if language == "zh":
+        await page.get_by_text(t("language.name", "zh"), exact=True).click()
+        await page.get_by_text(t("sidebar.language", "zh"), exact=True).wait_for()
+        await idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    await sidebar.locator("summary", has_text=t("sidebar.model", language)).first.click()
+    kind = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text=t("model.kind", language)).first
+    search = kind.get_by_role("combobox")
+    await search.click()
+    await search.press_sequentially(t("model.kind.mlp", language)[:3], delay=50)
+    await page.get_by_role("option", name=t("model.kind.mlp", language), exact=True).click()
+    await idle(page)
+    epochs = sidebar.get_by_label(t("train.epochs", language))
+    await epochs.fill("2")
+    await epochs.press("Enter")
+    await idle(page)
+    clicked = time.monotonic()
+    await page.get_by_role("button", name=t("train.button", language), exact=True).click()
+    finished = t("train.done", language, label="\0").split("\0")[0]
+    await page.get_by_text(re.compile(re.escape(finished))).first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+    waited = time.monotonic() - clicked
+    await idle(page)
+    run_label = t("runs.label.trained", language, number=1, model=MODEL_LABEL, epochs=2)
+    own_model = await page.get_by_text(t("train.done", language, label=run_label)).count() > 0
+    own_language = await page.get_by_text(t("sidebar.language", language), exact=True).count() > 0
+    exceptions = await page.locator('[data-testid="stException"]').count()
+    return {"page": page, "wait": waited, "ok": own_model and own_language and exceptions == 0}
+
+
+async def warm_up(url: str) -> None:
+    """One page opened and closed: the server imports TensorFlow and the plugins (the memory baseline)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        page = await browser.new_page()
+        await page.goto(url)
+        await idle(page)
+        await browser.close()
+
+
+async def classroom(url: str, sessions: int) -> tuple[list[dict], float]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(student(browser, url, "zh" if number % 2 else "en") for number in range(sessions))
+        )
+        wall = time.monotonic() - started
+        for result in results:
+            await result.pop("page").close()
+        await browser.close()
+    return results, wall
+
+
+def measure(slots: int | None, sessions: int, folder: Path, release_wait_s: float = 0.0) -> dict:
+    server = Server(slots, folder)
+    try:
+        asyncio.run(warm_up(server.url))
+        before = server.rss()
+        results, wall = asyncio.run(classroom(server.url, sessions))
+        after = float("nan")
+        if release_wait_s:
+            time.sleep(release_wait_s)
+            after = server.rss()
+        return {"results": results, "wall": wall, "before": before, "peak": server.peak, "after": after}
+    finally:
+        server.stop()
+
+
+def report(name: str, measured: dict) -> None:
+    waits = [result["wait"] for result in measured["results"]]
+    correct = sum(result["ok"] for result in measured["results"])
+    print(
+        f"{name}: {correct}/{len(waits)} sessions kept their language and model with no exception; "
+        f"wait mean {statistics.mean(waits):.1f} s, slowest {max(waits):.1f} s, wall {measured['wall']:.1f} s; "
+        f"server memory {measured['before']:.0f} MB before, {measured['peak']:.0f} MB peak, "
+        f"{measured['after']:.0f} MB after the sessions closed"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument(
+        "--release-wait", type=float, default=RELEASE_WAIT_S, help="seconds to wait for closed sessions to go"
+    )
+    args = parser.parse_args()
+    if shutil.which("chromium") is None:
+        sys.exit("Debian's chromium is needed (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="dlviz-classroom-") as name:
+        folder = Path(name)
+        alone = measure(None, 1, folder)
+        report("one session alone", alone)
+        queued = measure(None, args.sessions, folder, args.release_wait)
+        report(f"{args.sessions} sessions, queue", queued)
+        all_at_once = measure(args.sessions, args.sessions, folder)
+        report(f"{args.sessions} sessions, all at once", all_at_once)
+    mean_ratio = statistics.mean(r["wait"] for r in queued["results"]) / statistics.mean(
+        r["wait"] for r in all_at_once["results"]
+    )
+    slowest_ratio = max(r["wait"] for r in queued["results"]) / max(r["wait"] for r in all_at_once["results"])
+    wall_ratio = queued["wall"] / alone["wall"]
+    memory_back = queued["after"] / queued["before"]
+    correct = sum(r["ok"] for r in queued["results"] + all_at_once["results"])
+    print(
+        f"classroom: {mean_ratio:.2f}x mean wait with the queue against all at once (goal <= 0.6x), "
+        f"slowest {slowest_ratio:.2f}x (goal <= 1.1x), wall {wall_ratio:.1f}x one session alone, "
+        f"memory after/before {memory_back:.2f} (goal <= 1.2), {correct}/{2 * args.sessions} sessions correct, "
+        f"{args.sessions} sessions"
+    )
+
+
+if __name__ == "__main__":
+    main()
