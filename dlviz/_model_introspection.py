@@ -53,8 +53,7 @@ def _is_subclassed(model: keras.Model) -> bool:
 def input_signature(model: keras.Model) -> InputSignature:
     """Names, shapes (without the batch dimension) and dtypes of the model's inputs."""
     if _is_subclassed(model):
-        shape = _subclassed_input_shape(model)
-        return InputSignature((model.name + "_input",), (shape,), (_subclassed_input_dtype(model),), None)
+        return _subclassed_input_signature(model)
     inputs = model.inputs
     structure = getattr(model, "_inputs_struct", None)
     if isinstance(structure, dict):
@@ -69,18 +68,29 @@ def input_signature(model: keras.Model) -> InputSignature:
     )
 
 
-def _subclassed_input_shape(model: keras.Model) -> tuple:
+def _subclassed_input_signature(model: keras.Model) -> InputSignature:
+    """What a subclassed model was built with: one shape, or a list or dict of shapes (several inputs)."""
     shapes = getattr(model, "_build_shapes_dict", None) or {}
-    if len(shapes) == 1:
-        (shape,) = shapes.values()
-        if shape is not None and not isinstance(shape[0], list | tuple):
-            return tuple(shape[1:])
+    (built_with,) = shapes.values() if len(shapes) == 1 else (None,)
+    dtype = _subclassed_input_dtype(model)
+    if isinstance(built_with, dict) and all(_is_shape(shape) for shape in built_with.values()):
+        names = tuple(sorted(built_with))
+        shapes = tuple(tuple(built_with[name][1:]) for name in names)
+        return InputSignature(names, shapes, (dtype,) * len(names), dict.fromkeys(names))
+    if isinstance(built_with, list | tuple) and built_with and all(_is_shape(shape) for shape in built_with):
+        names = tuple(f"input_{index}" for index in range(len(built_with)))
+        shapes = tuple(tuple(shape[1:]) for shape in built_with)
+        return InputSignature(names, shapes, (dtype,) * len(names), [None] * len(names))
+    if _is_shape(built_with):
+        return InputSignature((model.name + "_input",), (tuple(built_with[1:]),), (dtype,), None)
     raise ModelError(
-        f"The input shape of the subclassed model {model.name!r} is unknown (or it takes several inputs, "
-        "which dlviz reads only from Functional models).",
-        "call model.build(input_shape) or pass dataset= so dlviz knows its input shape; for several "
-        "inputs build the model with the Functional API (keras.Model(inputs=[...], outputs=...)).",
+        f"The input shape of the subclassed model {model.name!r} is unknown.",
+        "call model.build(input_shape) or pass dataset= so dlviz knows its input shape.",
     )
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, list | tuple) and all(d is None or isinstance(d, int) for d in value)
 
 
 def _subclassed_input_dtype(model: keras.Model) -> tf.DType:

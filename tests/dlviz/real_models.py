@@ -259,3 +259,29 @@ FAST_ZOO = {
     "two_outputs": two_outputs,
     "masked": masked_lstm,
 }
+
+
+class TwoInputSubclass(keras.Model):
+    """A subclassed model called on a list (or, with keyed=True, a dict) of two inputs."""
+
+    def __init__(self, keyed=False, **kwargs):
+        super().__init__(**kwargs)
+        self.keyed = keyed
+        self.hidden = layers.Dense(3, activation="tanh", name="hidden")
+        self.out = layers.Dense(2, activation="softmax", name="out")
+
+    def call(self, inputs):
+        left, right = (inputs["left"], inputs["right"]) if self.keyed else inputs
+        return self.out(self.hidden(keras.ops.concatenate([left, right], axis=-1)))
+
+
+def subclassed_two_inputs(dtype="float64", keyed=False) -> ZooModel:
+    keras.utils.set_random_seed(21)
+    rng = np.random.default_rng(21)
+    x_left, x_right = rng.normal(size=(N_SAMPLES, 3)), rng.normal(size=(N_SAMPLES, 2))
+    x = {"left": x_left, "right": x_right} if keyed else [x_left, x_right]
+    with floatx(dtype):
+        model = TwoInputSubclass(keyed=keyed, name="subclassed_two_inputs")
+        model(x)  # builds it
+        model.compile(loss=_sparse_ce(dtype), optimizer="adam")
+    return ZooModel(model.name, model, x, _classes(rng))

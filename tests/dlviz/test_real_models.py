@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from real_models import FAST_ZOO, mixed_precision_gru, mobilenet_v2
+from real_models import FAST_ZOO, mixed_precision_gru, mobilenet_v2, subclassed_two_inputs
 
 import dlviz
 from dlviz import Recorder, Run, wrap
@@ -141,6 +141,18 @@ def test_two_inputs_take_a_list_or_a_dict_and_give_one_input_gradient_each():
         tape.watch(x["right"])
         total = tf.reduce_sum(keyed.model(x)[:, 1])
     assert np.allclose(by_name["right"], tape.gradient(total, x["right"]).numpy())
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_subclassed_model_with_two_inputs(keyed):
+    entry = subclassed_two_inputs(keyed=keyed)
+    handle = wrap(entry.model)
+    assert handle.input_names == (("left", "right") if keyed else ("input_0", "input_1"))
+    assert handle.input_shapes == ((3,), (2,)) and handle.input_shape is None
+    assert np.allclose(handle.predict(entry.x), entry.model(entry.x).numpy())
+    keras_loss = entry.model.evaluate(entry.x, entry.y, batch_size=64, verbose=0, return_dict=True)["loss"]
+    assert handle.loss(entry.x, entry.y) == pytest.approx(keras_loss, rel=1e-6)
+    assert_gradients_match_finite_differences(handle, entry.model, entry.x, entry.y, handle.variable_paths)
 
 
 def test_two_outputs_predict_like_keras_and_check_each_label():
