@@ -14,6 +14,7 @@ TRAINING_PLUGINS = frozenset(
         "lr_finder",
         "minibatch",
         "normalization",
+        "augmentation",
     }
 )
 
