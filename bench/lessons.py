@@ -1,0 +1,188 @@
+"""What do the lessons cost beyond their training? Each lesson's compute at its defaults against a plain
+`model.fit` of the same training.
+
+For every lesson the baseline builds the same models and fits them for the same epochs on the same data
+and batches, with nothing else: initialization (7 initialisers, with validation), minibatch (one run per
+default batch size), normalization (5 variants, with validation), augmentation (the CNN with and without
+its layers), activation_functions (the PReLU network; the lesson's other parts train nothing). The lesson adds what it shows: step-0 statistics and unit counts
+(initialization), weight records, full-data losses, gradient noise and the PCA-plane surface (minibatch),
+Hessians and loss surfaces (normalization), activations, derivatives, gradient norms and softmax
+(activation_functions), the augmented image grid and the imbalance strategy's images (augmentation; the
+baseline fits both of its CNNs). Both sides include building and tracing; they alternate, compared by medians.
+Usage: python bench/lessons.py [--repeats 1] [--lessons initialization,minibatch,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import dlviz  # noqa: E402
+from dlviz import datasets, models  # noqa: E402
+from plugins.activation_functions import (
+    ActivationFunctions,  # noqa: E402
+    prelu,  # noqa: E402
+)
+from plugins.activation_functions import compute as activation_compute  # noqa: E402
+from plugins.activation_functions.plugin import Params as ActivationParams  # noqa: E402
+from plugins.augmentation import Augmentation  # noqa: E402
+from plugins.augmentation import compute as augmentation  # noqa: E402
+from plugins.augmentation.plugin import Params as AugmentationParams  # noqa: E402
+from plugins.initialization import Initialization  # noqa: E402
+from plugins.initialization import compute as initialization  # noqa: E402
+from plugins.initialization.plugin import Params as InitializationParams  # noqa: E402
+from plugins.minibatch import Minibatch  # noqa: E402
+from plugins.minibatch import training as minibatch  # noqa: E402
+from plugins.minibatch.plugin import Params as MinibatchParams  # noqa: E402
+from plugins.normalization import Normalization  # noqa: E402
+from plugins.normalization import training as normalization  # noqa: E402
+from plugins.normalization.plugin import Params as NormalizationParams  # noqa: E402
+
+SEED = 0
+
+
+def seeded_batches(x, y, batch_size: int) -> tf.data.Dataset:
+    return (
+        tf.data.Dataset.from_tensor_slices((np.asarray(x, np.float32), y))
+        .shuffle(len(x), seed=SEED, reshuffle_each_iteration=True)
+        .batch(batch_size)
+    )
+
+
+def plain_initialization() -> None:
+    params = InitializationParams()
+    data = initialization.lesson_data(dlviz.registry.make_context(seed=SEED), params)
+    for name in params.initializers:
+        model = initialization.build_model(data, params, name, SEED)
+        model.fit(
+            initialization.batches(data, params.batch_size, SEED),
+            validation_data=(data.x_test, data.y_test),
+            epochs=params.epochs,
+            shuffle=False,
+            verbose=0,
+        )
+
+
+def plain_minibatch() -> None:
+    params = MinibatchParams()
+    data = minibatch.lesson_data(dlviz.registry.make_context(seed=SEED), params)
+    n = len(data.x_train)
+    for size in sorted({n if size == 0 else size for size in params.batch_sizes}):
+        model = minibatch.build_model(data, params, SEED)
+        model.fit(
+            seeded_batches(data.x_train, data.y_train, size), epochs=params.epochs, shuffle=False, verbose=0
+        )
+
+
+def plain_normalization() -> None:
+    params = NormalizationParams()
+    data = normalization.raw_features(dlviz.registry.make_context(seed=SEED), params)
+    for variant in params.variants:
+        x_train, x_test = normalization.features(variant, data)
+        model = normalization.build_model(variant, data, params, SEED)
+        model.fit(
+            x_train,
+            data.y_train,
+            validation_data=(x_test, data.y_test),
+            epochs=params.epochs,
+            batch_size=params.batch_size,
+            shuffle=False,
+            verbose=0,
+        )
+
+
+def plain_prelu() -> None:
+    """The PReLU network of the activation lesson, built and fitted the same way, nothing else."""
+    params = ActivationParams()
+    data = datasets.load(prelu.PRELU_DATASET, seed=SEED, n_samples=400, noise=0.2)
+    layers = [keras.Input(shape=data.input_shape)]
+    for _ in range(prelu.PRELU_LAYERS):
+        layers += [keras.layers.Dense(prelu.PRELU_WIDTH), keras.layers.PReLU()]
+    model = keras.Sequential([*layers, keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(prelu.PRELU_LEARNING_RATE), loss="binary_crossentropy")
+    model.fit(
+        seeded_batches(data.x_train, data.y_train, prelu.PRELU_BATCH), epochs=params.prelu_epochs, verbose=0
+    )
+
+
+def plain_augmentation() -> None:
+    """The two CNNs of the augmentation lesson (without and with the layers in front), fitted, nothing else."""
+    params = AugmentationParams()
+    full = augmentation.image_data(dlviz.registry.make_context(seed=SEED))
+    subset = datasets.Dataset.from_arrays(
+        full.x_train[: params.n_train],
+        full.y_train[: params.n_train],
+        x_test=full.x_test[: augmentation.VALIDATION_IMAGES],
+        y_test=full.y_test[: augmentation.VALIDATION_IMAGES],
+        name=full.name,
+        kind="image",
+        class_names=full.class_names,
+        standardize=False,
+    )
+    for layers in ([], augmentation.augmentation_layers(params, SEED)):
+        augmentation.fit_cnn(subset, params, layers, SEED)
+
+
+def lesson_compute(plugin_class) -> callable:
+    def run() -> None:
+        prelu.train_prelu.cache_clear()
+        activation_compute.network_gradient_norms.cache_clear()
+        dlviz.registry.run_plugin(plugin_class(), dlviz.registry.make_context(seed=SEED))
+
+    return run
+
+
+LESSONS = {
+    "initialization": (Initialization, plain_initialization),
+    "minibatch": (Minibatch, plain_minibatch),
+    "normalization": (Normalization, plain_normalization),
+    "activation_functions": (ActivationFunctions, plain_prelu),
+    "augmentation": (Augmentation, plain_augmentation),
+}
+
+
+def timed(function) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    function()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--lessons", default=",".join(LESSONS))
+    args = parser.parse_args()
+    chosen = [name for name in args.lessons.split(",") if name]
+    print(
+        f"models.INITIALIZERS: {len(models.INITIALIZERS)}; repeats: {args.repeats}; load: {os.getloadavg()}"
+    )
+    ratios = {}
+    for name in chosen:
+        plugin_class, plain = LESSONS[name]
+        lesson, baseline = [], []
+        for repeat in range(args.repeats):
+            order = [("lesson", lesson_compute(plugin_class)), ("plain", plain)]
+            for kind, function in order if repeat % 2 == 0 else order[::-1]:
+                (lesson if kind == "lesson" else baseline).append(timed(function))
+        wall = statistics.median(t for t, _ in lesson) / statistics.median(t for t, _ in baseline)
+        cpu = statistics.median(c for _, c in lesson) / statistics.median(c for _, c in baseline)
+        ratios[name] = wall
+        print(
+            f"{name}: compute {statistics.median(t for t, _ in lesson):.1f} s against plain fit "
+            f"{statistics.median(t for t, _ in baseline):.1f} s: {wall:.2f}x wall, {cpu:.2f}x CPU"
+        )
+    worst = max(ratios, key=ratios.get)
+    detail = ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items())
+    print(f"lessons: {ratios[worst]:.2f}x (worst: {worst}; {detail}; goal <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main()
