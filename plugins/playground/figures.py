@@ -16,7 +16,7 @@ FIGURE_GRID_VALUES = 120_000
 MAX_UNITS_SHOWN = 8
 
 
-def _describe(result: PlaygroundResult, language: str) -> str:
+def describe(result: PlaygroundResult, language: str) -> str:
     layers = ", ".join(map(str, result.hidden)) or tr(language, "none", "无")
     penalty = tr(language, "none", "无") if result.regularization == "none" else result.regularization
     features = ", ".join(FEATURE_LABELS[f] for f in result.features)
@@ -29,14 +29,14 @@ def _describe(result: PlaygroundResult, language: str) -> str:
     )
 
 
-def _frame_indices(result: PlaygroundResult) -> list[int]:
+def frame_indices(result: PlaygroundResult) -> list[int]:
     per_frame = result.frames[0].size * 2  # heatmap and contour both carry the grid
     count = max(2, min(result.epochs, FIGURE_GRID_VALUES // per_frame))
     return sorted(set(np.linspace(0, result.epochs - 1, count).round().astype(int).tolist()))
 
 
 def animation_figure(result: PlaygroundResult, language: str) -> go.Figure:
-    shown = _frame_indices(result)
+    shown = frame_indices(result)
     last = shown[-1]
     names = tr_names(language, result.class_names, result.class_names_zh)
     boundary = boundary_traces(result.grid_x, result.grid_y, result.frames[last], names, language)
@@ -57,13 +57,13 @@ def animation_figure(result: PlaygroundResult, language: str) -> go.Figure:
             data=boundary_traces(result.grid_x, result.grid_y, result.frames[index], names, language),
             traces=list(range(len(boundary))),
             name=str(index + 1),
-            layout={"annotations": [_caption_annotation(caption(index))]},
+            layout={"annotations": [caption_annotation(caption(index))]},
         )
         for index in shown
     ]
     figure.update_layout(
         title=tr(language, "Decision boundary over training: ", "决策边界随训练的变化：")
-        + _describe(result, language),
+        + describe(result, language),
         xaxis={
             "title": "x₁",
             "range": [float(result.grid_x[0]), float(result.grid_x[-1])],
@@ -81,9 +81,18 @@ def animation_figure(result: PlaygroundResult, language: str) -> go.Figure:
             "y": 1.0,
             "yanchor": "top",
         },
-        annotations=[_caption_annotation(caption(last))],
+        annotations=[caption_annotation(caption(last))],
         height=620,
-        updatemenus=[
+        **animation_controls(shown, language),
+        margin={"b": 120},
+    )
+    return figure
+
+
+def animation_controls(shown: list[int], language: str) -> dict:
+    """Layout of an animation over the epochs `shown` (0-based): play and pause buttons, an epoch slider."""
+    return {
+        "updatemenus": [
             {
                 "type": "buttons",
                 "showactive": False,
@@ -104,7 +113,7 @@ def animation_figure(result: PlaygroundResult, language: str) -> go.Figure:
                 ],
             }
         ],
-        sliders=[
+        "sliders": [
             {
                 "active": len(shown) - 1,
                 "x": 0.18,
@@ -124,12 +133,10 @@ def animation_figure(result: PlaygroundResult, language: str) -> go.Figure:
                 ],
             }
         ],
-        margin={"b": 120},
-    )
-    return figure
+    }
 
 
-def _caption_annotation(text: str) -> dict:
+def caption_annotation(text: str) -> dict:
     return {
         "text": text,
         "xref": "paper",
@@ -162,20 +169,26 @@ def loss_figure(result: PlaygroundResult, language: str) -> go.Figure:
             ),
         ]
     )
-    figure.update_layout(
-        title=tr(
+    title = tr(
+        language,
+        f"Loss: training {result.train_loss[-1]:.3f}, test {result.test_loss[-1]:.3f} after {result.epochs} epochs",
+        f"损失：{result.epochs} 轮后训练 {result.train_loss[-1]:.3f}，测试 {result.test_loss[-1]:.3f}",
+    )
+    if len(result.test_accuracy):
+        title += tr(
             language,
-            f"Loss: training {result.train_loss[-1]:.3f}, test {result.test_loss[-1]:.3f} after {result.epochs} epochs "
-            f"(accuracy {result.train_accuracy[-1]:.0%} / {result.test_accuracy[-1]:.0%})",
-            f"损失：{result.epochs} 轮后训练 {result.train_loss[-1]:.3f}，测试 {result.test_loss[-1]:.3f}"
+            f" (accuracy {result.train_accuracy[-1]:.0%} / {result.test_accuracy[-1]:.0%})",
             f"（准确率 {result.train_accuracy[-1]:.0%} / {result.test_accuracy[-1]:.0%}）",
-        ),
+        )
+    loss_name = (
+        tr(language, "mean squared error (inference mode, no penalty)", "均方误差 MSE（推理模式，不含惩罚项）")
+        if result.task == "regression"
+        else tr(language, "cross-entropy (nats, inference mode, no penalty)", "交叉熵（nats，推理模式，不含惩罚项）")
+    )
+    figure.update_layout(
+        title=title,
         xaxis_title=tr(language, "epoch", "轮次 (epoch)"),
-        yaxis_title=tr(
-            language,
-            "cross-entropy (nats, inference mode, no penalty)",
-            "交叉熵（nats，推理模式，不含惩罚项）",
-        ),
+        yaxis_title=loss_name,
         legend_title_text=tr(language, "split", "数据划分"),
     )
     return figure

@@ -10,12 +10,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 import dlviz
-from plugins.playground.data import FEATURES, playground_data
+from plugins.playground.data import CLASSIFICATION_SETS, FEATURES, REGRESSION_SETS, playground_data
 from plugins.playground.figures import animation_figure, loss_figure, unit_maps_figure
+from plugins.playground.regression_figures import curve_figure, surface_figure, unit_curves_figure
 from plugins.playground.result import PlaygroundResult
 from plugins.playground.training import train_playground
 
-DATASETS = ("circles", "xor", "gauss", "spirals", "moons", "context")
+DATASETS = (*CLASSIFICATION_SETS, *REGRESSION_SETS, "context")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus")
 # Every optimizer class keras.optimizers exports, except the wrappers around another optimizer.
 OPTIMIZERS = tuple(
@@ -32,13 +33,25 @@ OPTIMIZERS = tuple(
 
 @dataclasses.dataclass(frozen=True)
 class Params:
+    problem: str = dlviz.param(
+        "classification",
+        label="Problem type",
+        label_zh="问题类型",
+        choices=("classification", "regression"),
+        help="Classification draws the decision boundary (sigmoid or softmax output, cross-entropy); "
+        "regression the predicted surface or curve (one linear output, mean squared error).",
+        help_zh="分类 (classification) 画出决策边界（sigmoid 或 softmax 输出，交叉熵）；回归 (regression) "
+        "画出预测的曲面或曲线（一个线性输出，均方误差）。",
+    )
     data: str = dlviz.param(
         "circles",
         label="Data",
         label_zh="数据",
         choices=DATASETS,
-        help="A bundled 2-D set, or 'context' for the loaded dataset when it has two features.",
-        help_zh="内置二维数据集，或选 context 使用已加载的二维数据集。",
+        help="Classification: circles, xor, gauss, spirals, moons; regression: plane, multigauss (2-D) or "
+        "curve (1-D); 'context' for the loaded dataset when it has two features (one for regression).",
+        help_zh="分类：circles、xor、gauss、spirals、moons；回归：plane、multigauss（二维）或 curve（一维）；"
+        "选 context 使用已加载的数据集（需两个特征，回归时也可以是一个）。",
     )
     classes: int = dlviz.param(
         2,
@@ -192,13 +205,16 @@ class Playground(dlviz.Plugin):
     draws one line (its response map is a ramp); later units combine them into curves. Spirals need
     several layers and many epochs. Watch the test loss: when it rises while the training loss keeps falling,
     the network has started to overfit; L2 or fewer units smooth the boundary. Too large a learning rate
-    makes the boundary jump between epochs; too small a rate barely moves it.
+    makes the boundary jump between epochs; too small a rate barely moves it. In regression mode (plane,
+    multigauss, the 1-D curve) the output is one linear unit trained on the mean squared error: watch its
+    surface or curve bend towards the points; a network without hidden layers only fits a plane or a line.
 
     观察要点：没有隐藏层的网络只能画出一条直线边界（即逻辑回归）：仅用 x1、x2 无法分开 circles 或 xor，但加入 x1²、
     x2²（circles）或 x1·x2（xor）特征后就可以：好的特征可以代替网络层。有隐藏层时，第一层的每个单元画出一条直线
     （其响应图是一个斜坡），后面的单元把这些直线组合成曲线。spirals 需要多层和较多的训练轮数。注意测试损失：
     训练损失继续下降而测试损失上升时，网络开始过拟合 (overfitting)；L2 正则化或减少单元数能让边界更平滑。
-    学习率过大时边界在各轮之间跳动；过小时边界几乎不动。
+    学习率过大时边界在各轮之间跳动；过小时边界几乎不动。回归 (regression) 模式下（plane、multigauss、一维 curve），
+    输出是一个用均方误差 (MSE) 训练的线性单元：观察它的曲面或曲线如何逐渐贴近数据点；没有隐藏层的网络只能拟合平面或直线。
 
     >>> import dlviz
     >>> result = dlviz.compute("playground", data="xor", features=("x1", "x2", "x1*x2"), hidden="", epochs=5)
@@ -242,6 +258,10 @@ class Playground(dlviz.Plugin):
         return []
 
     def figures(self, result: PlaygroundResult, language: str = "en") -> list[go.Figure]:
+        if result.task == "regression" and result.grid_y.size == 0:  # 1-D points: curves, not maps
+            return [curve_figure(result, language), loss_figure(result, language), unit_curves_figure(result, language)]
+        if result.task == "regression":
+            return [surface_figure(result, language), loss_figure(result, language), unit_maps_figure(result, language)]
         return [
             animation_figure(result, language),
             loss_figure(result, language),

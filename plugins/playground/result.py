@@ -33,6 +33,18 @@ FORMULAS = (
 )
 
 
+REGRESSION_FORMULAS = (
+    FORMULAS[0],
+    FORMULAS[1],
+    dlviz.Formula(
+        "Output and loss of regression: one linear unit + mean squared error",
+        "回归的输出与损失：一个线性单元 + 均方误差 (MSE)",
+        r"\hat y = z,\quad L = \frac{1}{N}\sum_n (y_n - \hat y_n)^2 + \lambda\, \Omega(w)",
+    ),
+    FORMULAS[3],
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class PlaygroundResult:
     """One training run of the playground's network, recorded at the end of every epoch.
@@ -42,6 +54,9 @@ class PlaygroundResult:
     training and test points at the same moments. `unit_maps[layer]` is (units, ny', nx') the hidden units'
     outputs after training on a coarser grid (`unit_grid_x`, `unit_grid_y`), `feature_maps` the input
     features on it.
+    A regression run (`task` "regression") records the predicted value instead: frames (ny, nx) over the
+    plane, or (nx,) along x1 for 1-D points (`grid_y` and `unit_grid_y` empty, unit and feature maps
+    (units, nx)); its losses are Keras' mean squared error and its accuracies are empty.
     """
 
     dataset_name: str
@@ -70,6 +85,9 @@ class PlaygroundResult:
     feature_maps: np.ndarray
     page: dlviz.Page  # the lesson's notes and formulas
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
+    task: str = "classification"
+    target_name: str = ""  # a regression set's target, in English and Chinese
+    target_name_zh: str = ""
 
     @property
     def epochs(self) -> int:

@@ -20,12 +20,16 @@ from dlviz.errors import ModelError, ParamsError
 from dlviz.plugin import tr
 from plugins._shared.lessons import class_grid, grid_axes, grid_points
 from plugins.playground.data import feature_matrix, ordered_features
-from plugins.playground.result import FORMULAS, PlaygroundResult
+from plugins.playground.result import FORMULAS, REGRESSION_FORMULAS, PlaygroundResult
 
 if TYPE_CHECKING:
     from plugins.playground.plugin import Params
 
 UNIT_MAP_RESOLUTION = 30
+# The class count of a regression set (it names no classes): one linear output trained on the MSE.
+REGRESSION = 0
+# Points of a 1-D curve per grid point per side of a 2-D map (a curve needs more to look smooth).
+CURVE_POINTS_PER_SIDE = 4
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -40,7 +44,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 
 def build_model(params: Params, n_features: int, n_classes: int, seed: int) -> keras.Model:
-    """The playground's network: Dense hidden layers, sigmoid (2 classes) or softmax output, compiled."""
+    """The playground's network: Dense hidden layers, sigmoid (2 classes), softmax (more) or linear
+    (`REGRESSION`) output, compiled with the matching loss."""
     hidden = parse_hidden(params.hidden)
     penalty = {"L1": keras.regularizers.L1, "L2": keras.regularizers.L2}.get(params.regularization)
     regularizer = penalty(params.regularization_rate) if penalty else None
@@ -56,11 +61,11 @@ def build_model(params: Params, n_features: int, n_classes: int, seed: int) -> k
                 name=f"hidden_{index}",
             )
         )
-    binary = n_classes == 2
+    binary, regression = n_classes == 2, n_classes == REGRESSION
     layers.append(
         keras.layers.Dense(
-            1 if binary else n_classes,
-            activation="sigmoid" if binary else "softmax",
+            1 if binary or regression else n_classes,
+            activation="linear" if regression else "sigmoid" if binary else "softmax",
             kernel_initializer=keras.initializers.GlorotUniform(seed=int(seeds[-1])),
             kernel_regularizer=regularizer,
             name="output",
@@ -73,11 +78,14 @@ def build_model(params: Params, n_features: int, n_classes: int, seed: int) -> k
             f"keras.optimizers.{params.optimizer} could not be built: {exc}", "pick another optimizer."
         ) from exc
     model = keras.Sequential(layers, name="playground")
-    model.compile(
-        optimizer=optimizer,
-        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if regression:
+        model.compile(optimizer=optimizer, loss="mean_squared_error")
+    else:
+        model.compile(
+            optimizer=optimizer,
+            loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     return model
 
 
@@ -91,8 +99,10 @@ def training_data(features: np.ndarray, labels: np.ndarray, batch_size: int, see
 
 
 def label_array(y: np.ndarray, n_classes: int) -> np.ndarray:
-    """Labels as the loss wants them: (n, 1) float for a sigmoid unit, (n,) ids for a softmax."""
-    return np.asarray(y, np.float32)[:, None] if n_classes == 2 else np.asarray(y, np.int64)
+    """Labels as the loss wants them: (n, 1) float for a sigmoid or linear unit, (n,) ids for a softmax."""
+    if n_classes in (2, REGRESSION):
+        return np.asarray(y, np.float32).reshape(len(y), 1)
+    return np.asarray(y, np.int64)
 
 
 class BoundarySnapshots(keras.callbacks.Callback):
@@ -102,7 +112,7 @@ class BoundarySnapshots(keras.callbacks.Callback):
     Each split gets its own forward pass inside that function: a model output keeps the logits its
     sigmoid or softmax was computed from, and Keras' cross-entropy uses them (exact even for confidently
     wrong predictions, as in model.fit); a slice of one shared output would fall back to clipped
-    probabilities.
+    probabilities. A regressor (`REGRESSION`) gets the mean squared error and no accuracy.
     """
 
     def __init__(self, grid: np.ndarray, train: tuple, test: tuple, n_classes: int):
@@ -116,12 +126,13 @@ class BoundarySnapshots(keras.callbacks.Callback):
             tf.constant(np.asarray(test[0], np.float32)),
             tf.constant(label_array(test[1], n_classes)),
         )
-        self._binary = n_classes == 2
-        self._loss = (
-            keras.losses.BinaryCrossentropy()
-            if self._binary
-            else keras.losses.SparseCategoricalCrossentropy()
-        )
+        self._binary, self._regression = n_classes == 2, n_classes == REGRESSION
+        if self._regression:
+            self._loss = keras.losses.MeanSquaredError()
+        elif self._binary:
+            self._loss = keras.losses.BinaryCrossentropy()
+        else:
+            self._loss = keras.losses.SparseCategoricalCrossentropy()
         self._snapshot = None
         self.grids: list[np.ndarray] = []
         self.metrics: list[np.ndarray] = []
@@ -137,9 +148,13 @@ class BoundarySnapshots(keras.callbacks.Callback):
             scores.append((self._loss(labels, outputs), self._accuracy(labels, outputs)))
         (train_loss, train_accuracy), (test_loss, test_accuracy) = scores
         grid = self.model(self._grid, training=False)
+        if self._regression:
+            return grid, tf.stack([train_loss, test_loss])
         return grid, tf.stack([train_loss, test_loss, train_accuracy, test_accuracy])
 
     def _accuracy(self, labels, outputs):
+        if self._regression:
+            return None
         if self._binary:
             hits = tf.equal(tf.cast(outputs > 0.5, tf.float32), labels)
         else:
@@ -181,7 +196,17 @@ def train_playground(
 
     `progress(fraction, message)` hears of each epoch, the message in `language`.
     """
-    features = ordered_features(params.features)
+    dimensions = data.x_train.shape[1]
+    features = ordered_features(params.features, dimensions)
+    dropped = sorted(set(params.features) - set(features))
+    if dropped:
+        notes = [
+            *notes,
+            (
+                f"1-D points have x1 only: {', '.join(dropped)} left out.",
+                f"一维数据点只有 x1：未使用 {', '.join(dropped)}。",
+            ),
+        ]
     hidden = parse_hidden(params.hidden)
     if params.batch_size > len(data.x_train):
         notes = [
@@ -192,8 +217,8 @@ def train_playground(
             ),
         ]
     x_train, x_test = feature_matrix(data.x_train, features), feature_matrix(data.x_test, features)
-    grid_x, grid_y = grid_axes(np.concatenate([data.x_train, data.x_test]), params.resolution)
-    grid = grid_points(grid_x, grid_y)
+    points = np.concatenate([data.x_train, data.x_test])
+    grid_x, grid_y, grid = _grid(points, params.resolution * CURVE_POINTS_PER_SIDE, params.resolution)
     model = build_model(params, len(features), data.n_classes, seed)
     snapshots = BoundarySnapshots(
         feature_matrix(grid, features), (x_train, data.y_train), (x_test, data.y_test), data.n_classes
@@ -215,7 +240,11 @@ def train_playground(
             f"Training with {params.optimizer} failed: {exc}",
             "pick another optimizer or a smaller learning rate.",
         ) from exc
-    frames = np.stack([class_grid(g, len(grid_y), len(grid_x)) for g in snapshots.grids]).astype(np.float32)
+    if data.n_classes == REGRESSION:
+        shape = (len(grid_y), len(grid_x)) if dimensions == 2 else (len(grid_x),)
+        frames = np.stack([g[:, 0].reshape(shape) for g in snapshots.grids]).astype(np.float32)
+    else:
+        frames = np.stack([class_grid(g, len(grid_y), len(grid_x)) for g in snapshots.grids]).astype(np.float32)
     metrics = np.stack(snapshots.metrics)
     if not np.all(np.isfinite(metrics[:, :2])):
         notes = [
@@ -225,8 +254,8 @@ def train_playground(
                 "损失变成了 NaN 或无穷大：对这个优化器来说学习率太大了。",
             ),
         ]
-    unit_x, unit_y = grid_axes(np.concatenate([data.x_train, data.x_test]), UNIT_MAP_RESOLUTION)
-    unit_points = grid_points(unit_x, unit_y)
+    unit_x, unit_y, unit_points = _grid(points, UNIT_MAP_RESOLUTION * CURVE_POINTS_PER_SIDE, UNIT_MAP_RESOLUTION)
+    unit_shape = (len(unit_y), len(unit_x)) if dimensions == 2 else (len(unit_x),)
     unit_features = feature_matrix(unit_points, features)
     unit_maps = {}
     hidden_layers = [layer for layer in model.layers if layer.name.startswith("hidden_")]
@@ -235,9 +264,7 @@ def train_playground(
         outputs = probe(tf.constant(unit_features), training=False)
         outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
         for layer, values in zip(hidden_layers, outputs, strict=True):
-            unit_maps[layer.name] = (
-                np.asarray(values).T.reshape(-1, len(unit_y), len(unit_x)).astype(np.float32)
-            )
+            unit_maps[layer.name] = np.asarray(values).T.reshape(-1, *unit_shape).astype(np.float32)
     result = PlaygroundResult(
         dataset_name=data.name,
         class_names=tuple(data.class_names),
@@ -260,12 +287,28 @@ def train_playground(
         frames=frames,
         train_loss=metrics[:, 0],
         test_loss=metrics[:, 1],
-        train_accuracy=metrics[:, 2],
-        test_accuracy=metrics[:, 3],
+        train_accuracy=metrics[:, 2] if metrics.shape[1] > 2 else np.zeros(0, np.float32),
+        test_accuracy=metrics[:, 3] if metrics.shape[1] > 2 else np.zeros(0, np.float32),
         unit_grid_x=unit_x,
         unit_grid_y=unit_y,
         unit_maps=unit_maps,
-        feature_maps=unit_features.T.reshape(len(features), len(unit_y), len(unit_x)),
-        page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
+        feature_maps=unit_features.T.reshape(len(features), *unit_shape),
+        page=dlviz.Page(
+            tuple(dlviz.Note(*note) for note in notes),
+            REGRESSION_FORMULAS if data.n_classes == REGRESSION else FORMULAS,
+        ),
+        task=data.task,
+        target_name=data.target_names[0] if data.target_names else "",
+        target_name_zh=data.target_names_zh[0] if data.target_names_zh else "",
     )
     return model, result
+
+
+def _grid(points: np.ndarray, curve_points: int, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x1 and x2 values over `points` and the grid's points: `resolution` per side for 2-D points, a
+    `curve_points` line (x2 empty) for 1-D ones."""
+    if points.shape[1] == 1:
+        xs, _ = grid_axes(np.column_stack([points, points]), curve_points)
+        return xs, np.zeros(0, np.float32), xs[:, None]
+    xs, ys = grid_axes(points, resolution)
+    return xs, ys, grid_points(xs, ys)

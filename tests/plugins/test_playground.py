@@ -160,3 +160,57 @@ def test_notes_say_what_was_changed_in_both_languages():
     english = " ".join(en for en, _ in notes)
     assert "noise up to 0.3" in english and "two classes" in english
     assert all(any("\u4e00" <= c <= "\u9fff" for c in zh) for _, zh in notes)
+
+
+@pytest.fixture(scope="module")
+def curve_run():
+    return run(problem="regression", data="curve", features=("x1", "x1^2", "sin x1"), hidden="4", epochs=3)
+
+
+def test_regression_on_the_curve_fits_one_linear_unit_on_the_mse(curve_run):
+    data, model, result = curve_run
+    assert result.task == "regression" and result.target_name == "y" and result.grid_y.size == 0
+    assert model.get_layer("output").activation.__name__ == "linear" and model.loss == "mean_squared_error"
+    predicted = model.predict(feature_matrix(result.grid_x[:, None], result.features), verbose=0)[:, 0]
+    assert result.frames.shape == (3, len(result.grid_x))
+    np.testing.assert_allclose(result.frames[-1], predicted, atol=1e-5)
+    mse = keras.losses.MeanSquaredError()(
+        data.y_test[:, None], model.predict(feature_matrix(data.x_test, result.features), verbose=0)
+    )
+    assert result.test_loss[-1] == pytest.approx(float(mse), rel=1e-5)
+    assert result.unit_maps["hidden_1"].shape == (4, len(result.unit_grid_x)) and result.test_accuracy.size == 0
+
+
+def test_regression_figures_draw_the_predicted_curve(curve_run):
+    _, _, result = curve_run
+    for language in ("en", "zh"):
+        curve, losses, units = Playground().figures(result, language)
+        np.testing.assert_allclose(curve.data[0].y, np.round(result.frames[-1], 4))
+        np.testing.assert_allclose(curve.frames[0].data[0].y, np.round(result.frames[0], 4))
+        np.testing.assert_allclose(losses.data[1].y, result.test_loss)
+        assert len(units.data) == len(result.features) + 4
+    assert "均方误差" in Playground().figures(result, "zh")[1].layout.yaxis.title.text
+
+
+@pytest.mark.slow
+def test_regression_over_the_plane_draws_the_predicted_surface():
+    data, model, result = run(problem="regression", data="multigauss", hidden="3", epochs=2)
+    grid = feature_matrix(grid_points(result.grid_x, result.grid_y), result.features)
+    predicted = model.predict(grid, verbose=0)[:, 0].reshape(result.frames[-1].shape)
+    assert result.frames.shape == (2, 20, 20) and data.task == "regression"
+    np.testing.assert_allclose(result.frames[-1], predicted, atol=1e-5)
+    surface = Playground().figures(result, "en")[0]
+    np.testing.assert_allclose(surface.data[0].z, np.round(result.frames[-1], 4))
+    np.testing.assert_allclose(surface.data[1].marker.color, result.y_train)
+
+
+def test_problem_and_data_must_match():
+    context = dlviz.registry.make_context()
+    with pytest.raises(ParamsError, match="classification set"):
+        playground_data(context, Params(problem="regression", data="circles"))
+    with pytest.raises(ParamsError, match="regression set"):
+        playground_data(context, Params(data="plane"))
+    with pytest.raises(DataError, match="one or two features"):
+        playground_data(dlviz.registry.make_context(dataset="diabetes"), Params(problem="regression", data="context"))
+    data, _ = playground_data(dlviz.registry.make_context(dataset="curve"), Params(problem="regression", data="context"))
+    assert data.name == "curve"
