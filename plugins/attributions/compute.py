@@ -131,6 +131,8 @@ def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
         seconds=time.perf_counter() - started,
         notes_zh=tuple(chinese for _, chinese in notes),
         regression=units is not None,
+        series_shape=tuple(x.shape[1:]) if getattr(dataset, "kind", "") == "timeseries" else None,
+        series_features=tuple(dataset.feature_names) if getattr(dataset, "kind", "") == "timeseries" else (),
     )
 
 

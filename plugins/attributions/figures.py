@@ -17,6 +17,7 @@ from plugins._shared.explain import (
     units_text,
 )
 from plugins.attributions.result import METHOD_NAMES, SANITY_LIMIT, AttributionResult
+from plugins.attributions.series import series_figure
 
 TABULAR_SAMPLES_SHOWN = 3
 TOP_FEATURES = 15
@@ -26,6 +27,12 @@ def result_figures(result: AttributionResult, language: str = "en") -> list[go.F
     """The figures of an `attributions` result, titles in `language`; timing and notes under the first."""
     if result.image:
         figures = [_image_figure(result, language)]
+    elif result.series_shape is not None:
+        shown = range(result.sample, min(result.sample + TABULAR_SAMPLES_SHOWN, len(result.targets)))
+        figures = [
+            series_figure(result, index, _class_text(result, index, language), _units(result, language), language)
+            for index in shown
+        ]
     else:
         shown = range(result.sample, min(result.sample + TABULAR_SAMPLES_SHOWN, len(result.targets)))
         figures = [_bars_figure(result, index, language) for index in shown]

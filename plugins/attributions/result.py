@@ -78,6 +78,10 @@ class AttributionResult:
     # A regressor: `class_names` name the targets, `probabilities` and `outputs` are predictions and the
     # maps attributions in the target's units (the dataset's target standardisation undone).
     regression: bool = False
+    # A time series: (steps, features) of each sample, named by `series_features`; its maps are
+    # (samples, steps * features), step by step.
+    series_shape: tuple[int, int] | None = None
+    series_features: tuple[str, ...] = ()
 
     def as_explanation(self, method: str) -> Explanation:
         """The maps of `method` (one of `methods`) as an `Explanation`, a value per pixel (channels summed)
