@@ -26,6 +26,7 @@ from plugins._shared.explain import (
 from plugins.attributions.engine import Plan, display_maps, engine_for
 from plugins.attributions.result import COMPLETENESS_LIMIT, METHODS, AttributionResult
 from plugins.attributions.sanity import sanity_check
+from plugins.attributions.tokens import token_attributions
 
 if TYPE_CHECKING:
     from plugins.attributions.plugin import Params
@@ -37,7 +38,10 @@ BLUR_FRACTION = 0.25
 
 def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
     """Attribution maps of the first `params.n_samples` test samples of ctx.dataset, for ctx.model (the
-    `attributions` plugin's computation, for other plugins to call with typed `Params`)."""
+    `attributions` plugin's computation, for other plugins to call with typed `Params`). Token ids are
+    explained per token through the model's Embedding (`plugins.attributions.tokens`)."""
+    if getattr(ctx.dataset, "kind", "") == "sequence":
+        return token_attributions(ctx, params)
     started = time.perf_counter()
     handle, dataset = ctx.model, ctx.dataset
     x = explained_inputs(dataset, params.n_samples)

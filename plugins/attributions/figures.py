@@ -18,6 +18,7 @@ from plugins._shared.explain import (
 )
 from plugins.attributions.result import METHOD_NAMES, SANITY_LIMIT, AttributionResult
 from plugins.attributions.series import series_figure
+from plugins.attributions.token_figures import token_figure
 
 TABULAR_SAMPLES_SHOWN = 3
 TOP_FEATURES = 15
@@ -27,6 +28,12 @@ def result_figures(result: AttributionResult, language: str = "en") -> list[go.F
     """The figures of an `attributions` result, titles in `language`; timing and notes under the first."""
     if result.image:
         figures = [_image_figure(result, language)]
+    elif result.tokens:
+        shown = range(result.sample, min(result.sample + TABULAR_SAMPLES_SHOWN, len(result.targets)))
+        figures = [
+            token_figure(result, index, _class_text(result, index, language), _units(result, language), language)
+            for index in shown
+        ]
     elif result.series_shape is not None:
         shown = range(result.sample, min(result.sample + TABULAR_SAMPLES_SHOWN, len(result.targets)))
         figures = [
@@ -44,8 +51,9 @@ def result_figures(result: AttributionResult, language: str = "en") -> list[go.F
             figures.append(_sanity_maps(result, language))
     timing = tr(
         language,
-        f"{len(result.targets)} samples explained in {result.seconds:.1f} s (one compiled function).",
-        f"解释了 {len(result.targets)} 个样本，用时 {result.seconds:.1f} 秒（同一个编译函数）。",
+        f"{len(result.targets)} samples explained in {result.seconds:.1f} s"
+        + ("." if result.tokens else " (one compiled function)."),
+        f"解释了 {len(result.targets)} 个样本，用时 {result.seconds:.1f} 秒" + ("。" if result.tokens else "（同一个编译函数）。"),
     )
     note_annotation(figures[0], (timing, *tr_names(language, result.notes, result.notes_zh)))
     return figures

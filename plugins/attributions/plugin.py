@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import keras
 import plotly.graph_objects as go
 
 import dlviz
 from plugins._shared.explain import one_output_vector_reason
-from plugins._shared.inputs import one_input_one_output_reason
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason, token_inputs_reason
 from plugins.attributions.compute import attribute
 from plugins.attributions.figures import result_figures
 from plugins.attributions.result import (
@@ -18,6 +19,7 @@ from plugins.attributions.result import (
     SANITY_LIMIT,
     AttributionResult,
 )
+from plugins.attributions.tokens import embedding_layer
 
 BASELINES = ("zeros", "blurred", "mean")
 
@@ -205,9 +207,16 @@ class Attributions(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
+        what = ("Attributions", "归因图 (attributions)")
+        # Token ids are explained through the model's Embedding, when it has one.
+        model = getattr(ctx.model, "model", None)
+        has_embedding = isinstance(model, keras.Model) and embedding_layer(model) is not None
+        tokens_reason = None if has_embedding else token_inputs_reason(ctx, *what)
         return (
-            one_input_one_output_reason(ctx, "Attributions", "归因图 (attributions)")
-            or one_output_vector_reason(ctx, "Attributions", "归因图 (attributions)")
+            several_inputs_reason(ctx, *what)
+            or several_outputs_reason(ctx, *what)
+            or tokens_reason
+            or one_output_vector_reason(ctx, *what)
             or True
         )
 

@@ -82,6 +82,9 @@ class AttributionResult:
     # (samples, steps * features), step by step.
     series_shape: tuple[int, int] | None = None
     series_features: tuple[str, ...] = ()
+    # Token ids: each explained sequence's words (the vocabulary's, or '#id'); its maps are (samples, steps),
+    # one attribution per token, summed over the Embedding's dimensions.
+    tokens: tuple[tuple[str, ...], ...] = ()
 
     def as_explanation(self, method: str) -> Explanation:
         """The maps of `method` (one of `methods`) as an `Explanation`, a value per pixel (channels summed)
