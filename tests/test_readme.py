@@ -20,6 +20,16 @@ def test_readme_starts_with_the_two_commands():
     ]
 
 
+def test_readme_lists_every_builtin_plugin():
+    import tomllib
+
+    pyproject = tomllib.loads((README.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    builtin = set(pyproject["project"]["entry-points"]["dlviz.plugins"])
+    section = README.read_text(encoding="utf-8").split("## Built-in plugins", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| [A-Z][a-z ]+ \| `([a-z_]+)` \|", section, flags=re.M))
+    assert listed == builtin
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_python_blocks_run(block, tmp_path, monkeypatch):
