@@ -161,7 +161,11 @@ class Attributions(dlviz.Plugin):
     convolutional layer's feature maps by their gradients (convolutional models only). The sanity check of
     Adebayo et al. (2018) randomises the model's weights from the top layer down and measures how much each
     method's maps change: maps that survive randomisation show the input, not what the model learned.
-    Every method runs batched through one compiled TensorFlow function.
+    Every method runs batched through one compiled TensorFlow function. A time series is drawn as its
+    features over the steps above a time x feature heatmap per method; token ids are explained through the
+    model's Embedding (Integrated Gradients and Gradient x Input on its output, summed over its dimensions),
+    one value per token over the token text. A regressor's attributions and predictions are in the target's
+    own units.
 
     简介：归因图 (attribution map) 是一种可解释性 (explainability) 方法：显示一次预测依赖于哪些输入值（像素或特征）。
     这里并排比较五种基于梯度的方法：积分梯度 (Integrated Gradients)、普通显著图 (saliency map，即输入梯度)、
@@ -170,6 +174,9 @@ class Attributions(dlviz.Plugin):
     完整性检验 (completeness check) 报告两者相差多少。Grad-CAM 用梯度对最后一个卷积层的特征图加权（仅限卷积模型）。
     Adebayo 等人 (2018) 的合理性检验 (sanity check) 从最顶层开始逐层随机化模型权重，衡量每种方法的归因图变化多少：
     权重随机后依然不变的图反映的是输入本身，而不是模型学到的东西。所有方法都在同一个编译好的 TensorFlow 函数中批量计算。
+    时间序列 (time series) 画成各特征随时间步的曲线，下方是每种方法的 时间 × 特征 热力图；词元编号 (token ids)
+    经由模型的嵌入层 (Embedding) 解释（对其输出计算积分梯度和梯度 × 输入，并对嵌入维度求和），每个词元一个值，
+    显示在词元文本上。回归 (regression) 模型的归因和预测值使用目标变量本身的单位。
 
     What to look for: methods that agree on the same strokes or features are more believable than any one
     alone. Red marks evidence for the class, blue evidence against it. Saliency maps are noisy; SmoothGrad
@@ -177,12 +184,14 @@ class Attributions(dlviz.Plugin):
     as more layers are randomised; a method whose curve stays high (flagged) produces the same picture for a
     trained and a random network, so it cannot tell you what the model uses. A completeness error above a
     few percent means Integrated Gradients needs more steps. Grad-CAM is coarse: its resolution is that of
-    the convolutional layer.
+    the convolutional layer. On a sequence, look at which steps or words carry the attribution: a model
+    that reads the order puts it on "not" right before "good" or "bad", not on every "good".
 
     观察要点：多种方法都指向相同笔画或特征时，比任何一种方法单独给出的结果更可信。红色是支持该类别的证据，蓝色是反对的证据。
     普通显著图噪声较大；SmoothGrad 和积分梯度更平滑。在合理性检验曲线中，随着被随机化的层增多，每种方法的曲线都应
     降向零；曲线一直很高（会被标记）的方法对训练好的网络和随机网络给出同样的图，因此无法说明模型依赖什么。
     完整性误差超过百分之几，说明积分梯度需要更多步数。Grad-CAM 较粗糙：其分辨率就是卷积层特征图的分辨率。
+    对序列，看归因落在哪些时间步或哪些词上：能读懂词序的模型会把归因放在紧挨 good 或 bad 之前的 not 上，而不是每个 good 上。
 
     >>> import dlviz
     >>> from dlviz.testing import tiny_context
