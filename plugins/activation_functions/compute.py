@@ -9,7 +9,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import dlviz
 from dlviz import datasets, models
 
 # The maximum slope of each function is searched on this grid (every function here peaks inside it).
@@ -45,16 +44,20 @@ def network_gradient_norms(
 ) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Per-layer gradient norms of an untrained `depth`-hidden-layer MLP on a batch of the moons set.
 
-    Built by `dlviz.models.build` (Glorot-uniform kernels, seeded) and measured by `dlviz.wrap(model).gradients`
-    (the compiled binary cross-entropy). Cached: the same arguments give the same numbers.
+    Built by `dlviz.models.build` (Glorot-uniform kernels, seeded); the gradient of its compiled binary
+    cross-entropy (`model.compute_loss`, inference mode) by one eager tf.GradientTape pass: a single batch
+    does not repay tracing a graph. Cached: the same arguments give the same numbers.
     """
     dataset = datasets.load(NETWORK_DATASET, seed=seed, n_samples=max(2 * batch_size, 100))
     model = models.build("mlp", dataset, hidden=(NETWORK_WIDTH,) * depth, activation=activation, seed=seed)
-    handle = dlviz.wrap(model, dataset)
-    gradients = handle.gradients(dataset.x_train[:batch_size], dataset.y_train[:batch_size])
-    squares: dict[str, float] = {}
-    for path, values in gradients.items():
-        layer = handle.layer_of_path[path]
-        squares[layer] = squares.get(layer, 0.0) + float(np.sum(np.asarray(values, np.float64) ** 2))
-    layers = tuple(info.name for info in handle.layers if info.name in squares)
-    return layers, tuple(float(np.sqrt(squares[layer])) for layer in layers)
+    x = tf.constant(dataset.x_train[:batch_size], tf.float32)
+    y = tf.constant(np.reshape(dataset.y_train[:batch_size], (-1, 1)), tf.float32)
+    with tf.GradientTape() as tape:
+        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
+    layers = [layer for layer in model.layers if layer.trainable_variables]
+    gradients = tape.gradient(loss, [layer.trainable_variables for layer in layers])
+    norms = [
+        np.sqrt(sum(float(np.sum(np.asarray(g, np.float64) ** 2)) for g in layer_gradients))
+        for layer_gradients in gradients
+    ]
+    return tuple(layer.name for layer in layers), tuple(float(norm) for norm in norms)
