@@ -1,5 +1,5 @@
 """The initialization lesson's models: one MLP of `dlviz.models.build` per initialiser, measured at step 0
-through `dlviz.wrap`, then trained by `model.fit` on the same shuffled batches."""
+by one eager pass, then trained by `model.fit` on the same shuffled batches."""
 
 from __future__ import annotations
 
@@ -55,21 +55,32 @@ def dense_names(model: keras.Model) -> tuple[str, ...]:
     return tuple(layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense))
 
 
-def step_zero(handle: dlviz.ModelHandle, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per Dense layer: output spread, kernel-gradient norm and kernel spread of the untrained model."""
-    model = handle.model
+def dense_outputs(model: keras.Model, x) -> dict[str, tf.Tensor]:
+    """Every Dense layer's output on `x` (inference mode), by calling the Sequential model's layers in turn."""
+    outputs, h = {}, x
+    for layer in model.layers:
+        h = layer(h, training=False)
+        if isinstance(layer, keras.layers.Dense):
+            outputs[layer.name] = h
+    return outputs
+
+
+def step_zero(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per Dense layer: output spread, kernel-gradient norm and kernel spread of the untrained model.
+
+    One eager pass of the layers under a tf.GradientTape gives the outputs and the gradient of the compiled
+    loss (`model.compute_loss`) together: a single batch does not repay tracing a graph.
+    """
     names = dense_names(model)
-    outputs = handle.activations(x, layers=list(names))
-    gradients = handle.gradients(x, y)
-    kernel_gradient = {
-        handle.layer_of_path[path]: float(np.linalg.norm(np.asarray(values, np.float64)))
-        for path, values in gradients.items()
-        if path.endswith("kernel")
-    }
     layers = [model.get_layer(name) for name in names]
+    x = tf.constant(np.asarray(x, np.float32))
+    with tf.GradientTape() as tape:
+        outputs = dense_outputs(model, x)
+        loss = model.compute_loss(x=x, y=np.reshape(y, (len(y), -1)), y_pred=outputs[names[-1]])
+    gradients = tape.gradient(loss, [layer.kernel for layer in layers])
     return (
-        np.array([float(np.std(outputs[name])) for name in names]),
-        np.array([kernel_gradient[name] for name in names]),
+        np.array([float(np.std(outputs[name].numpy())) for name in names]),
+        np.array([float(np.linalg.norm(np.asarray(g, np.float64))) for g in gradients]),
         np.array([float(np.std(layer.kernel.numpy())) for layer in layers]),
     )
 
@@ -121,8 +132,7 @@ def compute_initialization(ctx: dlviz.Context, params: Params) -> Initialization
             index / len(initializers), tr(ctx.language, f"training from {english}", f"训练：{chinese}")
         )
         model = build_model(data, params, name, ctx.seed)
-        handle = dlviz.wrap(model, data)
-        rows.append(step_zero(handle, probe_x, probe_y))
+        rows.append(step_zero(model, probe_x, probe_y))
         history = model.fit(
             batches(data, params.batch_size, ctx.seed),
             validation_data=(data.x_test, data.y_test),
@@ -135,7 +145,7 @@ def compute_initialization(ctx: dlviz.Context, params: Params) -> Initialization
         val_accuracy[name] = finite_curve(history["val_accuracy"])
         hidden = [model.get_layer(layer) for layer in dense_names(model)[:-1]]
         counts.append([distinct_units(layer) for layer in hidden])
-        unit_outputs[name] = handle.activations(shown, layers=[hidden[0].name])[hidden[0].name]
+        unit_outputs[name] = dense_outputs(model, shown)[hidden[0].name].numpy()
     ctx.report(1.0, tr(ctx.language, "done", "完成"))
     names = dense_names(model)
     fan_in = (int(np.prod(data.input_shape)),) + (params.width,) * params.depth
