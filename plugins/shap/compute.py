@@ -143,6 +143,8 @@ def shap_values(ctx: dlviz.Context, params: Params) -> ShapResult:
         score="probability" if head.activation in ("softmax", "sigmoid") else "output",
         seconds=time.perf_counter() - started,
         regression=units is not None,
+        series_shape=tuple(x.shape[1:]) if getattr(dataset, "kind", "") == "timeseries" else None,
+        series_features=tuple(dataset.feature_names) if getattr(dataset, "kind", "") == "timeseries" else (),
     )
 
 

@@ -24,6 +24,8 @@ def result_figures(result: ShapResult, language: str = "en") -> list[go.Figure]:
     ]
     if result.image_shape is not None and len(result.image_samples):
         figures.append(_image_maps(result, language))
+    if result.series_shape is not None:
+        figures.append(_over_time(result, language))
     note_annotation(figures[0], _notes(result, language))
     return figures
 
@@ -230,6 +232,72 @@ def _dependence(result: ShapResult, language: str) -> go.Figure:
             f"SHAP value of {name} ({_output_text(result, language)})",
             f"{name} 的 SHAP 值（{_output_text(result, language)}）",
         ),
+    )
+    return figure
+
+
+def _over_time(result: ShapResult, language: str) -> go.Figure:
+    """A time series' SHAP values as time x feature heatmaps: the shown sample's, signed, and the mean |SHAP|
+    over the explained samples."""
+    steps, n_features = result.series_shape
+    names = list(result.series_features or (f"x{f}" for f in range(n_features)))
+    sample = result.values[result.sample].reshape(steps, n_features).T
+    mean = np.abs(result.values).mean(axis=0).reshape(steps, n_features).T
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=[
+            tr(language, f"sample {result.sample}: SHAP value", f"样本 {result.sample}：SHAP 值"),
+            tr(
+                language,
+                f"mean |SHAP| over {len(result.targets)} samples",
+                f"{len(result.targets)} 个样本的平均 |SHAP|",
+            ),
+        ],
+    )
+    limit = float(np.max(np.abs(sample))) or 1.0
+    figure.add_trace(
+        go.Heatmap(
+            x=np.arange(steps),
+            y=names,
+            z=sample,
+            zmin=-limit,
+            zmax=limit,
+            zmid=0.0,
+            colorscale="RdBu_r",
+            colorbar={"title": {"text": "SHAP", "side": "right"}, "len": 0.42, "y": 1.0, "yanchor": "top"},
+            hovertemplate="%{y}, t %{x}<br>SHAP %{z:.3g}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Heatmap(
+            x=np.arange(steps),
+            y=names,
+            z=mean,
+            colorscale="Viridis",
+            colorbar={
+                "title": {"text": "|SHAP|", "side": "right"},
+                "len": 0.42,
+                "y": 0.0,
+                "yanchor": "bottom",
+            },
+            hovertemplate="%{y}, t %{x}<br>"
+            + tr(language, "mean |SHAP|", "平均 |SHAP|")
+            + " %{z:.3g}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    figure.update_xaxes(title_text=tr(language, "time step", "时间步"), row=2, col=1)
+    figure.update_layout(
+        title=tr(language, "SHAP over time: ", "随时间的 SHAP：")
+        + _output_text(result, language)
+        + _method_text(result, language),
+        height=max(420, 2 * (40 * n_features + 120) + 120),
     )
     return figure
 

@@ -49,6 +49,9 @@ class ShapResult:
     # A regressor: `class_names` name the targets; values, base values and outputs are in the target's
     # units (the dataset's target standardisation undone: SHAP values of a linear rescale scale with it).
     regression: bool = False
+    # A time series: (steps, features) of each sample, named by `series_features` (values step by step).
+    series_shape: tuple[int, int] | None = None
+    series_features: tuple[str, ...] = ()
 
     @property
     def values(self) -> np.ndarray:

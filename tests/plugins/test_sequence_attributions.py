@@ -81,3 +81,18 @@ def test_per_token_attributions_are_drawn_over_the_token_text(sentiment_lstm):
         np.testing.assert_allclose(heatmap.customdata[0], result.maps["integrated_gradients"][0])
     with pytest.raises(ParamsError, match="Embedding"):
         attribute(dlviz.Context(model=dlviz.wrap(model), dataset=dataset), Params(methods=("saliency",)))
+
+
+def test_shap_of_a_time_series_is_drawn_over_time(forecaster):
+    from plugins.shap import Params as ShapParams
+    from plugins.shap import shap_values
+
+    dataset, model = forecaster
+    context = dlviz.Context(model=dlviz.wrap(model), dataset=dataset, language="zh")
+    result = shap_values(context, ShapParams(n_samples=3, background=10, explainer="gradient"))
+    assert result.series_shape == (10, 2)
+    figure = dlviz.get_plugin("shap").figures(result, "zh")[-1]
+    assert figure.layout.title.text.startswith("随时间的 SHAP")
+    np.testing.assert_allclose(figure.data[0].z, result.values[0].reshape(10, 2).T)
+    np.testing.assert_allclose(figure.data[1].z, np.abs(result.values).mean(axis=0).reshape(10, 2).T)
+    assert tuple(figure.data[0].y) == ("signal", "drift")
