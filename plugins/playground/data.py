@@ -76,8 +76,9 @@ def playground_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[s
         data = ctx.dataset
         if data is None or data.kind != "points2d" or data.task != "classification":
             raise DataError(
-                "The playground's 'context' data needs a loaded dataset of 2-D points.",
-                "load a 2-D dataset (or a CSV with two feature columns), or pick a bundled set.",
+                "The playground's 'context' data needs a loaded classification dataset of 2-D points.",
+                "load a 2-D dataset (or a CSV with two feature columns and a class column), pick a bundled set, "
+                "or set the problem to regression for a regression set.",
             )
         return data, notes
     limit = datasets.PARAMETERS[params.data]["noise"]["max"]
