@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 import dlviz
 from dlviz.plugin import tr
+from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
 from plugins.lr_finder.compute import range_test
 from plugins.lr_finder.figures import range_figure
 from plugins.lr_finder.result import RangeTest
@@ -132,6 +133,12 @@ class LRFinder(dlviz.Plugin):
                 "(model.compile(optimizer=..., loss=...)).",
                 "范围测试使用模型自己的优化器和损失函数训练：请先编译模型（model.compile(optimizer=..., loss=...)）。",
             )
+        # The range test fits the dataset's one array of inputs and one of labels.
+        several = several_inputs_reason(
+            ctx, "The range test", "范围测试", "Use a model of one input to find its learning rate.", "请对单输入的模型使用学习率查找器。"
+        ) or several_outputs_reason(ctx, "The range test", "范围测试")
+        if several:
+            return several
         dataset = ctx.dataset
         if not (isinstance(dataset.x_train, np.ndarray) and isinstance(dataset.y_train, np.ndarray)):
             return tr(

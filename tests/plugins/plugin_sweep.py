@@ -6,15 +6,19 @@ from dlviz.plugin import Context
 from dlviz.registry import run_plugin
 from dlviz.testing import MAX_FIGURE_JSON_BYTES
 
-# The plugins that read the loaded model (the lessons train models of their own).
-MODEL_PLUGINS = (
-    "activations",
-    "attributions",
-    "explanation_methods",
-    "gradients",
-    "landscape",
-    "model_summary",
-    "shap",
+
+def reads_the_model(plugin) -> bool:
+    """Whether `plugin` reads the loaded model: it requires one, or it declares no requirement yet refuses a
+    context holding nothing (it reads the model or its recorded run, whichever is there: activations,
+    gradients). The lessons, which accept an empty context, train models of their own."""
+    if "model" in plugin.requires:
+        return True
+    return not plugin.requires and plugin.is_compatible(Context()) is not True
+
+
+# Every registered plugin that reads the model, so that a new one is swept without being listed here.
+MODEL_PLUGINS = tuple(
+    name for name, info in dlviz.registry.plugins().items() if info.plugin and reads_the_model(info.plugin())
 )
 # Subplots one figure may hold (the attribution sanity grid at its default is 5 methods x 9 stages).
 MAX_SUBPLOTS = 60

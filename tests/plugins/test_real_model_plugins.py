@@ -20,6 +20,13 @@ LIGHT = {
     "attributions": {"n_samples": 4, "steps": 8, "smoothgrad_samples": 2},
     "shap": {"n_samples": 4},
     "explanation_methods": {"n_samples": 2},
+    "lr_finder": {"steps": 20},
+}
+# The plugins that draw on every model wrap accepts, whatever its inputs and outputs.
+EVERY_MODEL = {"activations", "gradients", "model_graph", "model_summary"}
+# The plugins that read the dataset's one array of inputs and one of labels with the model.
+ONE_INPUT_ONE_OUTPUT = {
+    "attributions", "embeddings", "evaluation", "explanation_methods", "landscape", "lr_finder", "shap"
 }
 
 
@@ -103,7 +110,8 @@ def two_output_model(dataset):
 def test_text_bilstm_through_every_model_plugin(text_bilstm):
     drawn, refused = sweep(text_bilstm, **LIGHT)
     # Attributions explain token ids through the Embedding (per token); SHAP and LIME still refuse them.
-    assert {"activations", "gradients", "landscape", "model_summary", "attributions"} <= set(drawn)
+    assert set(drawn) | set(refused) == set(MODEL_PLUGINS)
+    assert EVERY_MODEL | {"attributions", "embeddings", "evaluation", "landscape", "lr_finder"} <= set(drawn)
     for name in ("shap", "explanation_methods"):
         assert "token ids" in refused[name] and "embeddings" in refused[name]
     bidirectional = [info.name for info in text_bilstm.model.layers if info.kind == "Bidirectional"]
@@ -115,7 +123,7 @@ def test_text_bilstm_through_every_model_plugin(text_bilstm):
 def test_gru_stack_through_every_model_plugin(gru_stack):
     drawn, refused = sweep(gru_stack, **LIGHT)
     assert set(drawn) | set(refused) == set(MODEL_PLUGINS)
-    assert {"activations", "gradients", "landscape", "model_summary", "attributions"} <= set(drawn)
+    assert EVERY_MODEL | {"attributions", "embeddings", "evaluation", "landscape", "lr_finder"} <= set(drawn)
     recurrent = {info.name for info in gru_stack.model.layers if info.kind in ("GRU", "SimpleRNN")}
     assert len(recurrent) == 2 and recurrent <= set(run_gradient_layers(gru_stack))
 
@@ -133,8 +141,7 @@ def test_two_inputs_run_views_draw_and_explanations_need_a_dataset(language):
     ctx = recorded(two_input_model(), x=x, y=rng.integers(0, 2, 64), language=language)
     assert ctx.model.input_names == ("a", "b")
     drawn, refused = sweep(ctx, **LIGHT)
-    assert {"activations", "gradients", "model_summary"} <= set(drawn)
-    assert set(refused) == {"attributions", "explanation_methods", "landscape", "shap"}
+    assert set(drawn) == EVERY_MODEL and set(refused) == ONE_INPUT_ONE_OUTPUT  # these need a dataset
 
 
 @pytest.mark.slow
@@ -148,8 +155,7 @@ def test_two_outputs_refuse_where_one_output_is_read(language):
     model.fit(dataset.x_train, targets, epochs=1, batch_size=32, verbose=0, callbacks=[recorder])
     ctx = make_context(model=model, dataset=dataset, run=recorder.run, seed=0, language=language)
     drawn, refused = sweep(ctx, **LIGHT)
-    assert {"activations", "gradients", "model_summary"} <= set(drawn)
-    assert set(refused) == {"attributions", "explanation_methods", "landscape", "shap"}
+    assert set(drawn) == EVERY_MODEL and set(refused) == ONE_INPUT_ONE_OUTPUT
     for reason in refused.values():
         assert "species, size" in reason and ("2 outputs" in reason if language == "en" else "2 个输出" in reason)
 
