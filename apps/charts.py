@@ -71,11 +71,21 @@ def _class_names(dataset: Any, language: str) -> list[str]:
     return [str(name) for name in names] or [str(i) for i in range(dataset.n_classes)]
 
 
+def _target_names(dataset: Any, language: str) -> list[str]:
+    """The regression targets' names in the UI language (Chinese ones when the dataset has them)."""
+    return [
+        str(name)
+        for name in tr_names(language, dataset.target_names, getattr(dataset, "target_names_zh", ()))
+    ]
+
+
 def dataset_summary(dataset: Any, language: str) -> str:
     """The split sizes and the classes, or the targets of a regression set, in `language`."""
     sizes = {"train": len(dataset.x_train), "test": len(dataset.x_test)}
     if getattr(dataset, "task", "classification") == "regression":
-        return t("data.summary_regression", language, **sizes, targets=", ".join(dataset.target_names))
+        return t(
+            "data.summary_regression", language, **sizes, targets=", ".join(_target_names(dataset, language))
+        )
     return t("data.summary", language, **sizes, classes=dataset.n_classes)
 
 
@@ -130,7 +140,7 @@ def _target_histogram(dataset: Any, language: str) -> go.Figure:
         title=t("preview.targets_title", language),
         barmode="overlay",
         height=320,
-        xaxis_title=dataset.target_names[0],
+        xaxis_title=_target_names(dataset, language)[0],
         yaxis_title=t("preview.samples", language),
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
     )

@@ -259,7 +259,8 @@ class Dataset:
 
         ``imbalance_ratio`` is the largest training class count over the smallest (None when a class has
         no training sample). Regression sets give each target's range and mean in the user's units
-        instead of class counts; multilabel sets count the samples carrying each label.
+        instead of class counts (``target_names_zh``: their Chinese names, empty when there are none);
+        multilabel sets count the samples carrying each label.
         """
         common = {
             "name": self.name,
@@ -278,6 +279,7 @@ class Dataset:
             return {
                 **common,
                 "target_names": list(self.target_names),
+                "target_names_zh": list(self.target_names_zh),
                 "target_ranges": {
                     name: [float(values[:, i].min()), float(values[:, i].max())]
                     for i, name in enumerate(self.target_names)
