@@ -105,23 +105,47 @@ def train_run(
 def gradient_noise(
     handle: dlviz.ModelHandle, data: Dataset, batch_sizes, draws: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Mean and spread of ‖g_B − ∇L‖ over `draws` random batches per size, at the model's current weights."""
-    x, y = data.x_train, data.y_train
+    """Mean and spread of ‖g_B − ∇L‖ over `draws` random batches per size, at the model's current weights.
 
-    def flat(gradients: dict) -> np.ndarray:
-        return np.concatenate([np.ravel(np.asarray(values, np.float64)) for values in gradients.values()])
+    Every batch's gradient (of the compiled loss, `model.compute_loss`, in inference mode) comes from one
+    function traced once for any batch size, fed the batch's sample indices: hundreds of draws then cost
+    one graph call each.
+    """
+    model = handle.model
+    x, y = (tf.constant(array) for array in handle.prepare(data.x_train, data.y_train))
+    variables = model.trainable_variables
 
-    full = flat(handle.gradients(x, y))
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
+    def batch_gradient(indices):
+        batch_x, batch_y = tf.gather(x, indices), tf.gather(y, indices)
+        with tf.GradientTape() as tape:
+            loss = model.compute_loss(x=batch_x, y=batch_y, y_pred=model(batch_x, training=False))
+        return tf.concat([tf.reshape(part, [-1]) for part in tape.gradient(loss, variables)], axis=0)
+
+    n = len(data.x_train)
+    full = batch_gradient(tf.range(n)).numpy().astype(np.float64)
     rng = np.random.default_rng(seed)
     means, spreads = [], []
     for size in batch_sizes:
         norms = []
-        for _ in range(draws if size < len(x) else 1):
-            chosen = rng.choice(len(x), size=size, replace=False)
-            norms.append(float(np.linalg.norm(flat(handle.gradients(x[chosen], y[chosen])) - full)))
+        for _ in range(draws if size < n else 1):
+            chosen = rng.choice(n, size=size, replace=False).astype(np.int32)
+            norms.append(float(np.linalg.norm(batch_gradient(chosen).numpy().astype(np.float64) - full)))
         means.append(float(np.mean(norms)))
         spreads.append(float(np.std(norms)))
     return np.array(means), np.array(spreads), float(np.linalg.norm(full))
+
+
+def training_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """The trained model's accuracy on the training set by a Keras accuracy metric on one eager forward
+    pass (model.evaluate would trace a test graph for each run)."""
+    metric = (
+        keras.metrics.BinaryAccuracy()
+        if model.output_shape[-1] == 1
+        else keras.metrics.SparseCategoricalAccuracy()
+    )
+    metric.update_state(y, model(x, training=False))
+    return float(metric.result())
 
 
 def train_and_measure(ctx: dlviz.Context, params: Params) -> MinibatchResult:
@@ -163,7 +187,7 @@ def train_and_measure(ctx: dlviz.Context, params: Params) -> MinibatchResult:
     runs = []
     for size, (model, recorder), path, coords in zip(sizes, trained, paths, coordinates, strict=True):
         losses = evaluator.at(path).astype(np.float64)
-        _, accuracy = model.evaluate(data.x_train, data.y_train, verbose=0)
+        accuracy = training_accuracy(model, evaluator.x, evaluator.y)
         runs.append(
             MinibatchRun(
                 batch_size=size,
@@ -173,7 +197,7 @@ def train_and_measure(ctx: dlviz.Context, params: Params) -> MinibatchResult:
                 losses=losses,
                 epoch_losses=losses[recorder.epoch_ends],
                 coordinates=coords.astype(np.float64),
-                final_accuracy=float(accuracy),
+                final_accuracy=accuracy,
             )
         )
     ctx.report(1.0, tr(ctx.language, "done", "完成"))
