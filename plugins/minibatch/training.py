@@ -64,6 +64,7 @@ class WeightRecorder(keras.callbacks.Callback):
         self.epoch_ends: list[int] = []
         self._updates = 0
         self._seen = 0
+        self._batch = 0
 
     def record(self) -> None:
         self.weights.append(flat_weights(self.model))
@@ -74,15 +75,23 @@ class WeightRecorder(keras.callbacks.Callback):
         self.record()
         self.epoch_ends.append(0)
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._updates += 1
-        self._seen += min(self.batch_size, self.n_samples - batch * self.batch_size)
-        if (batch + 1) % self.every == 0 and self._seen % self.n_samples:
-            self.record()
+    def on_train_batch_begin(self, batch, logs=None):
+        # The previous batch is done when the next begins. An after-batch hook would make Keras fetch
+        # the step's loss and metrics after every step and turn off its asynchronous callback dispatch.
+        if batch > 0:
+            self._count(batch - 1)
+            if batch % self.every == 0:
+                self.record()
+        self._batch = batch
 
     def on_epoch_end(self, epoch, logs=None):
+        self._count(self._batch)
         self.record()
         self.epoch_ends.append(len(self.weights) - 1)
+
+    def _count(self, batch: int) -> None:
+        self._updates += 1
+        self._seen += min(self.batch_size, self.n_samples - batch * self.batch_size)
 
 
 def train_run(
