@@ -22,24 +22,27 @@ VALIDATION_SAMPLES = 400
 
 
 def lesson_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[str]]:
-    """The small training set and its validation split: the context's 2-D/tabular data or a bundled set."""
+    """The small training set and its validation split: the context's 2-D/tabular data (class labels or
+    regression targets) or a bundled set."""
     notes: list[str] = []
     own = ctx.dataset
-    if params.data == "auto" and own is not None and own.task != "classification":
-        # the lesson's models and curves are classifiers (cross-entropy, accuracy)
+    if params.data == "auto" and own is not None and own.task == "multilabel":
+        # the lesson trains a classifier (cross-entropy) or a regressor (mean squared error), not multilabel
         notes.append(
             (
-                f"{own.name} is a {own.task} set; this lesson compares classifiers, so it trains on moons.",
-                f"{own.name} 是{'回归 (regression)' if own.task == 'regression' else '多标签 (multilabel)'}数据集；"
-                "本课比较的是分类器，因此在 moons 数据集上训练。",
+                f"{own.name} is a multilabel set; this lesson trains classifiers or regressors, so it trains "
+                "on moons.",
+                f"{own.name} 是多标签 (multilabel) 数据集；本课训练分类器或回归模型，因此在 moons 数据集上训练。",
             )
         )
     elif params.data == "auto" and own is not None and own.kind in ("points2d", "tabular"):
         x, y = np.asarray(own.x_train), np.asarray(own.y_train)
         if params.n_train < len(x):
+            # class labels are drawn stratified; regression targets at random
+            stratify = y if own.task == "classification" else None
             try:
                 x, _, y, _ = train_test_split(
-                    x, y, train_size=params.n_train, stratify=y, random_state=ctx.seed
+                    x, y, train_size=params.n_train, stratify=stratify, random_state=ctx.seed
                 )
             except ValueError as exc:
                 raise DataError(

@@ -1,4 +1,5 @@
-"""The regularization lesson as figures: loss curves with the gap, gap bars, weight histograms, boundaries."""
+"""The regularization lesson as figures: loss curves with the gap, gap bars, weight histograms, and the
+decision boundaries (2-D classes) or predicted against actual values (regression)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,18 @@ def _panel_titles(result: RegularizationResult, language: str, extra) -> list[st
         strength = _strength(result, variant, language)
         titles.append(f"{_name(variant, language)}{f' ({strength})' if strength else ''}{extra(variant)}")
     return titles
+
+
+def _loss_name(result: RegularizationResult, language: str) -> str:
+    """What the losses are: cross-entropy for classes, MSE on the standardised targets for regression."""
+    if result.task == "regression":
+        return tr(language, "MSE (standardised targets)", "均方误差 MSE（标准化目标）")
+    return tr(language, "cross-entropy (nats)", "交叉熵 (nats)")
+
+
+def _target_name(result: RegularizationResult, language: str) -> str:
+    """The first regression target's name in `language` (the one the predicted-vs-actual panels show)."""
+    return tr_names(language, result.target_names, result.target_names_zh)[0]
 
 
 def _grid_figure(titles: list[str]) -> go.Figure:
@@ -134,7 +147,7 @@ def curves_figure(result: RegularizationResult, language: str) -> go.Figure:
     figure.update_xaxes(range=[0, result.settings["epochs"] + 1])
     figure.update_xaxes(title_text=tr(language, "epoch", "轮次 (epoch)"), row=2)
     figure.update_yaxes(range=[0, top])
-    figure.update_yaxes(title_text=tr(language, "cross-entropy (nats)", "交叉熵 (nats)"), col=1)
+    figure.update_yaxes(title_text=_loss_name(result, language), col=1)
     figure.update_annotations(font_size=11)
     figure.update_layout(
         title=tr(
@@ -147,6 +160,21 @@ def curves_figure(result: RegularizationResult, language: str) -> go.Figure:
         height=680,
     )
     return figure
+
+
+def _bar_text(result: RegularizationResult, variant: str, language: str) -> str:
+    """A variant's gap with its validation accuracy, or for regression its validation MSE in the target's
+    units (the standardised MSE times the target's variance)."""
+    gap = result.gap[variant]
+    if result.task == "regression":
+        units = result.final_val_mse_in_units[variant]
+        return tr(
+            language,
+            f"gap {gap:.2f}<br>val MSE {units:.4g}<br>in units²",
+            f"差距 {gap:.2f}<br>验证 MSE {units:.4g}<br>（原单位²）",
+        )
+    accuracy = result.final_val_accuracy[variant]
+    return tr(language, f"gap {gap:.2f}<br>acc {accuracy:.0%}", f"差距 {gap:.2f}<br>准确率 {accuracy:.0%}")
 
 
 def gap_bars_figure(result: RegularizationResult, language: str) -> go.Figure:
@@ -164,14 +192,7 @@ def gap_bars_figure(result: RegularizationResult, language: str) -> go.Figure:
                 y=[result.final_val_loss[v] for v in VARIANTS],
                 name=tr(language, "validation loss", "验证损失"),
                 marker_color="#F58518",
-                text=[
-                    tr(
-                        language,
-                        f"gap {result.gap[v]:.2f}<br>acc {result.final_val_accuracy[v]:.0%}",
-                        f"差距 {result.gap[v]:.2f}<br>准确率 {result.final_val_accuracy[v]:.0%}",
-                    )
-                    for v in VARIANTS
-                ],
+                text=[_bar_text(result, v, language) for v in VARIANTS],
                 textposition="outside",
             ),
         ]
@@ -185,7 +206,7 @@ def gap_bars_figure(result: RegularizationResult, language: str) -> go.Figure:
             f"各返回模型的过拟合差距（验证损失最低：{_name(best, language)}）",
         ),
         xaxis_title=tr(language, "variant (same initial weights)", "变体（相同的初始权重）"),
-        yaxis_title=tr(language, "cross-entropy after training (nats)", "训练结束时的交叉熵 (nats)"),
+        yaxis_title=tr(language, "after training: ", "训练结束时：") + _loss_name(result, language),
         legend_title_text=tr(language, "split", "数据划分"),
     )
     return figure
@@ -294,6 +315,75 @@ def boundaries_figure(result: RegularizationResult, language: str) -> go.Figure:
             language,
             f"Decision boundaries side by side (the {result.n_train} training points shown)",
             f"决策边界并排比较（图中为 {result.n_train} 个训练点）",
+        ),
+        legend={"orientation": "h", "y": -0.1},
+        height=700,
+    )
+    return figure
+
+
+def predictions_figure(result: RegularizationResult, language: str) -> go.Figure:
+    """Each variant's prediction against the actual value of the first target on the validation split, in
+    the target's units, with the diagonal of perfect predictions."""
+    actual = result.y_validation_in_units[:, 0]
+    titles = _panel_titles(
+        result,
+        language,
+        lambda v: tr(
+            language,
+            f": val MSE {result.final_val_mse_in_units[v]:.4g}",
+            f"：验证 MSE {result.final_val_mse_in_units[v]:.4g}",
+        ),
+    )
+    figure = _grid_figure(titles)
+    predicted_all = np.concatenate([result.val_predictions_in_units[v][:, 0] for v in VARIANTS])
+    low = float(min(actual.min(), predicted_all.min()))
+    high = float(max(actual.max(), predicted_all.max()))
+    hover = tr(
+        language,
+        "actual %{x:.4g}<br>predicted %{y:.4g}<extra></extra>",
+        "真实值 %{x:.4g}<br>预测值 %{y:.4g}<extra></extra>",
+    )
+    for index, variant in enumerate(VARIANTS):
+        figure.add_trace(
+            go.Scatter(
+                x=[low, high],
+                y=[low, high],
+                mode="lines",
+                line={"color": "grey", "dash": "dash", "width": 1},
+                name=tr(language, "perfect prediction", "完美预测"),
+                legendgroup="diagonal",
+                showlegend=index == 0,
+                hoverinfo="skip",
+            ),
+            **_cell(index),
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=actual,
+                y=result.val_predictions_in_units[variant][:, 0],
+                mode="markers",
+                marker={"color": VARIANT_COLOURS[variant], "size": 5, "opacity": 0.7},
+                name=_name(variant, language),
+                showlegend=False,
+                hovertemplate=hover,
+            ),
+            **_cell(index),
+        )
+    target = _target_name(result, language)
+    figure.update_xaxes(
+        range=[low, high], title_text=tr(language, f"actual {target}", f"真实 {target}"), row=2
+    )
+    figure.update_yaxes(
+        range=[low, high], title_text=tr(language, f"predicted {target}", f"预测 {target}"), col=1
+    )
+    figure.update_annotations(font_size=11)
+    figure.update_layout(
+        title=tr(
+            language,
+            f"Predicted against actual {target} on the {result.n_validation} validation samples "
+            "(MSE in the target's units²)",
+            f"验证集 {result.n_validation} 个样本上 {target} 的预测值与真实值（MSE 为目标原单位的平方）",
         ),
         legend={"orientation": "h", "y": -0.1},
         height=700,

@@ -13,11 +13,13 @@ from plugins.regularization.figures import (
     curves_figure,
     gap_bars_figure,
     histograms_figure,
+    predictions_figure,
 )
 from plugins.regularization.result import VARIANT_NAMES, RegularizationResult
 from plugins.regularization.training import summarise, train_variants
 
-# A validation gap above this (in nats of cross-entropy) is reported as overfitting.
+# A validation gap above this (in nats of cross-entropy, or for regression in mean squared error on the
+# standardised targets: a fraction of the target's variance) is reported as overfitting.
 OVERFITTING_GAP = 0.15
 
 
@@ -28,9 +30,10 @@ class Params:
         label="Data",
         label_zh="数据",
         choices=("auto", *BUNDLED),
-        help="auto: the loaded dataset when it is 2-D points or a table, else noisy moons. The others are "
-        "bundled 2-D sets with the noise below.",
-        help_zh="auto：已加载的数据集是二维点或表格时用它，否则用带噪声的 moons。其余为内置二维数据集，噪声见下。",
+        help="auto: the loaded dataset when it is 2-D points or a table (class labels or regression targets), "
+        "else noisy moons. The others are bundled 2-D sets with the noise below.",
+        help_zh="auto：已加载的数据集是二维点或表格（类别标签或回归目标）时用它，否则用带噪声的 moons。"
+        "其余为内置二维数据集，噪声见下。",
     )
     noise: float = dlviz.param(
         0.3,
@@ -159,13 +162,19 @@ class Regularization(dlviz.Plugin):
     on a few noisy samples six ways from the same initial weights: without regularization, with L1 and L2
     weight penalties, dropout, batch normalization, and early stopping that restores the best weights. It
     shows training against validation loss with the overfitting gap marked, the weight histograms, and for
-    2-D data the decision boundaries side by side. Everything is Keras' own: keras.regularizers.L1/L2,
+    2-D data the decision boundaries side by side. On a loaded regression set (diabetes, friedman1, a table
+    of your own) each variant is a regressor: one linear output per target trained on Keras' mean squared
+    error of the standardised targets, and the last figure plots predicted against actual values on the
+    validation split in the target's units (MSE in units = σ² × the standardised MSE). Everything is Keras' own: keras.regularizers.L1/L2,
     keras.layers.Dropout and BatchNormalization, keras.callbacks.EarlyStopping, the Adam optimizer.
 
     简介：正则化 (regularization) 课程：同一个过参数化的多层感知机（权重数量远多于训练样本）在少量带噪声的样本上，
     从相同的初始权重出发用六种方式训练：无正则化、L1 和 L2 权重惩罚、随机失活 (dropout)、批归一化 (batch
     normalization)，以及恢复最佳权重的早停 (early stopping)。图中给出训练损失与验证损失曲线并标出过拟合差距，
-    各变体的权重直方图，二维数据还并排画出决策边界 (decision boundary)。所用的全是 Keras 自己的实现：
+    各变体的权重直方图，二维数据还并排画出决策边界 (decision boundary)。若加载的是回归 (regression) 数据集
+    （diabetes、friedman1 或自己的表格），每个变体都是回归模型：每个目标一个线性输出，用 Keras 的均方误差
+    (MSE) 在标准化后的目标上训练；最后一张图以目标的原单位画出验证集上的预测值与真实值（原单位的 MSE =
+    σ² × 标准化 MSE）。所用的全是 Keras 自己的实现：
     keras.regularizers.L1/L2、keras.layers.Dropout 与 BatchNormalization、keras.callbacks.EarlyStopping、Adam 优化器。
 
     What to look for: without regularization the training loss keeps falling while the validation loss turns
@@ -176,12 +185,14 @@ class Regularization(dlviz.Plugin):
     dropout network, run whole at test time, grows overconfident and its validation loss climbs (try the
     breast_cancer table). Early stopping keeps the weights of the epoch with the lowest validation loss
     (the dotted line), so its gap is small by construction. The smoothest boundaries usually have the lowest
-    validation loss.
+    validation loss. On regression data, the overfit model's validation points scatter further from the
+    diagonal of the predicted-against-actual panels than those of the variant with the lowest validation MSE.
 
     观察要点：没有正则化时，训练损失一直下降，而验证损失在几十轮之后掉头上升：两者之间不断扩大的差距就是过拟合
     (overfitting)，决策边界会绕着个别噪声点弯曲。L1 把大部分权重压到（几乎）恰好为零，直方图在零处出现尖峰，
     网络变得稀疏 (sparse)；L2 把所有权重向零收缩，但不会变成零。随机失活和批归一化给训练加入噪声，通常能缩小差距，但并非总是如此：在某些数据上，
     测试时完整运行的 dropout 网络会过于自信，验证损失反而上升（可以试试 breast_cancer 表格数据）。    早停保留验证损失最低那一轮（虚线）的权重，因此它的差距天然很小。边界越平滑的模型，验证损失通常越低。
+    在回归数据上，过拟合模型在“预测值与真实值”图中的验证点离对角线更远，验证 MSE 最低的变体则更贴近对角线。
 
     >>> import dlviz
     >>> result = dlviz.compute("regularization", epochs=40, width=16, data="moons")
@@ -207,7 +218,24 @@ class Regularization(dlviz.Plugin):
         best = result.best_variant
         lowest, unregularised = result.final_val_loss[best], result.final_val_loss["none"]
         findings = []
-        if gap > OVERFITTING_GAP:
+        if gap > OVERFITTING_GAP and result.task == "regression":
+            best_units, none_units = (
+                result.final_val_mse_in_units[best],
+                result.final_val_mse_in_units["none"],
+            )
+            findings.append(
+                dlviz.Finding(
+                    "info",
+                    "Regularization lesson: the unregularised regressor overfits (validation − training MSE "
+                    f"on standardised targets {gap:.2f})",
+                    f"Lowest validation MSE: {VARIANT_NAMES[best][0]} ({lowest:.3f} on standardised targets, "
+                    f"{best_units:.4g} in the target's units², against {unregularised:.3f}, {none_units:.4g}).",
+                    headline_zh=f"正则化课程：无正则化的回归模型过拟合（标准化目标上验证 MSE − 训练 MSE = {gap:.2f}）",
+                    advice_zh=f"验证 MSE 最低的是{VARIANT_NAMES[best][1]}（标准化目标上 {lowest:.3f}，"
+                    f"目标原单位的平方下 {best_units:.4g}；无正则化为 {unregularised:.3f}、{none_units:.4g}）。",
+                )
+            )
+        elif gap > OVERFITTING_GAP:
             findings.append(
                 dlviz.Finding(
                     "info",
@@ -227,4 +255,6 @@ class Regularization(dlviz.Plugin):
         ]
         if result.grid_x is not None:
             figures.append(boundaries_figure(result, language))
+        if result.task == "regression":
+            figures.append(predictions_figure(result, language))
         return figures

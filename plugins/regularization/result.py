@@ -52,16 +52,29 @@ FORMULAS = (
     ),
 )
 
+REGRESSION_FORMULAS = (
+    dlviz.Formula(
+        "Mean squared error on standardised targets (keras.losses.MeanSquaredError)",
+        "标准化目标上的均方误差 (keras.losses.MeanSquaredError)",
+        r"L = \frac{1}{n}\sum_i (\hat z_i - z_i)^2,\quad z = \frac{y - \mu_y}{\sigma_y},"
+        r"\quad \text{MSE}_{\text{units}} = \sigma_y^2\, L",
+    ),
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class RegularizationResult:
     """Per variant (keys of VARIANTS): per-epoch curves, final losses of the returned model, kernels.
 
-    Losses are the data loss (cross-entropy without the penalty) in inference mode (no dropout, batch norm
+    Losses are the data loss (cross-entropy for classes, mean squared error on the standardised targets for
+    regression; without the penalty) in inference mode (no dropout, batch norm
     with its running statistics), on the training samples and on the validation split, after every epoch.
     `gap` = final validation loss - final training loss of the model each variant returns (for early
     stopping: the restored best weights). `weights` are every kernel value after training; `initial_weights`
-    the kernels all variants started from. 2-D data also keep the grid outputs for the decision boundaries.
+    the kernels all variants started from. 2-D class data also keep the grid outputs for the decision
+    boundaries. Regression (``task``) has no accuracies (empty dicts); it keeps each variant's final mean
+    squared errors in the targets' units (σ² times the standardised ones), its validation predictions in units
+    (n, targets) and the validation targets in units.
     """
 
     dataset_name: str
@@ -94,6 +107,13 @@ class RegularizationResult:
     y_validation: np.ndarray
     page: dlviz.Page  # the lesson's notes and formulas
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
+    task: str = "classification"
+    target_names: tuple[str, ...] = ()
+    target_names_zh: tuple[str, ...] = ()  # empty when the dataset has no Chinese names
+    final_train_mse_in_units: dict = dataclasses.field(default_factory=dict)
+    final_val_mse_in_units: dict = dataclasses.field(default_factory=dict)
+    val_predictions_in_units: dict = dataclasses.field(default_factory=dict)
+    y_validation_in_units: np.ndarray | None = None
 
     @property
     def most_overfit(self) -> str:

@@ -15,7 +15,7 @@ from dlviz.datasets import Dataset
 from dlviz.errors import ParamsError
 from dlviz.plugin import tr
 from plugins._shared.lessons import class_grid, grid_axes, grid_points
-from plugins.regularization.result import FORMULAS, VARIANTS, RegularizationResult
+from plugins.regularization.result import FORMULAS, REGRESSION_FORMULAS, VARIANTS, RegularizationResult
 
 if TYPE_CHECKING:
     from plugins.regularization.plugin import Params
@@ -36,9 +36,31 @@ class TrainedVariant:
     initial_kernels: np.ndarray
 
 
+def task_loss(data: Dataset) -> keras.losses.Loss:
+    """The data loss every variant trains on: Keras' mean squared error for regression targets (standardised
+    ones, as the dataset keeps them), its cross-entropy for class labels."""
+    if data.task == "regression":
+        return keras.losses.MeanSquaredError()
+    if data.is_binary:
+        return keras.losses.BinaryCrossentropy()
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
+def model_targets(data: Dataset, y: np.ndarray) -> np.ndarray:
+    """`y` as the model's output is compared with it: a column per regression target or for a sigmoid unit,
+    class ids for a softmax."""
+    if data.task == "regression":
+        return np.asarray(y, np.float32).reshape(len(y), -1)
+    if data.is_binary:
+        return np.asarray(y, np.float32)[:, None]
+    return np.asarray(y, np.int64)
+
+
 def build_variant(variant: str, data: Dataset, params: Params, seed: int) -> keras.Model:
-    """The MLP of one variant, compiled with its own Adam; kernels seeded, so every variant starts equal."""
+    """The MLP of one variant, compiled with its own Adam; kernels seeded, so every variant starts equal.
+    Its output is linear for regression (one unit per target), sigmoid or softmax for classes."""
     binary = data.is_binary
+    regression = data.task == "regression"
     penalty = {"l1": keras.regularizers.L1(params.l1), "l2": keras.regularizers.L2(params.l2)}.get(variant)
     seeds = np.random.SeedSequence(seed).generate_state(params.depth + 2) & 0x7FFFFFFF
     inputs = keras.Input(shape=data.input_shape, name="input")
@@ -60,17 +82,14 @@ def build_variant(variant: str, data: Dataset, params: Params, seed: int) -> ker
                 params.dropout, seed=int(seeds[-1]) + index, name=f"dropout_{index}"
             )(hidden)
     outputs = keras.layers.Dense(
-        1 if binary else data.n_classes,
-        activation="sigmoid" if binary else "softmax",
+        data.n_targets,
+        activation="linear" if regression else "sigmoid" if binary else "softmax",
         kernel_initializer=keras.initializers.GlorotUniform(seed=int(seeds[params.depth])),
         kernel_regularizer=penalty,
         name="output",
     )(hidden)
     model = keras.Model(inputs, outputs, name=f"mlp_{variant}")
-    model.compile(
-        optimizer=keras.optimizers.Adam(params.learning_rate),
-        loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-    )
+    model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss=task_loss(data))
     return model
 
 
@@ -106,12 +125,11 @@ def train_variants(
             layer.set_weights(weights)
         model.optimizer.build(model.trainable_variables)
     initial = {variant: kernels(model) for variant, model in models.items()}
-    binary = data.is_binary
-    loss = keras.losses.BinaryCrossentropy() if binary else keras.losses.SparseCategoricalCrossentropy()
+    binary, regression = data.is_binary, data.task == "regression"
+    loss = task_loss(data)
     x = tf.constant(np.asarray(data.x_train, np.float32))
     xv = tf.constant(np.asarray(data.x_test, np.float32))
-    labels = (lambda y: np.asarray(y, np.float32)[:, None]) if binary else (lambda y: np.asarray(y, np.int64))
-    y, yv = tf.constant(labels(data.y_train)), tf.constant(labels(data.y_test))
+    y, yv = tf.constant(model_targets(data, data.y_train)), tf.constant(model_targets(data, data.y_test))
     n = len(data.x_train)
     n_batches = -(-n // params.batch_size)
 
@@ -120,6 +138,8 @@ def train_variants(
         # is exact even for confidently wrong predictions (a slice of it would fall back to clipped
         # probabilities).
         outputs = model(features, training=False)
+        if regression:  # no accuracy for numbers: the curves are the losses alone
+            return loss(targets, outputs), tf.constant(np.nan, tf.float32)
         if binary:
             predicted = tf.cast(outputs > 0.5, tf.float32)
         else:
@@ -179,14 +199,12 @@ def train_variants(
     for position, (variant, model) in enumerate(models.items()):
         runs = es_epochs if variant == "early_stopping" else params.epochs
         curves = history[:runs, position]
+        record = {"loss": curves[:, 0].copy(), "val_loss": curves[:, 2].copy()}
+        if not regression:
+            record.update(accuracy=curves[:, 1].copy(), val_accuracy=curves[:, 3].copy())
         trained[variant] = TrainedVariant(
             model=model,
-            history={
-                "loss": curves[:, 0].copy(),
-                "accuracy": curves[:, 1].copy(),
-                "val_loss": curves[:, 2].copy(),
-                "val_accuracy": curves[:, 3].copy(),
-            },
+            history=record,
             best_epoch=int(np.argmin(curves[:, 2])) + 1,
             stopped_epoch=es_epochs if variant == "early_stopping" and es_epochs < params.epochs else None,
             initial_kernels=initial[variant],
@@ -209,22 +227,55 @@ def loss_and_accuracy(
     return float(value), float(np.mean(predicted == np.asarray(data_y)))
 
 
+@dataclasses.dataclass(frozen=True)
+class RegressionScores:
+    """A regressor's mean squared error on one split: on the standardised targets it trains on, and in the
+    targets' own units (scaled by each target's standard deviation squared); its predictions in units."""
+
+    mse: float
+    mse_in_units: float
+    predictions_in_units: np.ndarray
+
+
+def regression_scores(model: keras.Model, data: Dataset, x: np.ndarray, y: np.ndarray) -> RegressionScores:
+    """Keras' mean squared error of `model` (inference mode) on one split of a regression `data`."""
+    outputs = model(tf.constant(np.asarray(x, np.float32)), training=False).numpy()
+    targets = model_targets(data, y)
+    in_units = data.in_target_units(outputs).reshape(targets.shape)
+    targets_in_units = data.in_target_units(targets).reshape(targets.shape)
+    mse = keras.losses.MeanSquaredError()
+    return RegressionScores(
+        mse=float(mse(targets, outputs)),
+        mse_in_units=float(mse(targets_in_units, in_units)),
+        predictions_in_units=in_units.astype(np.float32),
+    )
+
+
 def summarise(
     data: Dataset, params: Params, trained: dict[str, TrainedVariant], notes: list[str]
 ) -> RegularizationResult:
     """The lesson's result from the trained variants: final losses of the models they return, their
-    kernels, and for 2-D data their outputs on a grid (the decision boundaries); `notes` go on its page."""
-    binary = data.is_binary
+    kernels, and for 2-D class data their outputs on a grid (the decision boundaries); for regression their
+    mean squared errors also in the targets' units and their validation predictions; `notes` go on its page."""
+    binary, regression = data.is_binary, data.task == "regression"
     final_train, final_val, final_accuracy, weights = {}, {}, {}, {}
+    train_units, val_units, predictions = {}, {}, {}
     for variant, run in trained.items():
-        final_train[variant], _ = loss_and_accuracy(run.model, data.x_train, data.y_train, binary)
-        final_val[variant], final_accuracy[variant] = loss_and_accuracy(
-            run.model, data.x_test, data.y_test, binary
-        )
+        if regression:
+            train = regression_scores(run.model, data, data.x_train, data.y_train)
+            validation = regression_scores(run.model, data, data.x_test, data.y_test)
+            final_train[variant], final_val[variant] = train.mse, validation.mse
+            train_units[variant], val_units[variant] = train.mse_in_units, validation.mse_in_units
+            predictions[variant] = validation.predictions_in_units
+        else:
+            final_train[variant], _ = loss_and_accuracy(run.model, data.x_train, data.y_train, binary)
+            final_val[variant], final_accuracy[variant] = loss_and_accuracy(
+                run.model, data.x_test, data.y_test, binary
+            )
         weights[variant] = kernels(run.model)
     grid_x = grid_y = None
     grid_outputs = {}
-    if data.kind == "points2d":
+    if data.kind == "points2d" and not regression:
         points = np.concatenate([data.x_train, data.x_test])
         grid_x, grid_y = grid_axes(points, GRID_RESOLUTION)
         grid = tf.constant(grid_points(grid_x, grid_y))
@@ -253,8 +304,8 @@ def summarise(
         },
         train_loss={v: run.history["loss"] for v, run in trained.items()},
         val_loss={v: run.history["val_loss"] for v, run in trained.items()},
-        train_accuracy={v: run.history["accuracy"] for v, run in trained.items()},
-        val_accuracy={v: run.history["val_accuracy"] for v, run in trained.items()},
+        train_accuracy={v: run.history["accuracy"] for v, run in trained.items() if not regression},
+        val_accuracy={v: run.history["val_accuracy"] for v, run in trained.items() if not regression},
         final_train_loss=final_train,
         final_val_loss=final_val,
         final_val_accuracy=final_accuracy,
@@ -272,5 +323,16 @@ def summarise(
         y_train=np.asarray(data.y_train),
         x_validation=np.asarray(data.x_test),
         y_validation=np.asarray(data.y_test),
-        page=dlviz.Page(tuple(dlviz.Note(*note) for note in notes), FORMULAS),
+        page=dlviz.Page(
+            tuple(dlviz.Note(*note) for note in notes), FORMULAS + (REGRESSION_FORMULAS if regression else ())
+        ),
+        task=data.task,
+        target_names=tuple(data.target_names),
+        target_names_zh=tuple(data.target_names_zh),
+        final_train_mse_in_units=train_units,
+        final_val_mse_in_units=val_units,
+        val_predictions_in_units=predictions,
+        y_validation_in_units=(
+            data.in_target_units(model_targets(data, data.y_test)).astype(np.float32) if regression else None
+        ),
     )

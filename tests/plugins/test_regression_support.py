@@ -1,6 +1,6 @@
 """Plugins on regression and time-series data: a bundled regression set, a model from the zoo and a recorded
-run go through every plugin that applies; imbalance refuses with a reason in the UI language; the
-regularization lesson, whose models are classifiers, says it trains on moons instead."""
+run go through every plugin that applies (the regularization lesson trains its variants as regressors on the
+set); imbalance refuses with a reason in the UI language."""
 
 import re
 
