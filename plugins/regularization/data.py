@@ -58,6 +58,14 @@ def lesson_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[str]]
             )
         data = dataclasses.replace(own, x_train=x, y_train=y)
         return data, notes
+    elif params.data == "auto" and own is not None:
+        notes.append(
+            (
+                f"{own.name} holds {own.kind} data; this lesson's small networks take 2-D points or tables, so "
+                "it trains on moons.",
+                f"{own.name} 是 {own.kind} 类型的数据；本课的小网络只接受二维点或表格数据，因此在 moons 数据集上训练。",
+            )
+        )
     name = "moons" if params.data == "auto" else params.data
     limit = datasets.PARAMETERS[name]["noise"]["max"]
     noise = min(params.noise, limit)

@@ -119,3 +119,10 @@ def test_a_multilabel_context_falls_back_to_moons_with_a_note():
     own = datasets.Dataset.from_arrays(x, labels, task="multilabel")
     data, notes = lesson_data(dlviz.registry.make_context(dataset=own, seed=0), Params())
     assert data.name == "moons" and notes and "multilabel" in notes[0][0] and "多标签" in notes[0][1]
+
+
+def test_a_time_series_regression_context_falls_back_to_moons_with_a_note():
+    own = datasets.load("sines_forecast", seed=0)
+    assert own.task == "regression" and own.kind == "timeseries"
+    data, notes = lesson_data(dlviz.registry.make_context(dataset=own, seed=0), Params())
+    assert data.name == "moons" and "timeseries" in notes[0][0] and "moons" in notes[0][1]
