@@ -91,7 +91,12 @@ def test_figures_show_losses_and_predictions_in_both_languages(lesson):
         np.testing.assert_allclose(points[0].y, result.val_predictions_in_units["none"][:, 0])
         assert target in predictions.layout.title.text and target in predictions.layout.xaxis4.title.text
         assert len(histograms.data) == 2 * len(VARIANTS)
-    assert "训练损失" in plugin.figures(result, "zh")[0].layout.title.text
+    chinese = plugin.figures(result, "zh")
+    assert "训练损失" in chinese[0].layout.title.text and "差距" in chinese[1].data[1].text[0]
+    assert "原单位" in chinese[1].data[1].text[0] and "in units" in plugin.figures(result)[1].data[1].text[0]
+    assert (
+        "真实值" in chinese[3].data[1].hovertemplate and "验证 MSE" in chinese[3].layout.annotations[0].text
+    )
 
 
 @pytest.mark.slow
