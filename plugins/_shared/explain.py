@@ -269,7 +269,8 @@ def note_annotation(figure: go.Figure, notes: tuple[str, ...]) -> None:
         xref="paper",
         yref="paper",
         x=0.0,
-        y=-0.12,
+        y=0.0,
+        yshift=-48,  # in pixels, so that the margin below holds every line however tall the plot is
         xanchor="left",
         yanchor="top",
         showarrow=False,

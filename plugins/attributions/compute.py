@@ -25,7 +25,7 @@ from plugins._shared.explain import (
 )
 from plugins.attributions.engine import Plan, display_maps, engine_for
 from plugins.attributions.result import COMPLETENESS_LIMIT, METHODS, AttributionResult
-from plugins.attributions.sanity import sanity_check
+from plugins.attributions.sanity import LARGE_MODEL_LAYERS, sanity_check, skipped_on_large_model
 from plugins.attributions.tokens import token_attributions
 
 if TYPE_CHECKING:
@@ -87,7 +87,10 @@ def attribute(ctx: dlviz.Context, params: Params) -> AttributionResult:
             )
 
     sanity = None
-    if params.sanity_check:
+    large = len(handle.layers) > LARGE_MODEL_LAYERS
+    if params.sanity_check and large and not params.sanity_check_large_models:
+        notes.append(skipped_on_large_model(len(handle.layers)))
+    elif params.sanity_check:
         ctx.report(0.3, tr(ctx.language, "sanity check", "合理性检验 (sanity check)"))
         sanity = sanity_check(
             ctx,

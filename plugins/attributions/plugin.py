@@ -19,6 +19,7 @@ from plugins.attributions.result import (
     SANITY_LIMIT,
     AttributionResult,
 )
+from plugins.attributions.sanity import LARGE_MODEL_LAYERS
 from plugins.attributions.tokens import embedding_layer
 
 BASELINES = ("zeros", "blurred", "mean")
@@ -148,6 +149,15 @@ class Params:
         min=1,
         max=16,
         step=1,
+    )
+    sanity_check_large_models: bool = dlviz.param(
+        False,
+        label="Sanity check on large models",
+        label_zh="大模型上也做合理性检验",
+        help=f"On a model of more than {LARGE_MODEL_LAYERS} layers the sanity check runs only when this is ticked: "
+        "it repeats every method once per stage, several times a training epoch there.",
+        help_zh=f"在超过 {LARGE_MODEL_LAYERS} 层的模型上，只有勾选此项才做合理性检验：它要在每个阶段把每种方法重新计算一遍，"
+        "耗时是一个训练轮次的数倍。",
     )
 
 

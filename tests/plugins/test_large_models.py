@@ -94,6 +94,22 @@ def test_sanity_maps_lay_out_at_the_largest_stage_count(image):
     json.loads(grid.to_json())  # Plotly accepted the layout (a spacing error raises while building)
 
 
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_sanity_check_runs_on_a_large_model_only_when_asked_for(image, monkeypatch, language):
+    layer_count = len(image.model.layers)
+    monkeypatch.setattr("plugins.attributions.compute.LARGE_MODEL_LAYERS", layer_count - 1)
+    ctx = dataclasses.replace(image, language=language)
+    light = {"n_samples": 4, "steps": 8, "smoothgrad_samples": 2, "methods": ("saliency",)}
+    skipped = run_plugin(Attributions(), ctx, make_params(Attributions.Params, light))
+    assert skipped.sanity is None
+    note = tr(language, skipped.notes, skipped.notes_zh)[-1]
+    assert f"{layer_count} " in note and tr(language, "Sanity check on large models", "大模型上也做合理性检验") in note
+    annotations = " ".join(a.text for a in attribution_figures(skipped, language)[0].layout.annotations)
+    assert tr(language, "sanity check did not run", "合理性检验没有运行") in annotations.replace("<br>", " ")
+    asked = make_params(Attributions.Params, {**light, "sanity_check_large_models": True, "sanity_stages": 2})
+    assert run_plugin(Attributions(), ctx, asked).sanity.stages[0] == "trained"
+
+
 @pytest.fixture(scope="module")
 def deep_cnn(image):
     """A 22-layer CNN on 8x8 digits (20 tiny convolutions), trained one epoch with a Recorder."""
