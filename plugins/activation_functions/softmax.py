@@ -32,10 +32,11 @@ def parse_logits(text: str) -> np.ndarray:
 def tempered_softmax(logits: np.ndarray, temperature: float) -> SoftmaxResult:
     """keras.activations.softmax(z / T) and its Jacobian with respect to z (float64)."""
     z = tf.constant(np.asarray(logits, np.float64))
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         tape.watch(z)
         probabilities = keras.activations.softmax(z / temperature, axis=-1)
-    jacobian = tape.jacobian(probabilities, z)
+    # At most 20 rows: an eager loop of backward passes is cheaper than tracing pfor's vectorised graph.
+    jacobian = tape.jacobian(probabilities, z, experimental_use_pfor=False)
     return SoftmaxResult(
         logits=np.asarray(logits, np.float64),
         temperature=float(temperature),
