@@ -15,13 +15,21 @@ import importlib.metadata
 import json
 import math
 import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from dlviz._model_introspection import leaf_layers
+from dlviz._record_statistics import (
+    activation_stats,
+    all_finite,
+    histograms,
+    layer_ranges,
+    range_sums,
+    unmasked_values,
+)
+from dlviz._recorder_inputs import check_logdir, check_probe, positive_int, probe_for_model, sample_count
 from dlviz.errors import DataError, DlvizError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.runs import Run, RunWriter, SnapshotSchedule
@@ -74,10 +82,10 @@ class Recorder(keras.callbacks.Callback):
         # tf.keras hands such callbacks the step's tensors instead of converting them every step; Keras 3
         # converts logs itself, off the training thread for callbacks that are async_safe (see above).
         self._supports_tf_logs = True
-        self.every = _positive_int(every, "every", minimum=1, example=10)
-        self.max_snapshots = _positive_int(max_snapshots, "max_snapshots", minimum=2, example=200)
-        self.bins = _positive_int(bins, "bins", minimum=2, example=30)
-        self.probe_x, self.probe_y = _check_probe(probe)
+        self.every = positive_int(every, "every", minimum=1, example=10)
+        self.max_snapshots = positive_int(max_snapshots, "max_snapshots", minimum=2, example=200)
+        self.bins = positive_int(bins, "bins", minimum=2, example=30)
+        self.probe_x, self.probe_y = check_probe(probe)
         self.gradients = bool(gradients) and self.probe_y is not None
         self.activations = bool(activations) and self.probe_x is not None
         self.weights = bool(weights)
@@ -87,7 +95,7 @@ class Recorder(keras.callbacks.Callback):
                 "Pass probe=(x, y) to record gradients too.",
                 stacklevel=2,
             )
-        self.logdir = _check_logdir(logdir)
+        self.logdir = check_logdir(logdir)
         if tensorboard and self.logdir is None:
             raise RunError(
                 "tensorboard=True needs a logdir to write the TensorBoard summaries to.",
@@ -113,7 +121,7 @@ class Recorder(keras.callbacks.Callback):
                 f"for_dataset needs a dlviz Dataset, got {type(dataset).__name__}.",
                 "Pass dlviz.datasets.load(name), or use Recorder(probe=(x, y)).",
             )
-        n = _positive_int(n, "n", minimum=1, example=64)
+        n = positive_int(n, "n", minimum=1, example=64)
         recorder = cls(probe=(dataset.x_train[:n], dataset.y_train[:n]), **kwargs)
         recorder.dataset_name = getattr(dataset, "name", None)
         return recorder
@@ -176,7 +184,7 @@ class Recorder(keras.callbacks.Callback):
         self._recorded_model = model
         self._probe_x = self._probe_y = None
         if self.probe_x is not None:
-            self._probe_x, self._probe_y = _probe_for_model(handle, self.probe_x, self.probe_y)
+            self._probe_x, self._probe_y = probe_for_model(handle, self.probe_x, self.probe_y)
         self._act_layers = [info.name for info in handle.layers] if self.activations else []
         self._act_kinds = {info.name: info.activation for info in handle.layers}
         self._variables = list(model.trainable_variables)
@@ -206,7 +214,7 @@ class Recorder(keras.callbacks.Callback):
         self._schedule = SnapshotSchedule(self.every, self.max_snapshots)
         self._keeps_weights = bool(self.weights and self._variables)
         if self._keeps_weights:
-            self._layer_ranges = _layer_ranges(self._variables, list(self._layer_variable_index.values()))
+            self.layer_ranges = layer_ranges(self._variables, list(self._layer_variable_index.values()))
             with tf.init_scope():
                 # The flattened weights before the step of a record, to measure that step's update.
                 self._before = tf.Variable(
@@ -272,7 +280,7 @@ class Recorder(keras.callbacks.Callback):
                 "max_snapshots": self.max_snapshots,
                 "bins": self.bins,
                 "tensorboard": self.tensorboard,
-                "probe_size": 0 if self.probe_x is None else _sample_count(self.probe_x),
+                "probe_size": 0 if self.probe_x is None else sample_count(self.probe_x),
                 "probe_has_labels": self.probe_y is not None,
             },
             "status": "recording",
@@ -299,10 +307,10 @@ class Recorder(keras.callbacks.Callback):
             return result
         activations, masks, gradients = self._capture(x, y)
         if self.activations and self._act_layers:
-            acts = [_unmasked_values(activations[name], masks.get(name)) for name in self._act_layers]
+            acts = [unmasked_values(activations[name], masks.get(name)) for name in self._act_layers]
             kinds = [self._act_kinds.get(name) for name in self._act_layers]
-            result["act_stats"] = stats = _activation_stats(acts, kinds)
-            counts, edges = _histograms(acts, self.bins, all_finite=_all_finite(stats[:, :2]))
+            result["act_stats"] = stats = activation_stats(acts, kinds)
+            counts, edges = histograms(acts, self.bins, all_finite=all_finite(stats[:, :2]))
             result["act_hist_counts"], result["act_hist_edges"] = counts, edges
             if self._summary_writer is not None:
                 self._write_summaries("activations", self._act_layers, acts, step)
@@ -317,7 +325,7 @@ class Recorder(keras.callbacks.Callback):
                 grads = [g * float(replicas) for g in grads]
             squares = tf.stack([tf.reduce_sum(tf.square(g)) for g in grads])
             result["grad_norm"] = tf.sqrt(squares)
-            counts, edges = _histograms(grads, self.bins, all_finite=_all_finite(squares))
+            counts, edges = histograms(grads, self.bins, all_finite=all_finite(squares))
             result["grad_hist_counts"], result["grad_hist_edges"] = counts, edges
             if self._summary_writer is not None:
                 self._write_summaries("gradients", self._grad_layers, grads, step)
@@ -348,8 +356,8 @@ class Recorder(keras.callbacks.Callback):
     def _ratio_graph(self):
         """||w_now - w_before|| / ||w_before|| per layer (NaN where w_before is all zeros)."""
         before = self._before.read_value()
-        change = _range_sums(tf.square(self._flat_weights() - before), self._layer_ranges)
-        size = _range_sums(tf.square(before), self._layer_ranges)
+        change = range_sums(tf.square(self._flat_weights() - before), self.layer_ranges)
+        size = range_sums(tf.square(before), self.layer_ranges)
         return tf.where(size > 0, tf.sqrt(change / tf.where(size > 0, size, 1.0)), math.nan)
 
     def _flat_weights(self):
@@ -443,102 +451,6 @@ class Recorder(keras.callbacks.Callback):
 # ------------------------------------------------------------------ helpers
 
 
-def _activation_stats(tensors, activations):
-    """[mean, std, fraction exactly zero, fraction saturated] per flattened layer output -> [n, 4].
-
-    Saturated: sigmoid outputs < 0.01 or > 0.99, tanh |a| > 0.99; NaN for other activations. Each
-    statistic is one or two reductions per layer (small models pay per op, not per element).
-    """
-    means = [tf.reduce_mean(t) for t in tensors]
-    variances = [
-        tf.reduce_mean(tf.math.squared_difference(t, m)) for t, m in zip(tensors, means, strict=True)
-    ]
-    zeros = [tf.reduce_mean(tf.cast(tf.equal(t, 0.0), tf.float32)) for t in tensors]
-    saturated = []
-    for t, activation in zip(tensors, activations, strict=True):
-        if activation == "sigmoid":
-            saturated.append(tf.reduce_mean(tf.cast((t < 0.01) | (t > 0.99), tf.float32)))
-        elif activation == "tanh":
-            saturated.append(tf.reduce_mean(tf.cast(tf.abs(t) > 0.99, tf.float32)))
-        else:
-            saturated.append(tf.constant(math.nan, tf.float32))
-    return tf.stack(
-        [tf.stack(means), tf.sqrt(tf.stack(variances)), tf.stack(zeros), tf.stack(saturated)], axis=1
-    )
-
-
-def _all_finite(summary):
-    """True when no tensor can hold a NaN or inf: their means, variances or norms would not be finite."""
-    return tf.reduce_all(tf.math.is_finite(summary))
-
-
-def _histograms(tensors, bins: int, all_finite):
-    """Per-tensor (counts [n, bins] int32, edges [n, bins + 1]) over each tensor's own min..max.
-
-    Binning is tf.histogram_fixed_width's. The usual case (every value finite) takes the short path;
-    otherwise non-finite values are left out of the counts (tf.histogram_fixed_width refuses NaN).
-    A tensor whose values are all equal gets the range [v, v + 1].
-    """
-    n = len(tensors)
-
-    def finite_case():
-        low = tf.stack([tf.reduce_min(t) for t in tensors])
-        high = tf.stack([tf.reduce_max(t) for t in tensors])
-        return (*_usable_range(low, high), tf.zeros([n], tf.int32), list(tensors))
-
-    def with_nonfinite_values():
-        finite = [tf.math.is_finite(t) for t in tensors]
-        low = tf.stack(
-            [tf.reduce_min(tf.where(f, t, math.inf)) for f, t in zip(finite, tensors, strict=True)]
-        )
-        high = tf.stack(
-            [tf.reduce_max(tf.where(f, t, -math.inf)) for f, t in zip(finite, tensors, strict=True)]
-        )
-        low, high = _usable_range(low, high)
-        # Non-finite values are parked in the first bin and subtracted from it below.
-        parked = [tf.where(f, t, low[i]) for i, (f, t) in enumerate(zip(finite, tensors, strict=True))]
-        nonfinite = tf.stack([tf.size(f) - tf.math.count_nonzero(f, dtype=tf.int32) for f in finite])
-        return low, high, nonfinite, parked
-
-    low, high, nonfinite, values = tf.cond(all_finite, finite_case, with_nonfinite_values)
-    ranges = tf.stack([low, high], axis=1)
-    counts = tf.stack([tf.histogram_fixed_width(v, ranges[i], nbins=bins) for i, v in enumerate(values)])
-    counts = counts - nonfinite[:, None] * tf.one_hot(0, bins, dtype=tf.int32)[None, :]
-    edges = low[:, None] + (high - low)[:, None] * tf.linspace(0.0, 1.0, bins + 1)[None, :]
-    return counts, edges
-
-
-def _usable_range(low, high):
-    """Ranges with no finite value become [0, 1]; empty ranges [v, v] become [v, v + 1]."""
-    valid = low <= high
-    low = tf.where(valid, low, 0.0)
-    high = tf.where(valid, high, 1.0)
-    return low, tf.where(high > low, high, low + 1.0)
-
-
-def _layer_ranges(variables, layer_variable_indices) -> list[list[tuple[int, int]]]:
-    """Where each layer's variables lie in the flattened weight vector: [(start, stop), ...] per layer.
-
-    Adjacent variables of one layer share a range, so usually each layer is one slice.
-    """
-    offsets = np.concatenate([[0], np.cumsum([int(np.prod(v.shape)) for v in variables])]).tolist()
-    ranges = []
-    for indices in layer_variable_indices:
-        spans: list[tuple[int, int]] = []
-        for i in sorted(indices):
-            if spans and spans[-1][1] == offsets[i]:
-                spans[-1] = (spans[-1][0], offsets[i + 1])
-            else:
-                spans.append((offsets[i], offsets[i + 1]))
-        ranges.append(spans)
-    return ranges
-
-
-def _range_sums(values, layer_ranges):
-    """Per-layer sums of a flattened vector (static slices: cheaper than segment sums or cumsum on CPU)."""
-    return tf.stack([tf.add_n([tf.reduce_sum(values[a:b]) for a, b in spans]) for spans in layer_ranges])
-
-
 @contextlib.contextmanager
 def _recording_errors(doing: str):
     """Re-raise a TensorFlow failure as a RunError that says what the Recorder was doing."""
@@ -552,139 +464,6 @@ def _recording_errors(doing: str):
             f"The Recorder failed while {doing}: {lines[-1] if lines else repr(exc)}",
             "Check that the probe fits the model; report a bug if it does.",
         ) from exc
-
-
-def _positive_int(value, name: str, minimum: int, example: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise RunError(
-            f"{name} must be an integer >= {minimum}, got {value!r}.", f"Use e.g. {name}={example}."
-        )
-    return int(value)
-
-
-def _check_probe(probe):
-    if probe is None:
-        return None, None
-    if isinstance(probe, tuple | list) and len(probe) == 2:
-        x, y = probe
-    elif isinstance(probe, tuple | list) and not _is_array_list(probe):
-        raise DataError(
-            f"probe must be (x, y) or x; got a sequence of {len(probe)} items.",
-            "Pass probe=(x, y) or probe=x.",
-        )
-    else:
-        x, y = probe, None
-    x = _numeric_arrays(x, "probe x")
-    n = _sample_count(x)
-    for name, array in _named_arrays(x, "probe x"):
-        if array.ndim == 0 or len(array) == 0:
-            raise DataError(
-                f"The {name} is empty (shape {array.shape}).", "Pass at least one sample, e.g. x_train[:64]."
-            )
-        if len(array) != n:
-            raise DataError(
-                f"The probe's inputs have different numbers of samples ({len(array)} in {name}, {n} in "
-                "the first).",
-                "Pass one row per sample in every input.",
-            )
-        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-            raise DataError(
-                f"The {name} contains {int(np.sum(~np.isfinite(array)))} NaN or infinite value(s).",
-                "Use samples without missing values (impute or drop them first).",
-            )
-    if y is None:
-        return x, None
-    y = _numeric_arrays(y, "probe y")
-    for name, array in _named_arrays(y, "probe y"):
-        if array.ndim == 0 or len(array) != n:
-            raise DataError(
-                f"The probe has {n} inputs but {len(array) if array.ndim else 'no'} labels in {name}.",
-                "Pass x and y of the same length, e.g. probe=(x_train[:64], y_train[:64]).",
-            )
-        if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-            raise DataError(f"The {name} contains NaN or infinite values.", "Use samples with valid labels.")
-    return x, y
-
-
-def _is_array_list(values) -> bool:
-    """A list or tuple of arrays (the inputs of a model with several), not nested numbers of one array."""
-    return isinstance(values, list | tuple) and all(
-        isinstance(item, np.ndarray | tf.Tensor) or getattr(item, "ndim", 0) >= 1 for item in values
-    )
-
-
-def _numeric_arrays(values, what: str):
-    """Each array of `values` (one array, a list or a dict of arrays) as a numpy array, structure kept."""
-    if isinstance(values, dict):
-        return {name: _numeric(array, f"{what} [{name!r}]") for name, array in values.items()}
-    if _is_array_list(values):
-        return [_numeric(array, f"{what} [{index}]") for index, array in enumerate(values)]
-    return _numeric(values, what)
-
-
-def _named_arrays(values, what: str) -> list[tuple[str, np.ndarray]]:
-    if isinstance(values, dict):
-        return [(f"{what} [{name!r}]", array) for name, array in values.items()]
-    if isinstance(values, list):
-        return [(f"{what} [{index}]", array) for index, array in enumerate(values)]
-    return [(what, values)]
-
-
-def _sample_count(values) -> int:
-    first = _named_arrays(values, "")[0][1]
-    return len(first) if first.ndim else 0
-
-
-def _unmasked_values(activation, mask):
-    """A layer's output as a float32 vector, without its masked (padded) time steps."""
-    values = tf.cast(activation, tf.float32)
-    if mask is not None and mask.shape.rank is not None and mask.shape.rank <= values.shape.rank:
-        values = tf.boolean_mask(values, mask)
-    return tf.reshape(values, [-1])
-
-
-def _numeric(values, what: str) -> np.ndarray:
-    try:
-        array = np.asarray(values)
-    except Exception as exc:
-        raise DataError(f"The {what} cannot be read as an array: {exc}", "Pass a numpy array.") from exc
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise DataError(
-            f"The {what} has dtype {array.dtype}; numbers are needed.", "Encode it as numbers first."
-        )
-    return array
-
-
-def _probe_for_model(handle, x, y):
-    """The probe as tensors of the dtypes and shapes the model expects, or a DataError saying why not."""
-    try:
-        if y is None:
-            x_checked, y_checked = handle.prepare(x), None
-        else:
-            x_checked, y_checked = handle.prepare(x, y)
-    except DataError as exc:
-        raise DataError(f"The probe does not fit the model: {exc.problem}", exc.fix) from exc
-    return tf.nest.map_structure(tf.constant, x_checked), (
-        None if y_checked is None else tf.nest.map_structure(tf.constant, y_checked)
-    )
-
-
-def _check_logdir(logdir) -> Path | None:
-    if logdir is None:
-        return None
-    path = Path(logdir)
-    if path.exists() and not path.is_dir():
-        raise RunError(
-            f"logdir {path} is an existing file.",
-            "Pass a folder path that does not exist yet (it is created).",
-        )
-    if path.is_dir() and any(path.iterdir()):
-        raise RunError(
-            f"logdir {path} is not empty"
-            + (" (it holds a run already)." if (path / "meta.json").exists() else "."),
-            "Give each run its own new folder, e.g. logdir='runs/exp2'.",
-        )
-    return path
 
 
 def _is_chief(model) -> bool:

@@ -357,19 +357,19 @@ def test_mirrored_strategy_records_the_same_numbers_once(tmp_path):
 
 
 def test_histograms_leave_out_non_finite_values_and_widen_constant_tensors():
-    from dlviz.recorder import _histograms
+    from dlviz._record_statistics import histograms
 
     values = np.array([0.0, 1.0, 2.0, np.nan, 3.0, np.inf, 4.0], np.float32)
     constant = np.full(5, 2.5, np.float32)
     empty_of_finite = np.array([np.nan, -np.inf], np.float32)
     tensors = [tf.constant(values), tf.constant(constant), tf.constant(empty_of_finite)]
-    counts, edges = (t.numpy() for t in _histograms(tensors, 4, all_finite=tf.constant(False)))
+    counts, edges = (t.numpy() for t in histograms(tensors, 4, all_finite=tf.constant(False)))
     np.testing.assert_array_equal(counts[0], np.histogram(values[np.isfinite(values)], bins=4)[0])
     np.testing.assert_allclose(edges[0], [0, 1, 2, 3, 4])
     np.testing.assert_array_equal(counts[1], [5, 0, 0, 0])
     np.testing.assert_allclose(edges[1][[0, -1]], [2.5, 3.5])
     np.testing.assert_array_equal(counts[2], [0, 0, 0, 0])
-    fast_counts, fast_edges = (t.numpy() for t in _histograms(tensors[1:2], 4, all_finite=tf.constant(True)))
+    fast_counts, fast_edges = (t.numpy() for t in histograms(tensors[1:2], 4, all_finite=tf.constant(True)))
     np.testing.assert_array_equal(fast_counts[0], counts[1])
     np.testing.assert_allclose(fast_edges[0], edges[1])
 
