@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import PAGE_TIMEOUT_MS, open_page, shoot, wait_until_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dlviz.i18n import lookup, t
 from dlviz.plugin import param_specs
@@ -16,6 +17,7 @@ from plugins.attributions import Attributions
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TRAIN_TIMEOUT_MS = 300_000
+OPTION_TIMEOUT_MS = 15_000
 SAMPLES, NOISE = 550, 0.11  # one step up from the moons' defaults (500, 0.1)
 MODEL_LABEL = "logreg · relu · adam"
 LOGREG_ON_MOONS_PARAMETERS = "3"  # 2 input weights and a bias of one sigmoid unit
@@ -109,9 +111,24 @@ def shown(box) -> str:
     return box.locator('input[role="combobox"]').input_value()
 
 
-def pick(page, box, option: str) -> None:
+def pick(page, box, option: str, attempts: int = 4) -> None:
+    """Choose `option` in a select box as a person does: open it, type the start, click the option.
+
+    A rerun that lands while the list is open (a page still drawing its figures) closes the list and
+    drops the typed text; then the person simply tries again, and so does this.
+    """
     search = box.get_by_role("combobox")
-    search.click()
-    search.press_sequentially(option[:4], delay=50)  # typing opens the list, filtered
-    page.get_by_role("option", name=option, exact=True).click()
+    choice = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(attempts):
+        wait_until_idle(page)
+        search.click()
+        search.press_sequentially(option[:4], delay=50)  # typing opens the list, filtered
+        try:
+            choice.click(timeout=OPTION_TIMEOUT_MS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+            search.press("Escape")
+            search.fill("")
     wait_until_idle(page)
