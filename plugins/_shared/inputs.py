@@ -1,5 +1,6 @@
 """Why a plugin that reads one image or one feature vector per sample cannot run on a model of several
-inputs or several outputs, or on token ids, in one sentence that names them and says what would work.
+inputs or several outputs, on token ids or on multilabel data, in one sentence that names them and says
+what would work.
 
 A `dlviz.ModelHandle` names its inputs (`input_names`) and outputs (`output_names`); a handle that does
 not (one built before several inputs were supported) has one of each.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlviz.plugin import tr
+from plugins._shared.explain import one_output_vector_reason
 
 
 def input_names(handle) -> tuple[str, ...]:
@@ -82,4 +84,26 @@ def one_input_one_output_reason(ctx, what: str, what_zh: str) -> str | None:
         several_inputs_reason(ctx, what, what_zh)
         or several_outputs_reason(ctx, what, what_zh)
         or token_inputs_reason(ctx, what, what_zh)
+    )
+
+
+def multilabel_reason(ctx, what: str, what_zh: str) -> str | None:
+    """Why `what` cannot show ctx.dataset (in ctx.language), or None: multilabel targets are not handled yet."""
+    if getattr(ctx.dataset, "task", "classification") == "multilabel":
+        return tr(
+            ctx.language,
+            f"{what} handle classification and regression; this dataset is multilabel (a 0/1 per label).",
+            f"{what_zh} 支持分类和回归；此数据集为多标签 (multilabel，每个标签一个 0/1)。",
+        )
+    return None
+
+
+def one_head_reason(ctx, what: str, what_zh: str) -> str | None:
+    """Why `what`, which reads one output vector per sample of a single-input model on classification or
+    regression data, cannot run on ctx (in ctx.language), else None."""
+    return (
+        multilabel_reason(ctx, what, what_zh)
+        or several_inputs_reason(ctx, what, what_zh)
+        or several_outputs_reason(ctx, what, what_zh)
+        or one_output_vector_reason(ctx, what, what_zh)
     )

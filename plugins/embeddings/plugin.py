@@ -7,12 +7,10 @@ import dataclasses
 import plotly.graph_objects as go
 
 import dlviz
-from plugins._shared.explain import one_output_vector_reason
-from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
+from plugins._shared.inputs import one_head_reason
 from plugins.embeddings.compute import METHODS, embed
 from plugins.embeddings.figures import embedding_figures
 from plugins.embeddings.result import EmbeddingResult
-from plugins.evaluation import multilabel_reason
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,13 +161,7 @@ class Embeddings(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        return (
-            multilabel_reason(ctx, "The projector", "嵌入投影 (embeddings)")
-            or several_inputs_reason(ctx, "The projector", "嵌入投影 (embeddings)")
-            or several_outputs_reason(ctx, "The projector", "嵌入投影 (embeddings)")
-            or one_output_vector_reason(ctx, "The projector", "嵌入投影 (embeddings)")
-            or True
-        )
+        return one_head_reason(ctx, "The projector", "嵌入投影 (embeddings)") or True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> EmbeddingResult:
         return embed(ctx, params)

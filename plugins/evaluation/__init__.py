@@ -1,6 +1,6 @@
 """The `evaluation` plugin: classification and regression scores, confident mistakes, scores over a run."""
 
-from plugins.evaluation.compute import evaluate, in_target_units, multilabel_reason
+from plugins.evaluation.compute import evaluate, in_target_units
 from plugins.evaluation.metrics import class_scores
 from plugins.evaluation.plugin import Evaluation, Params
 from plugins.evaluation.result import ClassificationResult, RegressionResult
@@ -13,5 +13,4 @@ __all__ = [
     "class_scores",
     "evaluate",
     "in_target_units",
-    "multilabel_reason",
 ]

@@ -40,17 +40,6 @@ def is_regression(dataset) -> bool:
     return getattr(dataset, "task", "classification") == "regression"
 
 
-def multilabel_reason(ctx: dlviz.Context, what: str, what_zh: str) -> str | None:
-    """Why `what` cannot show ctx.dataset (in ctx.language), or None: multilabel targets are not handled yet."""
-    if getattr(ctx.dataset, "task", "classification") == "multilabel":
-        return tr(
-            ctx.language,
-            f"{what} handle classification and regression; this dataset is multilabel (a 0/1 per label).",
-            f"{what_zh} 支持分类和回归；此数据集为多标签 (multilabel，每个标签一个 0/1)。",
-        )
-    return None
-
-
 def evaluate(ctx: dlviz.Context, params: Params) -> ClassificationResult | RegressionResult:
     """Evaluate ctx.model on ctx.dataset's chosen split (the `evaluation` plugin's computation, for other
     plugins to call with typed `Params`)."""

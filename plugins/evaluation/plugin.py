@@ -7,9 +7,8 @@ import dataclasses
 import plotly.graph_objects as go
 
 import dlviz
-from plugins._shared.explain import one_output_vector_reason
-from plugins._shared.inputs import several_inputs_reason, several_outputs_reason
-from plugins.evaluation.compute import evaluate, multilabel_reason
+from plugins._shared.inputs import one_head_reason
+from plugins.evaluation.compute import evaluate
 from plugins.evaluation.figures import classification_figures, regression_figures
 from plugins.evaluation.result import ClassificationResult, RegressionResult
 
@@ -141,13 +140,7 @@ class Evaluation(dlviz.Plugin):
         verdict = super().is_compatible(ctx)
         if verdict is not True:
             return verdict
-        return (
-            multilabel_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
-            or several_inputs_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
-            or several_outputs_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
-            or one_output_vector_reason(ctx, "Evaluation views", "模型评估 (evaluation)")
-            or True
-        )
+        return one_head_reason(ctx, "Evaluation views", "模型评估 (evaluation)") or True
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ClassificationResult | RegressionResult:
         return evaluate(ctx, params)
