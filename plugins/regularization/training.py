@@ -14,6 +14,7 @@ import dlviz
 from dlviz.datasets import Dataset
 from dlviz.errors import ParamsError
 from dlviz.plugin import tr
+from plugins._shared.classes import predicted_classes
 from plugins._shared.lessons import class_grid, grid_axes, grid_points
 from plugins.regularization.result import FORMULAS, REGRESSION_FORMULAS, VARIANTS, RegularizationResult
 
@@ -220,11 +221,9 @@ def loss_and_accuracy(
     if binary:
         targets = np.asarray(data_y, np.float32)[:, None]
         value = keras.losses.BinaryCrossentropy()(targets, outputs)
-        predicted = (outputs.numpy()[:, 0] > 0.5).astype(np.int64)
     else:
         value = keras.losses.SparseCategoricalCrossentropy()(np.asarray(data_y, np.int64), outputs)
-        predicted = outputs.numpy().argmax(axis=1)
-    return float(value), float(np.mean(predicted == np.asarray(data_y)))
+    return float(value), float(np.mean(predicted_classes(outputs.numpy()) == np.asarray(data_y)))
 
 
 @dataclasses.dataclass(frozen=True)
