@@ -2,8 +2,9 @@
 
 ``streamlit run apps/main.py -- --logdir runs/`` lists every run folder under ``runs/``, including
 runs still being written: each rerun lists the folder again, and a run is re-read when its files
-changed (its signature: the names and sizes of its chunks and snapshots and the time of its
-metadata). Loaded runs are read-only, so they are shared between sessions in ``st.cache_resource``.
+changed (its signature: the names of its chunks and snapshots and the time and size of its
+metadata). The logdir may be a URL (``--logdir gs://bucket/runs``, ``s3://...``, ``ram://...``: any file
+system TensorFlow reads through tf.io.gfile, as TensorBoard does). Loaded runs are read-only, so they are shared between sessions in ``st.cache_resource``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import zlib
 from pathlib import Path
 
 import streamlit as st
 
+from dlviz._run_storage import RemotePath, location, names_in, walk
 from dlviz.runs import CHUNK_DIR, META_FILE, SNAPSHOT_DIR, Run
 
 DEFAULT_RUNS_ROOT = "runs"
@@ -23,29 +26,34 @@ MAX_DEPTH = 3
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def parse_logdir(argv: list[str]) -> Path | None:
-    """The ``--logdir`` given after ``--`` on the streamlit command line (or $DLVIZ_LOGDIR)."""
+def parse_logdir(argv: list[str]) -> Path | RemotePath | None:
+    """The ``--logdir`` given after ``--`` on the streamlit command line (or $DLVIZ_LOGDIR): a local
+    path or a URL such as ``gs://bucket/runs``."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--logdir", default=None)
     known, _ = parser.parse_known_args(argv)
     chosen = known.logdir or os.environ.get(LOGDIR_ENV)
-    return Path(chosen).expanduser() if chosen else None
+    return location(chosen) if chosen else None
 
 
-def runs_root(logdir: Path | None) -> Path:
+def runs_root(logdir: Path | RemotePath | None) -> Path | RemotePath:
     """Where the app saves runs and looks for them: the logdir, else ./runs."""
     return logdir if logdir is not None else Path(DEFAULT_RUNS_ROOT)
 
 
-def find_runs(root: Path) -> list[Path]:
-    """Run folders (holding meta.json) under `root`, at most MAX_DEPTH levels down, sorted by path."""
-    if not root.is_dir():
+def find_runs(root: Path | RemotePath) -> list[Path | RemotePath]:
+    """Run folders (holding meta.json) under `root`, at most MAX_DEPTH levels down, sorted by path.
+    A root that cannot be read (a URL without credentials, say) holds none."""
+    try:
+        if not root.is_dir():
+            return []
+    except OSError:
         return []
     found = []
-    for folder, subfolders, files in os.walk(root):
-        depth = len(Path(folder).relative_to(root).parts)
+    for folder, subfolders, files in walk(root):
+        depth = len(folder.relative_to(root).parts)
         if META_FILE in files:
-            found.append(Path(folder))
+            found.append(folder)
             subfolders.clear()
         elif depth >= MAX_DEPTH:
             subfolders.clear()
@@ -54,19 +62,18 @@ def find_runs(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def signature(path: Path) -> str:
-    """Changes whenever the run folder gains or changes a file (new chunks, snapshots, metadata)."""
-    parts = []
-    for entry in (path / META_FILE, path / CHUNK_DIR, path / SNAPSHOT_DIR):
-        try:
-            parts.append(str(entry.stat().st_mtime_ns))
-        except FileNotFoundError:
-            parts.append("-")
+def signature(path: Path | RemotePath) -> str:
+    """Changes whenever the run folder gains, loses or changes a file (new chunks, thinned snapshots,
+    metadata): the time and size of meta.json and the names in chunks/ and snapshots/ (folder times are
+    not used: object stores have none)."""
+    try:
+        stat = (path / META_FILE).stat()
+        parts = [str(stat.st_mtime_ns), str(stat.st_size)]
+    except OSError:
+        parts = ["-"]
     for folder in (CHUNK_DIR, SNAPSHOT_DIR):
-        try:
-            parts.append(str(len(os.listdir(path / folder))))
-        except FileNotFoundError:
-            parts.append("0")
+        names = sorted(names_in(path / folder))
+        parts.append(f"{len(names)}:{zlib.crc32(chr(0).join(names).encode()):08x}")
     return ".".join(parts)
 
 

@@ -1,13 +1,17 @@
 """The Recorder's arguments checked before training starts: its counts, its probe (as `model.fit` takes
-inputs: one array, or a list or dict of arrays for several inputs or outputs) and its logdir."""
+inputs: one array, or a list or dict of arrays for several inputs or outputs) and its logdir (a local
+folder or a URL)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from dlviz._run_storage import RemotePath, location
 from dlviz.errors import DataError, RunError
 
 
@@ -118,19 +122,47 @@ def probe_for_model(handle, x, y):
     )
 
 
-def check_logdir(logdir) -> Path | None:
+def check_logdir(logdir) -> Path | RemotePath | None:
+    """The logdir as a location (a local path, or a URL such as ``gs://bucket/runs/exp1``), refused when
+    it is a file or a folder that is not empty. A worker of a multi-worker cluster that is not the chief
+    (by ``TF_CONFIG``) writes nothing, so its logdir is not checked: the chief may have created it."""
     if logdir is None:
         return None
-    path = Path(logdir)
-    if path.exists() and not path.is_dir():
+    path = location(logdir)
+    if not is_chief_by_tf_config():
+        return path
+    try:
+        is_file = path.exists() and not path.is_dir()
+        is_busy = not is_file and path.is_dir() and any(path.iterdir())
+        holds_run = is_busy and (path / "meta.json").exists()
+    except OSError as exc:  # a URL whose file system refuses: no credentials, unknown scheme, ...
+        raise RunError(
+            f"logdir {path} cannot be reached ({exc}).",
+            "Check the URL and the credentials of its file system (e.g. gcloud auth for gs://).",
+        ) from exc
+    if is_file:
         raise RunError(
             f"logdir {path} is an existing file.",
             "Pass a folder path that does not exist yet (it is created).",
         )
-    if path.is_dir() and any(path.iterdir()):
+    if is_busy:
         raise RunError(
-            f"logdir {path} is not empty"
-            + (" (it holds a run already)." if (path / "meta.json").exists() else "."),
+            f"logdir {path} is not empty" + (" (it holds a run already)." if holds_run else "."),
             "Give each run its own new folder, e.g. logdir='runs/exp2'.",
         )
     return path
+
+
+def is_chief_by_tf_config() -> bool:
+    """Whether this process is the one that writes in the cluster ``TF_CONFIG`` describes (True without
+    one): its chief, or worker 0 of a cluster without a chief, as MultiWorkerMirroredStrategy decides."""
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        return True
+    task, cluster = config.get("task") or {}, config.get("cluster") or {}
+    if not task or not cluster:
+        return True
+    if "chief" in cluster:
+        return task.get("type") == "chief"
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0

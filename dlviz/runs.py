@@ -6,12 +6,15 @@ A run folder (format version 1) holds::
     chunks/NNNNNN.npz              append-only data chunks, read in numeric order
     snapshots/SSSSSSSSSSSS.npz     one flattened weight vector per file, named by its global step
 
-Every file is written to a hidden temporary name in its own folder, flushed, fsynced and then
-renamed over its final name, so a process killed at any moment leaves only complete files behind,
-and a reader that lists the folder while it is being written sees a consistent prefix.
+A run folder may be local or behind a URL (``gs://``, ``s3://``, ``hdfs://``, ``ram://``: any file system
+TensorFlow reaches through tf.io.gfile; see `dlviz._run_storage` for what a write guarantees where).
+Chunks are only ever added, never rewritten, so a process killed at any moment leaves every chunk it
+flushed readable, and a reader that lists the folder while it is being written sees a consistent prefix.
 Each ``.npz`` carries a ``__dlviz__`` member (JSON: format version, the name, dtype and shape of
 every other member and a SHA-256 of their bytes); a file that fails any check is reported in
-``run.problems`` and skipped, never half-read.
+``run.problems`` and skipped, never half-read. Weight snapshots are opened lazily: `Run.load` checks
+each one's structure and length (cheap: its zip directory and header), and reads and checksums its
+values when they are first used.
 
 Inside a chunk, arrays are keyed ``steps/<column>`` (one row per training step), ``epochs/<column>``
 (one row per epoch) and ``records/<quantity>`` (one row per probe record; per-layer quantities
@@ -20,12 +23,10 @@ have one column per layer of ``meta["record_layers"][group]``).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import re
-import uuid
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterable
@@ -33,13 +34,25 @@ from pathlib import Path
 
 import numpy as np
 
+from dlviz._run_storage import (
+    FORMAT_VERSION,
+    HEADER_KEY,
+    RemotePath,
+    check_structure,
+    decode_arrays,
+    encode_arrays,
+    location,
+    names_in,
+    write_atomic,
+    write_once,
+)
 from dlviz.errors import RunError
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "HEADER_KEY", "Run", "RunWriter", "SnapshotSchedule", "decode_arrays", "encode_arrays"]
+
 META_FILE = "meta.json"
 CHUNK_DIR = "chunks"
 SNAPSHOT_DIR = "snapshots"
-HEADER_KEY = "__dlviz__"
 
 SERIES = {
     "grad_norm": "grad",
@@ -57,87 +70,6 @@ _RUN_LAYOUT = (
     "A run folder contains meta.json, chunks/NNNNNN.npz and snapshots/; it is what "
     "Recorder(logdir=...) or run.save(path) writes."
 )
-
-
-# ----------------------------------------------------------------------------- container format
-
-
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(arrays):
-        array = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-def encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
-    """Serialise arrays into one self-checking ``.npz`` (see the module docstring)."""
-    arrays = {name: np.asarray(value) for name, value in arrays.items()}
-    header = {
-        "format_version": FORMAT_VERSION,
-        "arrays": {name: [a.dtype.str, list(a.shape)] for name, a in arrays.items()},
-        "sha256": _checksum(arrays),
-    }
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays, **{HEADER_KEY: np.frombuffer(json.dumps(header).encode(), np.uint8)})
-    return buffer.getvalue()
-
-
-def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
-    """Read what `encode_arrays` wrote; raise ValueError with the reason when any check fails."""
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            if HEADER_KEY not in npz.files:
-                raise ValueError("it has no dlviz header")
-            header = json.loads(npz[HEADER_KEY].tobytes().decode())
-            if header.get("format_version", 0) > FORMAT_VERSION:
-                raise ValueError(
-                    f"it was written in format {header['format_version']} by a newer dlviz "
-                    f"(this one reads up to {FORMAT_VERSION})"
-                )
-            declared = header["arrays"]
-            if set(declared) != set(npz.files) - {HEADER_KEY}:
-                raise ValueError("its members do not match its header (truncated or modified)")
-            arrays = {name: npz[name] for name in declared}
-    except ValueError:
-        raise
-    except Exception as exc:  # zipfile, numpy and json all signal damage with their own types
-        raise ValueError(f"it cannot be parsed ({type(exc).__name__}: {exc})") from exc
-    for name, (dtype, shape) in declared.items():
-        if arrays[name].dtype.str != dtype or list(arrays[name].shape) != shape:
-            raise ValueError(f"member {name!r} does not have the dtype/shape its header declares")
-    if _checksum(arrays) != header["sha256"]:
-        raise ValueError("its checksum does not match (the data was altered or damaged)")
-    return arrays
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; the rename is still atomic there
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file, the new one, or none."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
 
 
 def _json_default(value):
@@ -163,7 +95,7 @@ def meta_document(meta: dict) -> dict:
 
 
 class _FolderSource:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path | RemotePath):
         self.root = root
         self.label = str(root)
 
@@ -173,18 +105,25 @@ class _FolderSource:
         except FileNotFoundError:  # thinned or never written: absent, not damaged
             return None
 
-    def names(self, folder: str) -> list[str]:
+    def open(self, *parts: str):
+        """The file as a seekable binary file object, or None when it is absent."""
+        path = self.root.joinpath(*parts)
+        if isinstance(path, RemotePath):
+            return path.open() if path.exists() else None
         try:
-            return os.listdir(self.root / folder)
-        except (FileNotFoundError, NotADirectoryError):
-            return []
+            return open(path, "rb")
+        except FileNotFoundError:
+            return None
+
+    def names(self, folder: str) -> list[str]:
+        return names_in(self.root / folder)
 
 
 class _ZipSource:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | RemotePath):
         self.label = str(path)
         try:
-            self._zip = zipfile.ZipFile(path)
+            self._zip = zipfile.ZipFile(io.BytesIO(path.read_bytes()) if isinstance(path, RemotePath) else path)
             members = self._zip.namelist()
         except (zipfile.BadZipFile, OSError) as exc:
             raise RunError(f"{path} is not a readable zip archive ({exc}).", _RUN_LAYOUT) from exc
@@ -198,9 +137,27 @@ class _ZipSource:
         name = self._prefix + "/".join(parts)
         return self._zip.read(name) if name in self._members else None
 
+    def open(self, *parts: str):
+        data = self.read(*parts)
+        return None if data is None else io.BytesIO(data)
+
     def names(self, folder: str) -> list[str]:
         start = f"{self._prefix}{folder}/"
         return [m[len(start) :] for m in self._members if m.startswith(start) and "/" not in m[len(start) :]]
+
+
+class _StoredSnapshot:
+    """A snapshot file whose structure was checked but whose values are read on first use."""
+
+    __slots__ = ("source", "name")
+
+    def __init__(self, source, name: str):
+        self.source, self.name = source, name
+
+    def vector(self) -> np.ndarray | None:
+        """The checked values; None when the file is gone (thinned); ValueError when damaged."""
+        data = self.source.read(SNAPSHOT_DIR, self.name)
+        return None if data is None else decode_arrays(data)["vector"]
 
 
 # ----------------------------------------------------------------------------- the run
@@ -210,16 +167,18 @@ class Run:
     """A recorded training run: metadata, metrics per step and epoch, probe records, weight snapshots.
 
     Build one with `dlviz.Recorder` (``recorder.run``) or read one with `Run.load`. Everything is
-    plain numpy and dicts, so a Run pickles (the dashboard caches it).
+    plain numpy and dicts, so a Run pickles (the dashboard caches it). A loaded run reads its weight
+    snapshots' values when `snapshots` or `snapshot_steps` is first asked for, not when it opens.
     """
 
     def __init__(self, meta: dict | None = None):
         self.meta: dict = meta_document(meta or {})
         self.problems: list[str] = []
-        self.path: Path | None = None
+        self.path: Path | RemotePath | None = None
         self._chunks: list[dict[str, np.ndarray]] = []
-        self._snapshots: dict[int, np.ndarray] = {}
+        self._snapshots: dict[int, np.ndarray | _StoredSnapshot] = {}
         self._tables: dict[str, tuple[int, dict[str, np.ndarray]]] = {}
+        self._snapshot_lock = threading.Lock()
 
     # ------------------------------------------------------------------ what a run holds
 
@@ -278,16 +237,42 @@ class Run:
 
     @property
     def snapshot_steps(self) -> np.ndarray:
-        return np.array(sorted(dict(self._snapshots)), dtype=np.int64)
+        return np.array(sorted(self._read_snapshots()), dtype=np.int64)
 
     @property
     def snapshots(self) -> np.ndarray:
         """Flattened trainable weights [n_snapshots, n_params] float32, in meta["variables"] order."""
-        # A copy first: a Recorder may add or thin snapshots from the training thread meanwhile.
-        kept = dict(self._snapshots)
+        kept = self._read_snapshots()
         if not kept:
             return np.zeros((0, self.n_params), np.float32)
         return np.stack([kept[step] for step in sorted(kept)])
+
+    def _read_snapshots(self) -> dict[int, np.ndarray]:
+        """Every snapshot's values, reading and checksumming those not read yet (damaged ones are
+        dropped and listed in ``problems``)."""
+        # A copy first: a Recorder may add or thin snapshots from the training thread meanwhile.
+        kept = dict(self._snapshots)
+        if not any(isinstance(value, _StoredSnapshot) for value in kept.values()):
+            return kept
+        damaged = []
+        with self._snapshot_lock:  # a loaded run is shared by the dashboard's sessions
+            for step, entry in sorted(self._snapshots.items()):
+                if not isinstance(entry, _StoredSnapshot):
+                    continue
+                try:
+                    vector = entry.vector()
+                except (ValueError, KeyError) as exc:
+                    vector = None
+                    damaged.append(f"snapshot {SNAPSHOT_DIR}/{entry.name} skipped: {exc}")
+                if vector is None:
+                    del self._snapshots[step]
+                else:
+                    self._snapshots[step] = vector
+            self.problems.extend(damaged)
+            kept = dict(self._snapshots)
+        if damaged:
+            warnings.warn(f"Run {self.path}: " + "; ".join(damaged), stacklevel=3)
+        return kept
 
     @property
     def n_params(self) -> int:
@@ -315,8 +300,14 @@ class Run:
 
     def __getstate__(self):
         state = dict(self.__dict__)
+        state["_snapshots"] = self._read_snapshots()
         state["_tables"] = {}
+        del state["_snapshot_lock"]
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._snapshot_lock = threading.Lock()
 
     # ------------------------------------------------------------------ building (the Recorder's side)
 
@@ -340,20 +331,24 @@ class Run:
 
     # ------------------------------------------------------------------ disk
 
-    def save(self, path, *, overwrite: bool = False) -> Path:
-        """Write this run as a run folder at ``path`` (see the module docstring); returns the path."""
+    def save(self, path, *, overwrite: bool = False) -> Path | RemotePath:
+        """Write this run as a run folder at ``path`` (a local path or a URL such as ``gs://b/runs/x``;
+        see the module docstring); returns the path."""
+        snapshots = self._read_snapshots()
         writer = RunWriter(path, overwrite=overwrite)
         writer.write_meta(self.meta)
         for chunk in self._chunks:
             writer.append_chunk(chunk)
-        for step, vector in self._snapshots.items():
+        for step, vector in snapshots.items():
             writer.write_snapshot(step, vector)
         return writer.path
 
     @classmethod
     def load(cls, path) -> Run:
-        """Read a run folder (or a zip of one); damaged chunks are skipped and listed in ``problems``."""
-        source = _open_source(Path(path))
+        """Read a run folder (or a zip of one), local or at a URL (``gs://...``, ``ram://...``); damaged
+        chunks and snapshots are skipped and listed in ``problems``."""
+        path = location(path)
+        source = _open_source(path)
         raw_meta = source.read(META_FILE)
         if raw_meta is None:
             raise RunError(f"{source.label} is not a dlviz run: it has no {META_FILE}.", _RUN_LAYOUT)
@@ -374,7 +369,7 @@ class Run:
                 "Upgrade dlviz (pip install -U dlviz).",
             )
         run = cls(meta)
-        run.path = Path(path)
+        run.path = path
         for name in _numbered(source.names(CHUNK_DIR), _CHUNK_NAME):
             data = source.read(CHUNK_DIR, name)
             if data is None:
@@ -384,23 +379,22 @@ class Run:
             except ValueError as exc:
                 run.problems.append(f"chunk {CHUNK_DIR}/{name} skipped: {exc}")
         last_record = run.record_steps.max() if len(run.record_steps) else -1
+        expected = {"vector": (np.dtype(np.float32).str, [run.n_params])}
         for name in _numbered(source.names(SNAPSHOT_DIR), _SNAPSHOT_NAME):
             step = int(_SNAPSHOT_NAME.match(name).group(1))
             # A snapshot past the last loaded record belongs to data this reader has not seen yet.
             if step > last_record:
                 continue
-            data = source.read(SNAPSHOT_DIR, name)
-            if data is None:
+            handle = source.open(SNAPSHOT_DIR, name)
+            if handle is None:
                 continue
             try:
-                vector = decode_arrays(data)["vector"]
-            except (ValueError, KeyError) as exc:
+                with handle:
+                    check_structure(handle, expected)
+            except ValueError as exc:
                 run.problems.append(f"snapshot {SNAPSHOT_DIR}/{name} skipped: {exc}")
                 continue
-            if vector.shape != (run.n_params,):
-                run.problems.append(f"snapshot {SNAPSHOT_DIR}/{name} skipped: it has the wrong length")
-                continue
-            run._snapshots[step] = vector
+            run._snapshots[step] = _StoredSnapshot(source, name)
         if run.problems:
             warnings.warn(
                 f"Run {source.label}: {len(run.problems)} damaged file(s) skipped: "
@@ -412,11 +406,17 @@ class Run:
     open = load
 
 
-def _open_source(path: Path):
-    if not path.exists():
+def _open_source(path: Path | RemotePath):
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:  # a URL whose file system refuses (no credentials, unknown scheme, ...)
+        raise RunError(f"Cannot read {path}: {exc}", _RUN_LAYOUT) from exc
+    if not exists:
         raise RunError(f"No run at {path}: the path does not exist.", _RUN_LAYOUT)
-    if path.is_file():
-        if zipfile.is_zipfile(path):
+    if is_file:
+        with path.open() if isinstance(path, RemotePath) else open(path, "rb") as handle:
+            is_zip = zipfile.is_zipfile(handle)
+        if is_zip:
             return _ZipSource(path)
         raise RunError(f"{path} is a file, not a run folder.", _RUN_LAYOUT)
     return _FolderSource(path)
@@ -446,6 +446,61 @@ def _concatenate(chunks: list[dict[str, np.ndarray]], prefix: str, index: str) -
                 pieces.append(np.full(missing, np.nan))
         table[key[len(prefix) :]] = np.concatenate(pieces) if pieces else example[:0]
     return table
+
+
+# ----------------------------------------------------------------------------- drawing long series
+
+MAX_DRAWN_POINTS = 2000
+
+
+def downsample_indices(values, max_points: int = MAX_DRAWN_POINTS) -> np.ndarray:
+    """Indices of at most `max_points` samples of a series that keep its envelope, for drawing it.
+
+    Min/max decimation: the samples between the first and the last are cut into ``(max_points - 2) // 2``
+    runs of consecutive samples, and each run keeps its lowest and its highest finite value, in order;
+    the first and last samples are always kept. A spike or a dip that taking every n-th sample (stride)
+    would step over is still drawn at its height. A run of samples that are all NaN keeps its first
+    one (as its min and max), so the gap stays visible. A series of at most `max_points` samples keeps them all.
+
+    >>> values = np.zeros(100_000)
+    >>> values[43_210] = 5.0
+    >>> kept = downsample_indices(values, max_points=100)
+    >>> len(kept) <= 100, int(kept[0]), int(kept[-1]), bool(43_210 in kept)
+    (True, 0, 99999, True)
+    """
+    values = np.asarray(values, np.float64)
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    if max_points < 4:  # no room for a run's min and max beside the ends: evenly spaced samples
+        return np.unique(np.linspace(0, n - 1, max(max_points, 1)).round().astype(np.int64))
+    buckets = (max_points - 2) // 2
+    bounds = np.linspace(1, n - 1, buckets + 1).round().astype(np.int64)
+    finite = np.isfinite(values)
+    low = np.where(finite, values, np.inf)
+    high = np.where(finite, values, -np.inf)
+    kept = [np.array([0, n - 1])]
+    starts, ends = bounds[:-1], bounds[1:]
+    nonempty = ends > starts
+    starts, ends = starts[nonempty], ends[nonempty]
+    # Per run, the positions of its min and max: reduceat gives the values, a search the positions.
+    run_of = np.repeat(np.arange(len(starts)), ends - starts)
+    inside = np.arange(starts[0], ends[-1])
+    minima = np.minimum.reduceat(low[inside], starts - starts[0])
+    maxima = np.maximum.reduceat(high[inside], starts - starts[0])
+    at_min = low[inside] == minima[run_of]
+    at_max = high[inside] == maxima[run_of]
+    for mask in (at_min, at_max):
+        chosen = inside[mask]
+        runs = run_of[mask]
+        kept.append(chosen[np.r_[True, runs[1:] != runs[:-1]]] if len(chosen) else chosen)
+    return np.unique(np.concatenate(kept))
+
+
+def downsample(x, y, max_points: int = MAX_DRAWN_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """The line (x, y) thinned for drawing by `downsample_indices` (min/max decimation)."""
+    kept = downsample_indices(y, max_points)
+    return np.asarray(x)[kept], np.asarray(y)[kept]
 
 
 # ----------------------------------------------------------------------------- snapshots
@@ -489,7 +544,16 @@ class RunWriter:
     """Writes one run folder: atomic meta.json, append-only chunks, one file per snapshot."""
 
     def __init__(self, path, *, overwrite: bool = False):
-        self.path = Path(path)
+        self.path = location(path)
+        try:
+            self._prepare(overwrite)
+        except OSError as exc:  # unwritable, or a URL whose file system refuses (credentials, scheme)
+            raise RunError(
+                f"Cannot create the run folder {self.path} ({exc}).", "Choose a writable path."
+            ) from exc
+        self._next_chunk = 0
+
+    def _prepare(self, overwrite: bool) -> None:
         if self.path.exists() and not self.path.is_dir():
             raise RunError(
                 f"Cannot write a run to {self.path}: it is an existing file.",
@@ -505,18 +569,12 @@ class RunWriter:
                     f"{fix} a new folder, e.g. runs/exp2.",
                 )
             self._clear_run()
-        try:
-            (self.path / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
-            (self.path / SNAPSHOT_DIR).mkdir(exist_ok=True)
-        except OSError as exc:
-            raise RunError(
-                f"Cannot create the run folder {self.path} ({exc}).", "Choose a writable path."
-            ) from exc
-        self._next_chunk = 0
+        (self.path / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
+        (self.path / SNAPSHOT_DIR).mkdir(exist_ok=True)
 
     def _clear_run(self) -> None:
         for folder, pattern in ((CHUNK_DIR, _CHUNK_NAME), (SNAPSHOT_DIR, _SNAPSHOT_NAME)):
-            for name in os.listdir(self.path / folder) if (self.path / folder).is_dir() else []:
+            for name in names_in(self.path / folder):
                 if pattern.match(name):
                     (self.path / folder / name).unlink()
 
@@ -524,18 +582,15 @@ class RunWriter:
         text = json.dumps(meta_document(meta), indent=1, allow_nan=True)
         write_atomic(self.path / META_FILE, text.encode())
 
-    def append_chunk(self, arrays: dict[str, np.ndarray]) -> Path:
+    def append_chunk(self, arrays: dict[str, np.ndarray]) -> Path | RemotePath:
         target = self.path / CHUNK_DIR / f"{self._next_chunk:06d}.npz"
-        write_atomic(target, encode_arrays(arrays))
+        write_once(target, encode_arrays(arrays))
         self._next_chunk += 1
         return target
 
     def write_snapshot(self, step: int, vector: np.ndarray) -> None:
         arrays = {"step": np.int64(step), "vector": np.asarray(vector, np.float32)}
-        write_atomic(self.path / SNAPSHOT_DIR / f"{int(step):012d}.npz", encode_arrays(arrays))
+        write_once(self.path / SNAPSHOT_DIR / f"{int(step):012d}.npz", encode_arrays(arrays))
 
     def delete_snapshot(self, step: int) -> None:
-        try:
-            (self.path / SNAPSHOT_DIR / f"{int(step):012d}.npz").unlink()
-        except FileNotFoundError:
-            pass
+        (self.path / SNAPSHOT_DIR / f"{int(step):012d}.npz").unlink(missing_ok=True)
