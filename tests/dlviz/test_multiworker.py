@@ -1,0 +1,101 @@
+"""Multi-worker recording: two worker processes on localhost train a custom loop under
+MultiWorkerMirroredStrategy (CPU only) and the chief's run equals a single worker's on the same global
+batches. The loop is tests/dlviz/multiworker_training.py, the README's recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlviz.runs import Run
+from tests.dlviz.multiworker_training import train
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "tests" / "dlviz" / "multiworker_training.py"
+TIMEOUT_S = 240
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("localhost", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def launch(logdir: Path, tf_config: dict | None, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    env.pop("TF_CONFIG", None)
+    if tf_config is not None:
+        env["TF_CONFIG"] = json.dumps(tf_config)
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(logdir), *args],
+        env=env,
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(processes: list[subprocess.Popen]) -> list[dict]:
+    """Each process' summary line; all are killed when one fails or runs past the timeout."""
+    summaries = []
+    try:
+        for process in processes:
+            out, err = process.communicate(timeout=TIMEOUT_S)
+            assert process.returncode == 0, err[-4000:]
+            summaries.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return summaries
+
+
+@pytest.mark.slow
+def test_two_workers_record_what_one_worker_records_on_the_same_global_batches(tmp_path):
+    shared = tmp_path / "two_workers"  # both workers are given it: only the chief may write there
+    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    workers = [
+        launch(shared, {"cluster": cluster, "task": {"type": "worker", "index": index}}) for index in range(2)
+    ]
+    # The reference in this process while the workers train: one worker, default strategy.
+    train(str(tmp_path / "one_worker"))
+    chief, other = finish(workers)
+    assert (chief["task"], chief["chief"]) == ("worker:0", True)
+    assert (other["task"], other["chief"]) == ("worker:1", False)
+    assert sorted(path.name for path in shared.iterdir()) == ["chunks", "meta.json", "snapshots"]
+
+    recorded, reference = Run.load(shared), Run.load(tmp_path / "one_worker")
+    assert recorded.problems == [] and recorded.meta["status"] == "finished"
+    assert recorded.meta["recorder"]["gradients"] == reference.meta["recorder"]["gradients"]
+    np.testing.assert_array_equal(recorded.steps["step"], np.arange(8))
+    np.testing.assert_array_equal(recorded.record_steps, reference.record_steps)
+    np.testing.assert_array_equal(recorded.snapshot_steps, reference.snapshot_steps)
+    assert len(recorded.record_steps) >= 4 and len(recorded.snapshot_steps) >= 4
+    np.testing.assert_allclose(recorded.steps["loss"], reference.steps["loss"], atol=1e-6)
+    np.testing.assert_allclose(recorded.epochs["loss"], reference.epochs["loss"], atol=1e-6)
+    np.testing.assert_allclose(recorded.snapshots, reference.snapshots, atol=1e-6)
+    # The weights moved: equal snapshots are not equal by standing still.
+    assert np.abs(recorded.snapshots[-1] - recorded.snapshots[0]).max() > 1e-3
+    for quantity in ("grad_norm", "update_ratio", "act_mean", "act_std", "act_zero_frac"):
+        expected = reference.series(quantity)
+        assert expected, quantity
+        for layer, values in expected.items():
+            np.testing.assert_allclose(recorded.series(quantity)[layer], values, atol=1e-6, err_msg=quantity)
+    for kind in ("grad", "act"):
+        for layer, (counts, edges) in reference.histograms(kind).items():
+            np.testing.assert_array_equal(recorded.histograms(kind)[layer][0], counts)
+            np.testing.assert_allclose(recorded.histograms(kind)[layer][1], edges, atol=1e-6)
