@@ -8,7 +8,10 @@ its layers), activation_functions (the PReLU network; the lesson's other parts t
 (initialization), weight records, full-data losses, gradient noise and the PCA-plane surface (minibatch),
 Hessians and loss surfaces (normalization), activations, derivatives, gradient norms and softmax
 (activation_functions), the augmented image grid and the imbalance strategy's images (augmentation; the
-baseline fits both of its CNNs). Both sides include building and tracing; they alternate, compared by medians.
+baseline fits both of its CNNs). The convolution lesson trains nothing: its baseline calls the Keras layers it
+shows once each (Conv2D, both poolings, Flatten, the default CNN's first layer, one unit's input gradient); the
+lesson adds each window's products, the receptive field and its layer chain.
+Both sides include building and tracing; they alternate, compared by medians.
 Usage: python bench/lessons.py [--repeats 1] [--lessons initialization,minibatch,...]
 """
 
@@ -36,6 +39,10 @@ from plugins.activation_functions.plugin import Params as ActivationParams  # no
 from plugins.augmentation import Augmentation  # noqa: E402
 from plugins.augmentation import compute as augmentation  # noqa: E402
 from plugins.augmentation.plugin import Params as AugmentationParams  # noqa: E402
+from plugins.convolution import Convolution  # noqa: E402
+from plugins.convolution.plugin import LESSON_DATASET as CONVOLUTION_DATASET  # noqa: E402
+from plugins.convolution.plugin import Params as ConvolutionParams  # noqa: E402
+from plugins.convolution.sliding import PRESET_KERNELS  # noqa: E402
 from plugins.initialization import Initialization  # noqa: E402
 from plugins.initialization import compute as initialization  # noqa: E402
 from plugins.initialization.plugin import Params as InitializationParams  # noqa: E402
@@ -131,6 +138,30 @@ def plain_augmentation() -> None:
         augmentation.fit_cnn(subset, params, layers, SEED)
 
 
+def plain_convolution() -> None:
+    """The Keras layers the convolution lesson shows, each called once on its digit, nothing else: the one-filter
+    Conv2D, both poolings and Flatten, the default CNN's first layer and one unit's input gradient."""
+    params = ConvolutionParams()
+    data = datasets.load(CONVOLUTION_DATASET, seed=SEED)
+    digit = data.x_test[int(np.flatnonzero(data.y_test == params.digit)[0])][None]
+    conv = keras.layers.Conv2D(
+        1, 3, strides=params.stride, padding=params.padding, dilation_rate=params.dilation
+    )
+    conv.build(digit.shape)
+    conv.set_weights([PRESET_KERNELS[params.kernel][:, :, None, None], np.zeros(1)])
+    feature = conv(digit)
+    for pooling in (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D):
+        pooled = pooling(params.pool_size, padding=params.pool_padding)(feature)
+    keras.layers.Flatten()(pooled)
+    cnn = models.build("cnn", data, hidden=(32,), seed=SEED)
+    keras.Model(cnn.inputs[0], cnn.get_layer("conv_1").output)(digit)
+    x = tf.constant(digit)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        unit = tf.reduce_sum(keras.Model(cnn.inputs[0], cnn.get_layer("conv_2").output)(x)[0, 1, 1])
+    tape.gradient(unit, x)
+
+
 def lesson_compute(plugin_class) -> callable:
     def run() -> None:
         prelu.train_prelu.cache_clear()
@@ -146,6 +177,7 @@ LESSONS = {
     "normalization": (Normalization, plain_normalization),
     "activation_functions": (ActivationFunctions, plain_prelu),
     "augmentation": (Augmentation, plain_augmentation),
+    "convolution": (Convolution, plain_convolution),
 }
 
 
