@@ -389,40 +389,48 @@ def _uploaded_model(ws: Workspace, language: str) -> None:
 
 
 def _training(ws: Workspace, language: str, main_area: Any) -> None:
+    training.collect(ws, language)
     most = teacher.current().max_epochs
-    epochs = st.number_input(t("train.epochs", language), 1, most, min(5, most), key="train.epochs")
-    batch_size = st.select_slider(
-        t("train.batch_size", language), BATCH_SIZES, value=32, key="train.batch_size"
-    )
-    every = st.number_input(
+    st.number_input(t("train.epochs", language), 1, most, min(5, most), key="train.epochs")
+    st.select_slider(t("train.batch_size", language), BATCH_SIZES, value=32, key="train.batch_size")
+    st.number_input(
         t("train.every", language), 1, 1000, 10, key="train.every", help=t("train.every_help", language)
     )
-    fresh = st.checkbox(
-        t("train.fresh", language), True, key="train.fresh", help=t("train.fresh_help", language)
-    )
-    clicked = st.button(
+    st.checkbox(t("train.fresh", language), True, key="train.fresh", help=t("train.fresh_help", language))
+    busy = ws.training is not None
+    st.button(
         t("train.button", language),
         key="train.go",
         type="primary",
         icon=":material/play_arrow:",
         width="stretch",
-        disabled=ws.model is None or ws.dataset is None,
+        disabled=busy or ws.model is None or ws.dataset is None,
+        help=t("train.busy", language) if busy else None,
+        on_click=_start_training,
     )
     if ws.trained_epochs:
         st.caption(t("train.trained_for", language, epochs=ws.trained_epochs))
-    if not clicked:
+    training.show(ws, main_area, language)
+
+
+def _start_training() -> None:
+    """Train's on_click: runs before the script, so the run that follows draws Train disabled and the
+    training's status at once."""
+    ws, language = state.workspace(), state.language()
+    if ws.training is not None or ws.model is None or ws.dataset is None:
         return
-    settings = training.TrainingSettings(int(epochs), int(batch_size), int(every), bool(fresh))
+    settings = training.TrainingSettings(
+        int(st.session_state["train.epochs"]),
+        int(st.session_state["train.batch_size"]),
+        int(st.session_state["train.every"]),
+        bool(st.session_state["train.fresh"]),
+    )
     try:
-        entry = training.train(ws, settings, main_area, language)
+        training.start(ws, settings)
     except DlvizError as exc:
         ws.notify("error", t("train.failed", language, problem=str(exc)), exc)
-        return
-    except Exception as exc:  # Keras errors on user models must not take the page down
+    except Exception as exc:  # a user's model or data can fail before the fit: say so, keep the page
         ws.notify("error", t("train.failed", language, problem=f"{type(exc).__name__}: {exc}"), exc)
-        return
-    ws.notify("success", t("train.done", language, label=entry.label(language)))
-    st.rerun()  # draw the page again without the live view, now showing the new run
 
 
 # ----------------------------------------------------------------------------- runs

@@ -39,7 +39,16 @@ def workspace(at: AppTest):
 def train(at: AppTest, epochs: int = 1) -> AppTest:
     at.number_input(key="train.epochs").set_value(epochs)
     at.select_slider(key="train.batch_size").set_value(64)
-    at.button(key="train.go").click().run()
+    return finish_training(at.button(key="train.go").click().run())
+
+
+def finish_training(at: AppTest) -> AppTest:
+    """Wait for the session's training (it runs in the server's training queue) and run the page again,
+    as the page's polling fragment does in a browser, so the trained model and run are taken in."""
+    training = workspace(at).training
+    if training is not None:
+        assert training.job.wait(TIMEOUT_S), "the training did not finish in time"
+        at.run()
     return at
 
 

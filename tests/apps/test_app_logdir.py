@@ -10,6 +10,7 @@ from dashboard_helpers import (
     assert_no_exception,
     chart_specs,
     echo_figure,
+    finish_training,
     new_app,
     open_page,
     workspace,
@@ -104,7 +105,7 @@ def test_a_trained_run_is_saved_into_the_logdir_and_listed(tmp_path, monkeypatch
     monkeypatch.setenv(logdir.LOGDIR_ENV, str(tmp_path))
     at = new_app().run()
     at.number_input(key="train.epochs").set_value(1)
-    at.button(key="train.go").click().run()
+    finish_training(at.button(key="train.go").click().run())
     at.text_input(key="runs.save_name").set_value("../my run")
     at.button(key="runs.save").click().run()
     assert_no_exception(at)

@@ -8,7 +8,7 @@ import zipfile
 
 import keras
 import pytest
-from dashboard_helpers import assert_no_exception, new_app, texts, workspace
+from dashboard_helpers import assert_no_exception, finish_training, new_app, texts, workspace
 
 import dlviz
 from apps import export
@@ -128,7 +128,7 @@ def test_a_good_model_file_is_loaded_and_trainable(tmp_path):
     assert not at.error, texts(at.error)
     assert workspace(at).model_label == "mine.keras"
     at.number_input(key="train.epochs").set_value(1)
-    at.button(key="train.go").click().run()
+    finish_training(at.button(key="train.go").click().run())
     assert_no_exception(at)
     assert not at.error, texts(at.error)
     assert workspace(at).trained_epochs == 1
@@ -138,7 +138,7 @@ def test_a_good_model_file_is_loaded_and_trainable(tmp_path):
 def test_a_run_zip_opens_as_a_run(tmp_path):
     at = new_app().run()
     at.number_input(key="train.epochs").set_value(1)
-    at.button(key="train.go").click().run()
+    finish_training(at.button(key="train.go").click().run())
     run = workspace(at).runs[workspace(at).current_run].run
     data = export.run_zip(run, "digits run")
 

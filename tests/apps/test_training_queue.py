@@ -1,4 +1,4 @@
-"""The training queue: a bounded number at once, first come first served, places told, a stopped wait leaves."""
+"""The training queue: a bounded pool of workers, first come first served, places told, cancelling, failures kept."""
 
 from __future__ import annotations
 
@@ -9,110 +9,136 @@ import pytest
 
 from apps.training_queue import TrainingQueue
 
+WAIT_S = 10
+
+
+def never(job):
+    raise AssertionError("this job should never run")
+
+
+def wait_for(condition, timeout_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
 
 @pytest.mark.parametrize("slots", [1, 2])
 def test_no_more_than_the_slots_run_and_the_line_is_served_in_order(slots):
     queue = TrainingQueue(slots)
-    order, running, most = [], [], [0]
+    started, running, most = [], [], [0]
     lock = threading.Lock()
     release = threading.Event()
-    places: dict[str, list[int]] = {}
 
-    def student(name: str) -> None:
-        with queue.turn(name, lambda place, estimate: places.setdefault(name, []).append(place)):
-            with lock:
-                order.append(name)
-                running.append(name)
-                most[0] = max(most[0], len(running))
-            release.wait(5)
-            time.sleep(0.05)
-            with lock:
-                running.remove(name)
+    def work(job):
+        with lock:
+            started.append(job.owner)
+            running.append(job.owner)
+            most[0] = max(most[0], len(running))
+        release.wait(WAIT_S)
+        time.sleep(0.02)
+        with lock:
+            running.remove(job.owner)
+        return f"trained {job.owner}"
 
-    threads = []
-    for name in ("a", "b", "c", "d", "e"):
-        threads.append(threading.Thread(target=student, args=(name,)))
-        threads[-1].start()
-        time.sleep(0.1)  # arrive in this order
-    assert queue.snapshot() == (slots, 5 - slots)
-    assert [places[name][-1] for name in "abcde"[slots:]] == list(range(1, 6 - slots)), places
+    jobs = [queue.submit(name, work) for name in "abcde"]
+    wait_for(lambda: queue.snapshot() == (slots, 5 - slots))
+    assert [queue.place(job) for job in jobs] == [0] * slots + list(range(1, 6 - slots))
+    assert queue.holders() == frozenset("abcde")
+    assert queue.estimate_s(1) is None, "no estimate before a training finished"
     release.set()
-    for thread in threads:
-        thread.join(10)
+    assert all(job.wait(WAIT_S) for job in jobs)
     assert most[0] == slots
-    # students admitted together (when a round of slots frees) may log in either order
-    assert [sorted(order[start : start + slots]) for start in range(0, 5, slots)] == [
-        sorted("abcde"[start : start + slots]) for start in range(0, 5, slots)
+    # students started together (when a round of slots frees) may log in either order
+    assert [sorted(started[i : i + slots]) for i in range(0, 5, slots)] == [
+        sorted("abcde"[i : i + slots]) for i in range(0, 5, slots)
     ]
-    assert queue.snapshot() == (0, 0)
-    assert queue.estimate_s(1) > 0, "finished trainings give the estimate"
+    assert [(job.state, job.result) for job in jobs] == [("done", f"trained {name}") for name in "abcde"]
+    assert [queue.place(job) for job in jobs] == [None] * 5
+    assert queue.snapshot() == (0, 0) and queue.holders() == frozenset()
+    assert queue.estimate_s(1) > 0 and queue.estimate_s(slots + 1) == pytest.approx(2 * queue.estimate_s(1))
+    queue.close(WAIT_S)
 
 
-def test_a_wait_that_is_stopped_leaves_the_line_and_one_place_per_session():
+def test_one_job_per_owner_cancelling_in_line_or_running_and_a_failure_keeps_the_worker():
     queue = TrainingQueue(1)
-    holding, stop = threading.Event(), threading.Event()
+    holding, stopped = threading.Event(), []
 
-    def first() -> None:
-        with queue.turn("first", lambda place, estimate: None):
-            holding.set()
-            stop.wait(5)
+    def hold(job):
+        holding.set()
+        while not job.cancel_requested:  # the way a Keras callback checks between batches
+            time.sleep(0.01)
+        stopped.append(job.owner)
 
-    thread = threading.Thread(target=first)
-    thread.start()
-    holding.wait(5)
+    first = queue.submit("first", hold)
+    holding.wait(WAIT_S)
     with pytest.raises(RuntimeError, match="already has a training"):
-        with queue.turn("first", lambda place, estimate: None):
-            pass
+        queue.submit("first", hold)
+    second = queue.submit("second", never)
+    assert queue.place(second) == 1
+    second.cancel()
+    assert second.finished and second.state == "cancelled" and queue.snapshot() == (1, 0)
 
-    def closed_tab(place, estimate):
-        assert place == 1 and estimate is None
-        raise KeyboardInterrupt("the run was stopped")
+    first.cancel()
+    assert first.wait(WAIT_S) and first.state == "cancelled" and stopped == ["first"]
 
-    with pytest.raises(KeyboardInterrupt):
-        with queue.turn("second", closed_tab):
-            pytest.fail("a stopped wait never trains")
-    assert queue.snapshot() == (1, 0), "the stopped student left the line"
-    stop.set()
-    thread.join(5)
-    assert queue.snapshot() == (0, 0)
+    def broken(job):
+        raise ValueError("the user's model does not fit the data")
+
+    failed = queue.submit("first", broken)  # the owner may ask again once its job ended
+    assert failed.wait(WAIT_S) and failed.state == "failed" and "does not fit" in str(failed.error)
+    after = queue.submit("third", lambda job: 42)
+    assert after.wait(WAIT_S) and (after.state, after.result) == ("done", 42), (
+        "the worker outlived the failure"
+    )
+    assert queue.estimate_s(1) is not None
+
+    blocker, waiting = queue.submit("blocker", hold), queue.submit("waiting", never)
+    wait_for(lambda: queue.place(blocker) == 0)
+    closing = threading.Thread(target=queue.close, args=(WAIT_S,))
+    closing.start()
+    wait_for(lambda: waiting.finished)
+    assert waiting.state == "cancelled", "closing cancels the line"
+    blocker.cancel()  # closing lets the running job end
+    closing.join(WAIT_S)
+    assert blocker.state == "cancelled" and not closing.is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        queue.submit("late", lambda job: None)
     with pytest.raises(ValueError, match="at least one slot"):
         TrainingQueue(0)
 
 
 @pytest.mark.slow
-def test_a_dashboard_training_waits_in_line_while_every_slot_is_taken():
-    from dashboard_helpers import assert_no_exception, new_app, train, workspace
+def test_a_dashboard_training_waits_in_line_while_every_slot_is_taken_and_can_leave():
+    from dashboard_helpers import assert_no_exception, finish_training, new_app, texts, workspace
 
-    from apps import settings, training_queue
+    from apps import training
+    from dlviz.i18n import t
 
-    queue = training_queue.shared(settings.current().max_concurrent_trainings)
-    release, seen_waiting = threading.Event(), []
-
-    def hold(slot: int) -> None:
-        with queue.turn(f"holder {slot}", lambda place, estimate: None):
-            release.wait(120)
-
-    def watch() -> None:  # frees the slots once the dashboard's training is seen waiting in line
-        while not release.is_set():
-            if queue.snapshot()[1]:
-                seen_waiting.append(queue.snapshot())
-                release.set()
-            time.sleep(0.05)
-
-    holders = [threading.Thread(target=hold, args=(slot,)) for slot in range(queue.slots)]
-    for thread in holders:
-        thread.start()
-    while queue.snapshot()[0] < queue.slots:
-        time.sleep(0.01)
-    watcher = threading.Thread(target=watch)
-    watcher.start()
+    queue = training.queue()
+    release = threading.Event()
+    holders = [queue.submit(f"holder {slot}", lambda job: release.wait(120)) for slot in range(queue.slots)]
     try:
-        at = train(new_app().run(), epochs=1)
+        wait_for(lambda: queue.snapshot()[0] == queue.slots)
+        at = new_app().run()
+        at.number_input(key="train.epochs").set_value(1)
+        at.button(key="train.go").click().run()
+        assert_no_exception(at)
+        ws = workspace(at)
+        assert queue.place(ws.training.job) == 1, "the training waits behind the held slots"
+        assert at.button(key="train.go").disabled, "one training per session"
+        assert [bar.proto.text for bar in at.get("progress")] == [t("train.queued", "en", place=1)]
+        at.button(key="train.cancel").click().run()
+        assert ws.training is None and t("train.cancelled", "en") in texts(at.info)
+        assert queue.snapshot() == (queue.slots, 0), "it left the line"
+
+        at.button(key="train.go").click().run()
+        release.set()
+        finish_training(at)
     finally:
         release.set()
-        for thread in [*holders, watcher]:
-            thread.join(10)
+        for job in holders:
+            job.wait(WAIT_S)
     assert_no_exception(at)
-    assert seen_waiting and seen_waiting[0] == (queue.slots, 1), "the training waited behind the held slots"
-    assert workspace(at).trained_epochs == 1, "then it trained"
+    assert ws.trained_epochs == 1 and ws.current_run in ws.runs, "then it trained"
     assert queue.snapshot() == (0, 0)
