@@ -3,7 +3,13 @@
 Results are cached with ``st.cache_data`` per (context, plugin, params); the language is not part
 of the key, so switching language or page never recomputes. The context (model, dataset, runs) is
 passed as an unhashed ``_``-argument and named by `context_key`, which changes whenever the model's
-weights, the dataset or a run change.
+weights, the dataset or a run change. A result that does not depend on the session (the plugin's
+`shared_result_key` is not None: a lesson on its own data, the optimizer race) is cached once for
+the whole server instead, so the next student gets it at once; ``st.cache_data`` hands each reader
+its own unpickled copy, so no session can change another's.
+
+While a result is computed, the plugin's progress and partial results (`Context.report_partial`)
+reach the page through a `Listener`; only the complete result is cached.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dlviz.registry import plugin_figures, run_plugin
 
 SEVERITY_ORDER = {"problem": 0, "warning": 1, "info": 2, "ok": 3}
 FIGURE_CACHE_SIZE = 48
+SHARED_RESULTS = 64  # results kept for every session: lessons and races at a few settings each
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,7 +46,12 @@ def model_handle(ws: Workspace) -> Any:
     return ws.handle
 
 
-def context(ws: Workspace, language: str, progress: Callable[[float, str], None] | None = None) -> Context:
+def context(
+    ws: Workspace,
+    language: str,
+    progress: Callable[[float, str], None] | None = None,
+    partial: Callable[[Any], None] | None = None,
+) -> Context:
     """The context a plugin computes in: this session's model, data, current run and runs to compare."""
     runs = ws.known_runs()
     current = runs.get(ws.current_run) if ws.current_run else None
@@ -53,6 +65,7 @@ def context(ws: Workspace, language: str, progress: Callable[[float, str], None]
         seed=0,
         language=language,
         progress=progress,
+        partial=partial,
     )
 
 
@@ -84,23 +97,24 @@ def _cached_result(
     return run_plugin(_plugin, _ctx, _params)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached_figures(
-    _plugin: Plugin, _result: Any, plugin_name: str, ctx_key: str, params_key: str, language: str
-):
-    return plugin_figures(_plugin, _result, language)
+@st.cache_data(show_spinner=False, max_entries=SHARED_RESULTS)
+def _shared_result(_plugin: Plugin, _ctx: Context, _params: Any, plugin_name: str, shared_key: str):
+    return run_plugin(_plugin, _ctx, _params)
 
 
-class ProgressBar:
-    """`ctx.progress` for Streamlit: a progress bar drawn on first report, cleared by `done`.
+class Listener:
+    """`ctx.progress` and `ctx.partial` for Streamlit: a progress bar drawn on the first report and
+    `on_partial(result)` for each partial result; `done` clears the bar.
 
-    A cached function records the elements it draws in order to replay them on a cache hit; the
-    bar belongs to the page, not to the result, so it is updated in the context of the caller.
+    A cached function records the elements it draws in order to replay them on a cache hit; the bar
+    and the partial figures belong to the page, not to the result, so they are drawn in the context
+    of the caller.
     """
 
-    def __init__(self, area: Any):
+    def __init__(self, area: Any, on_partial: Callable[[Any], None] | None = None):
         self._area = area
         self._bar = None
+        self._on_partial = on_partial
         self._outer = contextvars.copy_context()
 
     def __call__(self, fraction: float, message: str = "") -> None:
@@ -112,19 +126,46 @@ class ProgressBar:
         else:
             self._bar.progress(fraction, text=message or None)
 
+    def partial(self, value: Any) -> None:
+        if self._on_partial is not None:
+            self._outer.run(self._on_partial, value)
+
     def done(self) -> None:
         self._outer.run(self._area.empty)
 
 
-def result(plugin: Plugin, ws: Workspace, language: str, params: Any, area: Any) -> tuple[Any, str]:
-    """Compute (or fetch) `plugin`'s result with progress in `area`; returns (result, params key)."""
-    bar = ProgressBar(area)
-    ctx = context(ws, language, progress=bar)
+def shared_key(plugin: Plugin, ctx: Context, params: Any) -> str | None:
+    """The server-wide cache key of `plugin`'s result, or None when the result belongs to the session."""
+    session_part = plugin.shared_result_key(ctx, params)
+    if session_part is None:
+        return None
+    return f"{plugin.name}|{type(plugin).__module__}.{type(plugin).__qualname__}|{params!r}|seed{ctx.seed}|{session_part}"
+
+
+def result(
+    plugin: Plugin,
+    ws: Workspace,
+    language: str,
+    params: Any,
+    area: Any,
+    on_partial: Callable[[Any], None] | None = None,
+) -> tuple[Any, str]:
+    """Compute (or fetch) `plugin`'s result with progress in `area`; returns (result, params key).
+
+    `on_partial(result)` hears each partial result the plugin reports while it computes (never on a
+    cache hit): a page draws them so that the first figures show before the last model is trained.
+    """
+    listener = Listener(area, on_partial)
+    ctx = context(ws, language, progress=listener, partial=listener.partial if on_partial else None)
     params_key = repr(params)
     try:
-        value = _cached_result(plugin, ctx, params, plugin.name, context_key(ws), params_key)
+        shared = shared_key(plugin, ctx, params)
+        if shared is not None:
+            value = _shared_result(plugin, ctx, params, plugin.name, shared)
+        else:
+            value = _cached_result(plugin, ctx, params, plugin.name, context_key(ws), params_key)
     finally:
-        bar.done()
+        listener.done()
     return value, params_key
 
 

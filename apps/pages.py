@@ -8,6 +8,7 @@ its own page, with the traceback folded away.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,7 @@ from apps import charts, compute, export, state, widgets
 from dlviz.errors import DlvizError
 from dlviz.i18n import t
 from dlviz.plugin import SECTIONS, Plugin, draw_page
-from dlviz.registry import PluginInfo
+from dlviz.registry import PluginInfo, plugin_figures
 
 SEVERITY_STYLE = {"problem": "error", "warning": "warning", "info": "info", "ok": "success"}
 SEVERITY_ICON = {
@@ -31,6 +32,7 @@ SEVERITY_ICON = {
 }
 OVERVIEW_PATH = "overview"
 MAX_OPEN_CONTROLS = 6  # more controls than this start folded, so the figures come into view first
+TIMING_KEY = "dlviz.page_timing"
 
 
 def navigation(language: str) -> Any:
@@ -130,22 +132,70 @@ def _plugin_body(plugin: Plugin, ws: state.Workspace, language: str) -> None:
         return
     if texts.what_to_look_for:
         _look_for(texts.what_to_look_for, language)
-    value, params_key = compute.result(plugin, ws, language, params, st.empty())
+    timing = PageTiming.start(plugin.name)
+    progress_area, findings_area, figures_area = st.empty(), st.container(), st.empty()
+    partial = PartialFigures(plugin, figures_area, language, timing)
+    value, params_key = compute.result(plugin, ws, language, params, progress_area, on_partial=partial)
     findings = compute.record_findings(ws, plugin, value)
-    _findings([(plugin.name, finding) for finding in findings], language)
-    _suggestion(value, language)
-    if type(plugin).render is not Plugin.render:
-        plugin.render(st, ctx, value)  # a page with a layout of its own draws (and caches) its figures itself
-        try:
+    with findings_area:
+        _findings([(plugin.name, finding) for finding in findings], language)
+        _suggestion(value, language)
+    with figures_area.container():
+        if type(plugin).render is not Plugin.render:
+            plugin.render(st, ctx, value)  # a page with a layout of its own draws (and caches) its figures itself
+            timing.figure_drawn()
+            try:
+                figures = compute.figures(plugin, ws, value, params_key, language)
+            except Exception:  # the plugin drew itself; export is a bonus, not worth an error
+                figures = []
+        else:
+            draw_page(st, plugin.page(value), language)
             figures = compute.figures(plugin, ws, value, params_key, language)
-        except Exception:  # the plugin drew itself; export is a bonus, not worth an error
-            figures = []
-    else:
-        draw_page(st, plugin.page(value), language)
-        figures = compute.figures(plugin, ws, value, params_key, language)
-        for index, figure in enumerate(figures):
-            st.plotly_chart(figure, width="stretch", key=f"figure.{plugin.name}.{index}")
+            for index, figure in enumerate(figures):
+                st.plotly_chart(figure, width="stretch", key=f"figure.{plugin.name}.{index}")
+                timing.figure_drawn()
+    timing.complete()
     _downloads(plugin.name, figures, language)
+
+
+class PageTiming:
+    """When a plugin page began computing, drew its first figure (partial or final) and was complete, in
+    ``time.perf_counter`` seconds, kept in the session under TIMING_KEY (bench/pages.py reads it)."""
+
+    def __init__(self, record: dict):
+        self._record = record
+
+    @classmethod
+    def start(cls, name: str) -> PageTiming:
+        record = {"page": name, "started": time.perf_counter(), "first_figure": None, "complete": None}
+        st.session_state[TIMING_KEY] = record
+        return cls(record)
+
+    def figure_drawn(self) -> None:
+        if self._record["first_figure"] is None:
+            self._record["first_figure"] = time.perf_counter()
+
+    def complete(self) -> None:
+        self._record["complete"] = time.perf_counter()
+
+
+class PartialFigures:
+    """Draws each partial result of a plugin in place of the last one, with its notes, while the rest is
+    computed; the complete result then takes its place."""
+
+    def __init__(self, plugin: Plugin, area: Any, language: str, timing: PageTiming):
+        self._plugin, self._area, self._language, self._timing = plugin, area, language, timing
+        self._count = 0
+
+    def __call__(self, value: Any) -> None:
+        self._count += 1
+        name = self._plugin.name
+        figures = plugin_figures(self._plugin, value, self._language)
+        with self._area.container():
+            draw_page(st, self._plugin.page(value), self._language)
+            for index, figure in enumerate(figures):
+                st.plotly_chart(figure, width="stretch", key=f"partial.{name}.{self._count}.{index}")
+                self._timing.figure_drawn()
 
 
 def _suggestion(value: Any, language: str) -> None:

@@ -235,7 +235,9 @@ class Context:
 
     `model` is a `dlviz.ModelHandle` (see `dlviz.wrap`), `dataset` a `dlviz.datasets.Dataset`,
     `run` the `dlviz.Run` being shown and `runs` further runs to compare with it. `progress`, when
-    set, takes a fraction in [0, 1] and a short message; call it through `ctx.report`.
+    set, takes a fraction in [0, 1] and a short message; call it through `ctx.report`. `partial`, when
+    set, takes a result so far (a page draws it while the rest is computed); call it through
+    `ctx.report_partial`.
     """
 
     model: Any = None
@@ -246,11 +248,35 @@ class Context:
     seed: int = 0
     language: str = "en"
     progress: Callable[[float, str], None] | None = dataclasses.field(default=None, compare=False)
+    partial: Callable[[Any], None] | None = dataclasses.field(default=None, compare=False)
 
     def report(self, fraction: float, message: str = "") -> None:
         """Tell the caller how far a long computation has come (does nothing without a listener)."""
         if self.progress is not None:
             self.progress(min(max(float(fraction), 0.0), 1.0), message)
+
+    @property
+    def wants_partial(self) -> bool:
+        """Whether someone listens for partial results (build them only then: they may cost time)."""
+        return self.partial is not None
+
+    def report_partial(self, result: Any, done: int, total: int, message: str = "") -> None:
+        """Hand the caller a valid result so far, after `done` of `total` parts (models trained, epochs...).
+
+        `result` is of the type `compute` returns, with fewer entries, so `figures(result)` draws it; a
+        page shows it at once instead of a blank page until the last part. Reports the progress too.
+        Does nothing without listeners, so scripts and callers that ignore it are unaffected.
+
+        >>> seen = []
+        >>> ctx = Context(progress=lambda f, m: seen.append(f), partial=seen.append)
+        >>> ctx.report_partial(("first model",), done=1, total=4)
+        >>> seen
+        [0.25, ('first model',)]
+        >>> Context().report_partial(("first model",), done=1, total=4)  # nobody listens: nothing happens
+        """
+        self.report(done / total if total else 1.0, message)
+        if self.partial is not None:
+            self.partial(result)
 
     def has(self, requirement: str) -> bool:
         """Whether the context holds `requirement` ("model", "dataset" or "run")."""
@@ -362,6 +388,9 @@ class Plugin:
     section: ClassVar[str] = "Other"
     requires: ClassVar[frozenset[str]] = frozenset()
     compares_runs: ClassVar[bool] = False
+    # True: the result depends only on the params and the seed, never on the session's model, data or
+    # runs, so the dashboard computes it once for every session (see `shared_result_key`).
+    session_independent: ClassVar[bool] = False
     Params: ClassVar[type] = NoParams
     _docs: ClassVar[dict[str, str]] = docstring_sections(None)
 
@@ -395,6 +424,16 @@ class Plugin:
                 "请先加载或训练。",
             )
         return True
+
+    def shared_result_key(self, ctx: Context, params: Any) -> str | None:
+        """Whether sessions may share the result of `params` on `ctx`: None when it depends on the session's
+        model, data or runs; else a text naming whatever else of `ctx` it reads (besides the params and the
+        seed), "" when nothing. The default: "" when the class sets `session_independent`, else None.
+
+        Override it for a result that reads the session only for some params, e.g. a lesson that trains on
+        its own bundled data unless told to use the loaded set.
+        """
+        return "" if self.session_independent else None
 
     def compute(self, ctx: Context, params: Any) -> Any:
         """Compute a plain, picklable result. Pure: no UI, no global state."""

@@ -191,6 +191,7 @@ class ActivationFunctions(dlviz.Plugin):
     title_zh = "激活函数"
     section = "Lessons"
     requires = frozenset()
+    session_independent = True  # computed from its params alone: one result for every session
     Params = Params
 
     def compute(self, ctx: dlviz.Context, params: Params) -> ActivationResult:

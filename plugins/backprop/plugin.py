@@ -178,6 +178,7 @@ class Backprop(dlviz.Plugin):
     title_zh = "反向传播"
     section = "Lessons"
     requires = frozenset()
+    session_independent = True  # computed from its params alone: one result for every session
     Params = Params
 
     def compute(self, ctx: dlviz.Context, params: Params) -> BackpropResult:

@@ -158,6 +158,16 @@ class Imbalance(dlviz.Plugin):
             help="Fraction of the training samples kept for the classes in reduce_classes.",
             help_zh="reduce_classes 中各类别保留的训练样本比例。",
         )
+        rare_if_balanced: bool = dlviz.param(
+            True,
+            label="Make a class rare on balanced data",
+            label_zh="数据平衡时制造一个少数类",
+            help="When no class is rare (the largest has less than 1.5x the smallest's training samples) and "
+            "'Make classes rare' is empty, the last class is thinned to 'Fraction kept', so the strategies have "
+            "a rare class to rescue. Untick it to compare them on the data as it is.",
+            help_zh="当没有类别稀少（最大类别的训练样本不到最小类别的 1.5 倍）且“制造少数类”为空时，把最后一个类别的"
+            "训练样本减少到“保留比例”，让各种策略有少数类可以挽救。取消勾选则在原始数据上比较。",
+        )
         architecture: str = dlviz.param(
             "auto",
             label="Architecture",
@@ -224,6 +234,7 @@ class Imbalance(dlviz.Plugin):
         x_train = np.asarray(dataset.x_train, dtype=np.float32)
         x_test = np.asarray(dataset.x_test, dtype=np.float32)
         y_train, y_test = targets.train, targets.test
+        params, notes = _made_rare_if_balanced(params, targets, dataset)
         x_train, y_train = thin_classes(x_train, y_train, targets, params, ctx.seed)
         n_classes = targets.n_classes
         train_counts = class_counts(y_train, n_classes)
@@ -244,6 +255,37 @@ class Imbalance(dlviz.Plugin):
         scatter = [
             projection.panel("original", x_train, y_train, np.zeros(len(y_train), bool), focus, ctx.seed)
         ]
+        so_far = ImbalanceResult(
+            dataset_name=str(getattr(dataset, "name", "")),
+            kind=str(getattr(dataset, "kind", "")),
+            class_names=targets.class_names,
+            multilabel=targets.multilabel,
+            binary=binary,
+            n_train=len(y_train),
+            n_test=len(y_test),
+            train_counts=train_counts,
+            test_counts=test_counts,
+            minority_classes=minority,
+            focus_class=focus,
+            reduced_classes=tuple(int(c) for c in params.reduce_classes),
+            keep_fraction=float(params.keep_fraction),
+            explained_variance=projection.explained_variance,
+            scatter=tuple(scatter),
+            outcomes=(),
+            skipped=(),
+            thresholds=THRESHOLDS.copy(),
+            test_fingerprint=test_fingerprint,
+            majority_share=float("nan")
+            if targets.multilabel
+            else float(test_counts.max() / max(len(y_test), 1)),
+            architecture=trainer.description,
+            epochs=int(params.epochs),
+            seed=int(ctx.seed),
+            class_names_zh=targets.class_names_zh,
+            page=dlviz.Page(notes),
+        )
+        # The data first (distribution, 2-D view), then each strategy as soon as it is scored.
+        ctx.report_partial(so_far, 0, len(strategies), tr(ctx.language, "the data", "数据"))
         outcomes, skipped = [], []
         for position, strategy in enumerate(strategies):
             label_zh, count = strategy_label(strategy, "zh"), f"{position + 1}/{len(strategies)}"
@@ -296,34 +338,14 @@ class Imbalance(dlviz.Plugin):
                     **metrics,
                 )
             )
+            so_far = dataclasses.replace(
+                so_far, scatter=tuple(scatter), outcomes=tuple(outcomes), skipped=tuple(skipped)
+            )
+            if position + 1 < len(strategies):
+                ctx.report_partial(so_far, position + 1, len(strategies), training)
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
-        return ImbalanceResult(
-            dataset_name=str(getattr(dataset, "name", "")),
-            kind=str(getattr(dataset, "kind", "")),
-            class_names=targets.class_names,
-            multilabel=targets.multilabel,
-            binary=binary,
-            n_train=len(y_train),
-            n_test=len(y_test),
-            train_counts=train_counts,
-            test_counts=test_counts,
-            minority_classes=minority,
-            focus_class=focus,
-            reduced_classes=tuple(int(c) for c in params.reduce_classes),
-            keep_fraction=float(params.keep_fraction),
-            explained_variance=projection.explained_variance,
-            scatter=tuple(scatter),
-            outcomes=tuple(outcomes),
-            skipped=tuple(skipped),
-            thresholds=THRESHOLDS.copy(),
-            test_fingerprint=test_fingerprint,
-            majority_share=float("nan")
-            if targets.multilabel
-            else float(test_counts.max() / max(len(y_test), 1)),
-            architecture=trainer.description,
-            epochs=int(params.epochs),
-            seed=int(ctx.seed),
-            class_names_zh=targets.class_names_zh,
+        return dataclasses.replace(
+            so_far, scatter=tuple(scatter), outcomes=tuple(outcomes), skipped=tuple(skipped)
         )
 
     def figures(self, result: ImbalanceResult, language: str = "en") -> list[go.Figure]:
@@ -386,6 +408,30 @@ class Imbalance(dlviz.Plugin):
                 )
             )
         return findings
+
+
+def _made_rare_if_balanced(params, targets: Targets, dataset) -> tuple[object, tuple[dlviz.Note, ...]]:
+    """`params` with the last class in `reduce_classes` when the training split is balanced (nothing for the
+    strategies to fix) and the user chose no class to thin, and the note that says so."""
+    if params.reduce_classes or not params.rare_if_balanced or targets.multilabel:
+        return params, ()
+    counts = class_counts(targets.train, targets.n_classes)
+    if np.any(counts * 1.5 <= counts.max()) or counts.min() < 2:
+        return params, ()
+    rare = targets.n_classes - 1
+    names_zh = targets.class_names_zh or targets.class_names
+    name = str(getattr(dataset, "name", "")) or "this dataset"
+    ratio = counts.max() / counts.min()
+    note = dlviz.Note(
+        f"{name} is balanced (largest : smallest class = {ratio:.1f} : 1), so no strategy would have anything to "
+        f"fix: the training samples of class {targets.class_names[rare]} were thinned to "
+        f"{params.keep_fraction:.0%} to make it rare (the test split is untouched). Choose classes under "
+        "'Make classes rare', or untick 'Make a class rare on balanced data' to compare on the data as it is.",
+        f"{name} 是平衡的（最大类 : 最小类 = {ratio:.1f} : 1），各种策略没有什么可纠正的：因此把类别 "
+        f"{names_zh[rare]} 的训练样本减少到 {params.keep_fraction:.0%}，让它成为少数类（测试集未改动）。"
+        "可以在“制造少数类”中自选类别，或取消勾选“数据平衡时制造一个少数类”，在原始数据上比较。",
+    )
+    return dataclasses.replace(params, reduce_classes=(rare,)), (note,)
 
 
 # ------------------------------------------------------------------------------------------ projection

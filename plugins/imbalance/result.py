@@ -8,6 +8,7 @@ import dataclasses
 
 import numpy as np
 
+import dlviz
 from plugins.imbalance.metrics import best_strategy
 from plugins.imbalance.resampling import Skipped
 
@@ -84,6 +85,7 @@ class ImbalanceResult:
     epochs: int
     seed: int
     class_names_zh: tuple[str, ...] = ()  # `class_names` in Chinese; empty when the dataset has none
+    page: dlviz.Page = dlviz.Page()  # notes on the page, e.g. that a class of balanced data was made rare
 
     def outcome(self, strategy: str) -> Outcome:
         """The outcome of `strategy` (KeyError if it did not run)."""

@@ -166,6 +166,7 @@ class LossFunctions(dlviz.Plugin):
     title_zh = "损失函数"
     section = "Lessons"
     requires = frozenset()
+    session_independent = True  # computed from its params alone: one result for every session
     Params = Params
 
     def compute(self, ctx: dlviz.Context, params: Params) -> LossResult:

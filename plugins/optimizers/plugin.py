@@ -86,6 +86,7 @@ class Optimizers(dlviz.Plugin):
     title_zh = "优化器赛跑"
     section = "Optimization"
     requires = frozenset()
+    session_independent = True  # a race on a test function: the same for every session
 
     @dataclasses.dataclass(frozen=True)
     class Params:

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import dlviz
+from dlviz.plugin import tr
 from plugins.playground.data import CLASSIFICATION_SETS, FEATURES, REGRESSION_SETS, playground_data
 from plugins.playground.figures import animation_figure, loss_figure, unit_maps_figure
 from plugins.playground.regression_figures import curve_figure, surface_figure, unit_curves_figure
@@ -232,10 +233,23 @@ class Playground(dlviz.Plugin):
 
     def compute(self, ctx: dlviz.Context, params: Params) -> PlaygroundResult:
         data, notes = playground_data(ctx, params)
+        message = tr(ctx.language, "training", "训练中")
         _, result = train_playground(
-            data, params, seed=ctx.seed, notes=notes, progress=ctx.report, language=ctx.language
+            data,
+            params,
+            seed=ctx.seed,
+            notes=notes,
+            progress=ctx.report,
+            language=ctx.language,
+            partial=(lambda so_far, done, total: ctx.report_partial(so_far, done, total, message))
+            if ctx.wants_partial
+            else None,
         )
         return result
+
+    def shared_result_key(self, ctx: dlviz.Context, params: Params) -> str | None:
+        """Shared by every session unless it trains on the loaded dataset ('context')."""
+        return None if params.data == "context" else ""
 
     def diagnose(self, result: PlaygroundResult) -> list[dlviz.Finding]:
         if result.epochs < 5:
@@ -259,9 +273,17 @@ class Playground(dlviz.Plugin):
 
     def figures(self, result: PlaygroundResult, language: str = "en") -> list[go.Figure]:
         if result.task == "regression" and result.grid_y.size == 0:  # 1-D points: curves, not maps
-            return [curve_figure(result, language), loss_figure(result, language), unit_curves_figure(result, language)]
+            return [
+                curve_figure(result, language),
+                loss_figure(result, language),
+                unit_curves_figure(result, language),
+            ]
         if result.task == "regression":
-            return [surface_figure(result, language), loss_figure(result, language), unit_maps_figure(result, language)]
+            return [
+                surface_figure(result, language),
+                loss_figure(result, language),
+                unit_maps_figure(result, language),
+            ]
         return [
             animation_figure(result, language),
             loss_figure(result, language),

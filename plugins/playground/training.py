@@ -7,6 +7,7 @@ so watching costs little more than training (bench/playground.py measures it aga
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
@@ -190,11 +191,12 @@ def fit_with_snapshots(model, features, labels, snapshots, epochs, batch_size, s
 
 
 def train_playground(
-    data: Dataset, params: Params, seed: int = 0, notes=(), progress=None, language: str = "en"
+    data: Dataset, params: Params, seed: int = 0, notes=(), progress=None, language: str = "en", partial=None
 ):
     """Build, train and record the playground's network on `data`; returns (model, PlaygroundResult).
 
-    `progress(fraction, message)` hears of each epoch, the message in `language`.
+    `progress(fraction, message)` hears of each epoch, the message in `language`; `partial(result, done,
+    epochs)`, when given, gets the result so far after `done` epochs, at PARTIAL_SHARES of the epochs.
     """
     dimensions = data.x_train.shape[1]
     features = ordered_features(params.features, dimensions)
@@ -223,7 +225,10 @@ def train_playground(
     snapshots = BoundarySnapshots(
         feature_matrix(grid, features), (x_train, data.y_train), (x_test, data.y_test), data.n_classes
     )
+    recorded = _Recorded(data, params, model, snapshots, features, hidden, notes, points, grid_x, grid_y)
     extra = [_Progress(progress, params.epochs, language)] if progress is not None else []
+    if partial is not None:
+        extra.append(_Partial(recorded, partial, params.epochs))
     try:
         fit_with_snapshots(
             model,
@@ -240,71 +245,122 @@ def train_playground(
             f"Training with {params.optimizer} failed: {exc}",
             "pick another optimizer or a smaller learning rate.",
         ) from exc
-    if data.n_classes == REGRESSION:
-        shape = (len(grid_y), len(grid_x)) if dimensions == 2 else (len(grid_x),)
-        frames = np.stack([g[:, 0].reshape(shape) for g in snapshots.grids]).astype(np.float32)
-    else:
-        frames = np.stack([class_grid(g, len(grid_y), len(grid_x)) for g in snapshots.grids]).astype(np.float32)
-    metrics = np.stack(snapshots.metrics)
-    if not np.all(np.isfinite(metrics[:, :2])):
-        notes = [
-            *notes,
-            (
-                "The loss became NaN or infinite: the learning rate is too large for this optimizer.",
-                "损失变成了 NaN 或无穷大：对这个优化器来说学习率太大了。",
+    return model, recorded.result()
+
+
+# Partial results after these shares of the epochs: an early one for a quick first view, then two more.
+PARTIAL_SHARES = (0.1, 0.4, 0.7)
+
+
+class _Partial(keras.callbacks.Callback):
+    """Hands `partial(result, done, epochs)` the result so far at PARTIAL_SHARES of the epochs (it runs after
+    the snapshot callback, so the epoch's frame is in)."""
+
+    def __init__(self, recorded: _Recorded, partial, epochs: int):
+        super().__init__()
+        self._recorded, self._partial, self._epochs = recorded, partial, epochs
+        self._at = {round(share * epochs) for share in PARTIAL_SHARES} - {0, epochs}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self._at:
+            self._partial(self._recorded.result(), epoch + 1, self._epochs)
+
+
+@dataclasses.dataclass
+class _Recorded:
+    """What the playground records while its model trains; `result()` reads it at any epoch's end."""
+
+    data: Dataset
+    params: Params
+    model: keras.Model
+    snapshots: BoundarySnapshots
+    features: tuple[str, ...]
+    hidden: tuple[int, ...]
+    notes: list
+    points: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+
+    def result(self) -> PlaygroundResult:
+        data, params, model, snapshots, features = (
+            self.data,
+            self.params,
+            self.model,
+            self.snapshots,
+            self.features,
+        )
+        notes, points, grid_x, grid_y = self.notes, self.points, self.grid_x, self.grid_y
+        dimensions = data.x_train.shape[1]
+        if data.n_classes == REGRESSION:
+            shape = (len(grid_y), len(grid_x)) if dimensions == 2 else (len(grid_x),)
+            frames = np.stack([g[:, 0].reshape(shape) for g in snapshots.grids]).astype(np.float32)
+        else:
+            frames = np.stack([class_grid(g, len(grid_y), len(grid_x)) for g in snapshots.grids]).astype(
+                np.float32
+            )
+        metrics = np.stack(snapshots.metrics)
+        if not np.all(np.isfinite(metrics[:, :2])):
+            notes = [
+                *notes,
+                (
+                    "The loss became NaN or infinite: the learning rate is too large for this optimizer.",
+                    "损失变成了 NaN 或无穷大：对这个优化器来说学习率太大了。",
+                ),
+            ]
+        unit_x, unit_y, unit_points = _grid(
+            points, UNIT_MAP_RESOLUTION * CURVE_POINTS_PER_SIDE, UNIT_MAP_RESOLUTION
+        )
+        unit_shape = (len(unit_y), len(unit_x)) if dimensions == 2 else (len(unit_x),)
+        unit_features = feature_matrix(unit_points, features)
+        unit_maps = {}
+        hidden_layers = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+        if hidden_layers:
+            probe = keras.Model(model.inputs, [layer.output for layer in hidden_layers])
+            outputs = probe(tf.constant(unit_features), training=False)
+            outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+            for layer, values in zip(hidden_layers, outputs, strict=True):
+                unit_maps[layer.name] = np.asarray(values).T.reshape(-1, *unit_shape).astype(np.float32)
+        return PlaygroundResult(
+            dataset_name=data.name,
+            class_names=tuple(data.class_names),
+            class_names_zh=tuple(getattr(data, "class_names_zh", ())),
+            features=features,
+            hidden=self.hidden,
+            activation=params.activation,
+            optimizer=params.optimizer,
+            learning_rate=params.learning_rate,
+            regularization=params.regularization
+            if params.regularization == "none"
+            else f"{params.regularization} ({params.regularization_rate:g})",
+            n_parameters=int(model.count_params()),
+            x_train=np.asarray(data.x_train),
+            y_train=np.asarray(data.y_train),
+            x_test=np.asarray(data.x_test),
+            y_test=np.asarray(data.y_test),
+            grid_x=grid_x,
+            grid_y=grid_y,
+            frames=frames,
+            train_loss=metrics[:, 0],
+            test_loss=metrics[:, 1],
+            train_accuracy=metrics[:, 2] if metrics.shape[1] > 2 else np.zeros(0, np.float32),
+            test_accuracy=metrics[:, 3] if metrics.shape[1] > 2 else np.zeros(0, np.float32),
+            unit_grid_x=unit_x,
+            unit_grid_y=unit_y,
+            unit_maps=unit_maps,
+            feature_maps=unit_features.T.reshape(len(features), *unit_shape),
+            page=dlviz.Page(
+                tuple(dlviz.Note(*note) for note in notes),
+                REGRESSION_FORMULAS if data.n_classes == REGRESSION else FORMULAS,
             ),
-        ]
-    unit_x, unit_y, unit_points = _grid(points, UNIT_MAP_RESOLUTION * CURVE_POINTS_PER_SIDE, UNIT_MAP_RESOLUTION)
-    unit_shape = (len(unit_y), len(unit_x)) if dimensions == 2 else (len(unit_x),)
-    unit_features = feature_matrix(unit_points, features)
-    unit_maps = {}
-    hidden_layers = [layer for layer in model.layers if layer.name.startswith("hidden_")]
-    if hidden_layers:
-        probe = keras.Model(model.inputs, [layer.output for layer in hidden_layers])
-        outputs = probe(tf.constant(unit_features), training=False)
-        outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
-        for layer, values in zip(hidden_layers, outputs, strict=True):
-            unit_maps[layer.name] = np.asarray(values).T.reshape(-1, *unit_shape).astype(np.float32)
-    result = PlaygroundResult(
-        dataset_name=data.name,
-        class_names=tuple(data.class_names),
-        class_names_zh=tuple(getattr(data, "class_names_zh", ())),
-        features=features,
-        hidden=hidden,
-        activation=params.activation,
-        optimizer=params.optimizer,
-        learning_rate=params.learning_rate,
-        regularization=params.regularization
-        if params.regularization == "none"
-        else f"{params.regularization} ({params.regularization_rate:g})",
-        n_parameters=int(model.count_params()),
-        x_train=np.asarray(data.x_train),
-        y_train=np.asarray(data.y_train),
-        x_test=np.asarray(data.x_test),
-        y_test=np.asarray(data.y_test),
-        grid_x=grid_x,
-        grid_y=grid_y,
-        frames=frames,
-        train_loss=metrics[:, 0],
-        test_loss=metrics[:, 1],
-        train_accuracy=metrics[:, 2] if metrics.shape[1] > 2 else np.zeros(0, np.float32),
-        test_accuracy=metrics[:, 3] if metrics.shape[1] > 2 else np.zeros(0, np.float32),
-        unit_grid_x=unit_x,
-        unit_grid_y=unit_y,
-        unit_maps=unit_maps,
-        feature_maps=unit_features.T.reshape(len(features), *unit_shape),
-        page=dlviz.Page(
-            tuple(dlviz.Note(*note) for note in notes),
-            REGRESSION_FORMULAS if data.n_classes == REGRESSION else FORMULAS,
-        ),
-        task=data.task,
-        target_name=data.target_names[0] if data.target_names else "",
-        target_name_zh=data.target_names_zh[0] if data.target_names_zh else "",
-    )
-    return model, result
+            task=data.task,
+            target_name=data.target_names[0] if data.target_names else "",
+            target_name_zh=data.target_names_zh[0] if data.target_names_zh else "",
+        )
 
 
-def _grid(points: np.ndarray, curve_points: int, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grid(
+    points: np.ndarray, curve_points: int, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x1 and x2 values over `points` and the grid's points: `resolution` per side for 2-D points, a
     `curve_points` line (x2 empty) for 1-D ones."""
     if points.shape[1] == 1:

@@ -7,6 +7,7 @@ import dataclasses
 import plotly.graph_objects as go
 
 import dlviz
+from dlviz.plugin import tr
 from plugins.regularization.data import BUNDLED, lesson_data
 from plugins.regularization.figures import (
     boundaries_figure,
@@ -210,8 +211,30 @@ class Regularization(dlviz.Plugin):
 
     def compute(self, ctx: dlviz.Context, params: Params) -> RegularizationResult:
         data, notes = lesson_data(ctx, params)
-        trained = train_variants(data, params, seed=ctx.seed, progress=ctx.report, language=ctx.language)
+
+        def partial(trained, done, total):
+            message = tr(ctx.language, "training six variants", "训练六个变体")
+            ctx.report_partial(summarise(data, params, trained, notes), done, total, message)
+
+        trained = train_variants(
+            data,
+            params,
+            seed=ctx.seed,
+            progress=ctx.report,
+            language=ctx.language,
+            partial=partial if ctx.wants_partial else None,
+        )
         return summarise(data, params, trained, notes)
+
+    def shared_result_key(self, ctx: dlviz.Context, params: Params) -> str | None:
+        """Shared by every session unless the lesson trains on the loaded set ('auto' on 2-D points or a
+        table); on other loaded data it reads only the set's name, kind and task, for its note."""
+        own = ctx.dataset
+        if params.data != "auto" or own is None:
+            return ""
+        if own.task != "multilabel" and own.kind in ("points2d", "tabular"):
+            return None
+        return f"{own.name}|{own.kind}|{own.task}"
 
     def diagnose(self, result: RegularizationResult) -> list[dlviz.Finding]:
         gap = result.gap["none"]

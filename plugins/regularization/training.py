@@ -103,12 +103,18 @@ def kernels(model: keras.Model) -> np.ndarray:
     return np.concatenate([np.ravel(layer.kernel.numpy()) for layer in dense_keras_layers(model)])
 
 
+# Partial results after these shares of the epochs: an early one for a quick first view, then two more.
+PARTIAL_SHARES = (0.1, 0.4, 0.7)
+
+
 def train_variants(
-    data: Dataset, params: Params, seed: int = 0, progress=None, language: str = "en"
+    data: Dataset, params: Params, seed: int = 0, progress=None, language: str = "en", partial=None
 ) -> dict[str, TrainedVariant]:
     """Train the six variants from the same initial weights on the same batches, one compiled epoch for all.
 
-    `progress(fraction, message)`, when given, hears how far training has come, the message in `language`.
+    `progress(fraction, message)`, when given, hears how far training has come, the message in `language`;
+    `partial(trained, done, epochs)`, when given, gets the variants trained so far after `done` epochs, at
+    PARTIAL_SHARES of the epochs (their models still training: read them at once, never keep them).
 
     Early stopping is Keras' own EarlyStopping callback (monitor val_loss, restore_best_weights=True),
     told each epoch's validation loss; once it stops, its model is no longer updated and the callback
@@ -181,6 +187,7 @@ def train_variants(
     rng = np.random.default_rng(seed)
     history = np.zeros((params.epochs, len(VARIANTS), 4), np.float32)
     es_epochs = params.epochs
+    partial_epochs = {round(share * params.epochs) for share in PARTIAL_SHARES} - {0, params.epochs}
     for index in range(params.epochs):
         order = tf.constant(rng.permutation(n).astype(np.int32))
         active = index < es_epochs
@@ -195,10 +202,18 @@ def train_variants(
                 es_epochs = index + 1
         if progress is not None and index % max(1, params.epochs // 10) == 0:
             progress(index / params.epochs, tr(language, "training six variants", "训练六个变体"))
+        if partial is not None and index + 1 in partial_epochs:
+            so_far = _trained(models, history, index + 1, min(es_epochs, index + 1), initial, regression)
+            partial(so_far, index + 1, params.epochs)
     stopper.on_train_end()
+    return _trained(models, history, params.epochs, es_epochs, initial, regression)
+
+
+def _trained(models, history, epochs_run, es_epochs, initial, regression) -> dict[str, TrainedVariant]:
+    """Each variant's model and curves after `epochs_run` epochs (early stopping's after `es_epochs`)."""
     trained = {}
     for position, (variant, model) in enumerate(models.items()):
-        runs = es_epochs if variant == "early_stopping" else params.epochs
+        runs = es_epochs if variant == "early_stopping" else epochs_run
         curves = history[:runs, position]
         record = {"loss": curves[:, 0].copy(), "val_loss": curves[:, 2].copy()}
         if not regression:
@@ -207,7 +222,7 @@ def train_variants(
             model=model,
             history=record,
             best_epoch=int(np.argmin(curves[:, 2])) + 1,
-            stopped_epoch=es_epochs if variant == "early_stopping" and es_epochs < params.epochs else None,
+            stopped_epoch=es_epochs if variant == "early_stopping" and es_epochs < epochs_run else None,
             initial_kernels=initial[variant],
         )
     return trained

@@ -16,16 +16,38 @@ from plugins.playground.training import label_array, parse_hidden, train_playgro
 SMALL = {"n_samples": 200, "epochs": 4, "resolution": 20, "batch_size": 20}
 
 
-def run(seed=0, **values):
+def run(seed=0, partial=None, **values):
     params = make_params(Params, {**SMALL, **values})
     data, notes = playground_data(dlviz.registry.make_context(seed=seed), params)
-    model, result = train_playground(data, params, seed=seed, notes=notes)
+    model, result = train_playground(data, params, seed=seed, notes=notes, partial=partial)
     return data, model, result
 
 
 @pytest.fixture(scope="module")
-def xor_run():
-    return run(data="xor", features=tuple(FEATURES), hidden="3", epochs=5)
+def xor_partials():
+    """The xor run's partial results while it trains: (epochs done, result so far)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def xor_run(xor_partials):
+    return run(
+        data="xor",
+        features=tuple(FEATURES),
+        hidden="3",
+        epochs=5,
+        partial=lambda so_far, done, epochs: xor_partials.append((done, so_far)),
+    )
+
+
+def test_partial_results_show_the_animation_so_far(xor_run, xor_partials):
+    _, _, result = xor_run
+    assert [done for done, _ in xor_partials] == [2, 4]  # 40% and 70% of 5 epochs (10% rounds to none)
+    for done, so_far in xor_partials:
+        np.testing.assert_array_equal(so_far.frames, result.frames[:done])
+        np.testing.assert_array_equal(so_far.test_loss, result.test_loss[:done])
+        assert set(so_far.unit_maps) == set(result.unit_maps)
+    assert len(Playground().figures(xor_partials[0][1])) == 3
 
 
 def test_feature_transforms():
@@ -178,7 +200,9 @@ def test_regression_on_the_curve_fits_one_linear_unit_on_the_mse(curve_run):
         data.y_test[:, None], model.predict(feature_matrix(data.x_test, result.features), verbose=0)
     )
     assert result.test_loss[-1] == pytest.approx(float(mse), rel=1e-5)
-    assert result.unit_maps["hidden_1"].shape == (4, len(result.unit_grid_x)) and result.test_accuracy.size == 0
+    assert (
+        result.unit_maps["hidden_1"].shape == (4, len(result.unit_grid_x)) and result.test_accuracy.size == 0
+    )
 
 
 def test_regression_figures_draw_the_predicted_curve(curve_run):
@@ -211,6 +235,10 @@ def test_problem_and_data_must_match():
     with pytest.raises(ParamsError, match="regression set"):
         playground_data(context, Params(data="plane"))
     with pytest.raises(DataError, match="one or two features"):
-        playground_data(dlviz.registry.make_context(dataset="diabetes"), Params(problem="regression", data="context"))
-    data, _ = playground_data(dlviz.registry.make_context(dataset="curve"), Params(problem="regression", data="context"))
+        playground_data(
+            dlviz.registry.make_context(dataset="diabetes"), Params(problem="regression", data="context")
+        )
+    data, _ = playground_data(
+        dlviz.registry.make_context(dataset="curve"), Params(problem="regression", data="context")
+    )
     assert data.name == "curve"

@@ -15,13 +15,34 @@ from plugins.regularization.training import loss_and_accuracy, summarise, train_
 
 
 @pytest.fixture(scope="module")
-def lesson():
+def partials():
+    """The lesson's partial results while it trains: (epochs done, result so far)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def lesson(partials):
     """The default lesson (bundled noisy moons, seed 0): the data, the trained variants and the result."""
     ctx = dlviz.registry.make_context(seed=0)
     params = Params()
     data, notes = lesson_data(ctx, params)
-    trained = train_variants(data, params, seed=0)
+
+    def partial(so_far, done, epochs):
+        partials.append((done, summarise(data, params, so_far, notes)))
+
+    trained = train_variants(data, params, seed=0, partial=partial)
     return data, trained, summarise(data, params, trained, notes)
+
+
+def test_partial_results_show_the_curves_so_far(lesson, partials):
+    _, _, result = lesson
+    assert [done for done, _ in partials] == [20, 80, 140]  # 10%, 40% and 70% of 200 epochs
+    for done, so_far in partials:
+        for variant in VARIANTS:
+            np.testing.assert_array_equal(so_far.val_loss[variant], result.val_loss[variant][:done])
+        assert set(so_far.grid_outputs) == set(result.grid_outputs)
+    first_view = Regularization().figures(partials[0][1])
+    assert len(first_view) == 4 and len(first_view[0].data[0].y) == 20  # all figures, curves to epoch 20
 
 
 @pytest.mark.slow
