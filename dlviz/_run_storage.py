@@ -30,6 +30,7 @@ import json
 import os
 import posixpath
 import re
+import struct
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -230,13 +231,19 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
         digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
-        digest.update(array.tobytes())
+        digest.update(memoryview(array.reshape(-1)).cast("B"))  # the bytes themselves, not a copy
     return digest.hexdigest()
 
 
 def encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
     """Serialise arrays into one self-checking ``.npz`` (see the module docstring)."""
-    arrays = {name: np.asarray(value) for name, value in arrays.items()}
+    # C order, so every member's values can be read in place (see `_member`); 0-d arrays stay 0-d.
+    arrays = {
+        name: np.asarray(value).copy(order="C")
+        if not np.asarray(value).flags.c_contiguous
+        else np.asarray(value)
+        for name, value in arrays.items()
+    }
     header = {
         "format_version": FORMAT_VERSION,
         "arrays": {name: [a.dtype.str, list(a.shape)] for name, a in arrays.items()},
@@ -247,25 +254,58 @@ def encode_arrays(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
-    """Read what `encode_arrays` wrote; raise ValueError with the reason when any check fails."""
+def _read_header(archive: zipfile.ZipFile) -> dict:
+    names = {name.removesuffix(".npy") for name in archive.namelist()}
+    if HEADER_KEY not in names:
+        raise ValueError("it has no dlviz header")
+    header = json.loads(np.lib.format.read_array(archive.open(HEADER_KEY + ".npy")).tobytes().decode())
+    if header.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(
+            f"it was written in format {header['format_version']} by a newer dlviz "
+            f"(this one reads up to {FORMAT_VERSION})"
+        )
+    if set(header["arrays"]) != names - {HEADER_KEY}:
+        raise ValueError("its members do not match its header (truncated or modified)")
+    return header
+
+
+def _member(data, archive: zipfile.ZipFile, name: str, dtype: str, shape: list[int]) -> np.ndarray:
+    """Member `name` as an array over `data` itself (no copy): np.savez stores each .npy uncompressed,
+    its values last, so they are the member's final bytes (dtype and shape from the dlviz header)."""
+    info = archive.getinfo(name + ".npy")
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    start = info.header_offset
+    name_length, extra_length = struct.unpack("<HH", bytes(data[start + 26 : start + 30]))
+    begin = start + 30 + name_length + extra_length
+    end = begin + info.compress_size
+    npy_header = bytes(data[begin : end - count * dtype.itemsize])
+    readable_in_place = (
+        info.compress_type == zipfile.ZIP_STORED
+        and not dtype.hasobject
+        and bytes(data[start : start + 4]) == b"PK\x03\x04"
+        and end <= len(data)
+        and npy_header.startswith(b"\x93NUMPY")
+        and b"True" not in npy_header  # Fortran order: let numpy reorder it
+    )
+    if not readable_in_place:
+        return np.lib.format.read_array(archive.open(info), allow_pickle=False)
+    return np.frombuffer(data, dtype, count, offset=end - count * dtype.itemsize).reshape(shape)
+
+
+def decode_arrays(data) -> dict[str, np.ndarray]:
+    """Read what `encode_arrays` wrote; raise ValueError with the reason when any check fails.
+    The arrays are read-only views of `data` (no copy)."""
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            if HEADER_KEY not in npz.files:
-                raise ValueError("it has no dlviz header")
-            header = json.loads(npz[HEADER_KEY].tobytes().decode())
-            if header.get("format_version", 0) > FORMAT_VERSION:
-                raise ValueError(
-                    f"it was written in format {header['format_version']} by a newer dlviz "
-                    f"(this one reads up to {FORMAT_VERSION})"
-                )
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            header = _read_header(archive)
             declared = header["arrays"]
-            if set(declared) != set(npz.files) - {HEADER_KEY}:
-                raise ValueError("its members do not match its header (truncated or modified)")
-            arrays = {name: npz[name] for name in declared}
+            arrays = {
+                name: _member(data, archive, name, dtype, shape) for name, (dtype, shape) in declared.items()
+            }
     except ValueError:
         raise
-    except Exception as exc:  # zipfile, numpy and json all signal damage with their own types
+    except Exception as exc:  # zipfile, numpy, struct and json all signal damage with their own types
         raise ValueError(f"it cannot be parsed ({type(exc).__name__}: {exc})") from exc
     for name, (dtype, shape) in declared.items():
         if arrays[name].dtype.str != dtype or list(arrays[name].shape) != shape:
@@ -277,19 +317,16 @@ def decode_arrays(data: bytes) -> dict[str, np.ndarray]:
 
 def check_structure(handle, expected: dict[str, tuple[str, list[int]]]) -> None:
     """Check a file `encode_arrays` wrote without reading its arrays: its zip directory, its header and
-    that the header declares exactly the `expected` members ({name: (dtype, shape)}); ValueError if not.
+    that the header declares the `expected` members ({name: (dtype, shape)}); ValueError if not.
     The checksum is left to `decode_arrays`, when the values are read."""
     try:
         with zipfile.ZipFile(handle) as archive:
-            header = json.loads(np.lib.format.read_array(archive.open(HEADER_KEY + ".npy")).tobytes().decode())
-            members = {name.removesuffix(".npy") for name in archive.namelist()} - {HEADER_KEY}
+            header = _read_header(archive)
+    except ValueError:
+        raise
     except Exception as exc:  # zipfile, numpy and json all signal damage with their own types
         raise ValueError(f"it cannot be parsed ({type(exc).__name__}: {exc})") from exc
-    if header.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(f"it was written in format {header['format_version']} by a newer dlviz")
-    declared = {name: (dtype, list(shape)) for name, (dtype, shape) in header.get("arrays", {}).items()}
-    if set(declared) != members:
-        raise ValueError("its members do not match its header (truncated or modified)")
+    declared = {name: (dtype, list(shape)) for name, (dtype, shape) in header["arrays"].items()}
     for name, (dtype, shape) in expected.items():
         if declared.get(name) != (dtype, shape):
             raise ValueError(f"its {name!r} is {declared.get(name)}, not {(dtype, shape)} as this run needs")

@@ -179,6 +179,7 @@ class Run:
         self._snapshots: dict[int, np.ndarray | _StoredSnapshot] = {}
         self._tables: dict[str, tuple[int, dict[str, np.ndarray]]] = {}
         self._snapshot_lock = threading.Lock()
+        self._stacked: tuple[tuple[int, ...], np.ndarray] | None = None
 
     # ------------------------------------------------------------------ what a run holds
 
@@ -241,11 +242,25 @@ class Run:
 
     @property
     def snapshots(self) -> np.ndarray:
-        """Flattened trainable weights [n_snapshots, n_params] float32, in meta["variables"] order."""
+        """Flattened trainable weights [n_snapshots, n_params] float32, in meta["variables"] order
+        (read-only: copy it to change it)."""
         kept = self._read_snapshots()
-        if not kept:
+        steps = tuple(sorted(kept))
+        stacked = self._stacked
+        if stacked is not None and stacked[0] == steps:
+            return stacked[1]
+        if not steps:
             return np.zeros((0, self.n_params), np.float32)
-        return np.stack([kept[step] for step in sorted(kept)])
+        # Stacked once per set of snapshots (a page may ask several times; 200 x 1M weights is 800 MB),
+        # read-only because it is shared, and the rows replace the separate vectors to hold it once.
+        array = np.stack([kept[step] for step in steps])
+        array.flags.writeable = False
+        with self._snapshot_lock:
+            for row, step in enumerate(steps):
+                if self._snapshots.get(step) is kept[step]:
+                    self._snapshots[step] = array[row]
+            self._stacked = (steps, array)
+        return array
 
     def _read_snapshots(self) -> dict[int, np.ndarray]:
         """Every snapshot's values, reading and checksumming those not read yet (damaged ones are
@@ -302,6 +317,7 @@ class Run:
         state = dict(self.__dict__)
         state["_snapshots"] = self._read_snapshots()
         state["_tables"] = {}
+        state["_stacked"] = None
         del state["_snapshot_lock"]
         return state
 
