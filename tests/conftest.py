@@ -15,6 +15,8 @@ TRAINING_PLUGINS = frozenset(
         "minibatch",
         "normalization",
         "augmentation",
+        "recurrent",
+        "generative",
     }
 )
 
