@@ -192,7 +192,9 @@ def workspace() -> Workspace:
             _workspaces.add(ws)
         st.session_state[WORKSPACE_KEY] = ws
         start_janitor()
-    return st.session_state[WORKSPACE_KEY]
+    ws = st.session_state[WORKSPACE_KEY]
+    ws.ended = False  # a session that runs is connected, even one ended and then reconnected after all
+    return ws
 
 
 def end(ws: Workspace) -> None:
@@ -200,7 +202,7 @@ def end(ws: Workspace) -> None:
     training, ws.training = ws.training, None
     if training is not None and training.job is not None:
         training.job.cancel()
-    ws.release(0.0)
+    ws.release(time.monotonic() - ws.last_active)
     ws.ended = True
 
 

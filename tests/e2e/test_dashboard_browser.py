@@ -95,3 +95,38 @@ def walk_through(page, dashboard) -> None:
     wait_until_idle(page)
     page.get_by_text(t("overview.title", "zh")).first.wait_for()
     shoot(page, "99-chinese")
+
+
+@pytest.mark.slow
+def test_pages_respond_while_the_training_runs_and_it_can_be_stopped(dashboard, chromium):
+    """The fit runs in the server's training pool, not in the session's script run: another page opens
+    and draws while it trains, the status follows the student there, and Stop ends it with nothing kept."""
+    page = chromium.new_page(viewport={"width": 1440, "height": 1600})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        page.goto(dashboard)
+        wait_until_idle(page)
+        epochs = page.get_by_label(t("train.epochs", "en"))
+        epochs.fill("200")
+        epochs.press("Enter")
+        wait_until_idle(page)
+        page.get_by_role("button", name=t("train.button", "en"), exact=True).click()
+        page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=TRAIN_TIMEOUT_MS)
+        open_page(page, "model_summary")
+        page.wait_for_url(re.compile(r"/model_summary$"))
+        main_charts(page).first.wait_for(state="visible", timeout=60_000)
+        title = dlviz.plugins()["model_summary"].plugin().texts("en").title
+        assert page.get_by_role("heading", name=title).count(), "the other page drew while the model trains"
+        page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=10_000)
+        assert page.get_by_role("button", name=t("train.button", "en"), exact=True).is_disabled()
+        shoot(page, "training-while-browsing")
+        page.get_by_role("button", name=t("train.stop", "en"), exact=True).click()
+        page.get_by_text(t("train.cancelled", "en")).wait_for(timeout=60_000)
+        wait_until_idle(page)
+        assert page.get_by_role("button", name=t("train.button", "en"), exact=True).is_enabled()
+        assert page.locator('[data-testid="stException"]').count() == 0
+    except Exception:
+        shoot(page, "training-while-browsing-failure")
+        raise
+    finally:
+        page.close()
