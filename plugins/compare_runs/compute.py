@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 import dlviz
+from dlviz.runs import downsample_indices
 from plugins._shared.records import run_label
 from plugins.compare_runs.result import SETTING_NAMES, Comparison, Curve, RunSummary
 
@@ -74,16 +75,18 @@ def _plain(value):
 
 
 def curves_of(run, x_axis: str) -> tuple[Curve, ...]:
-    """Every metric of the run over epochs (1-based) or over global steps (Keras' running epoch means)."""
+    """Every metric of the run over epochs (1-based) or over global steps (Keras' running epoch means),
+    each thinned for drawing to at most dlviz.runs.MAX_DRAWN_POINTS points by min/max decimation."""
     table = run.epochs if x_axis == "epoch" else run.steps
     if not len(table.get(x_axis, [])):
         return ()
     x = np.asarray(table[x_axis], np.float64) + (1 if x_axis == "epoch" else 0)
-    return tuple(
-        Curve(name, x.astype(np.float32), np.asarray(values, np.float32))
-        for name, values in table.items()
-        if name not in INDEX_COLUMNS and np.asarray(values).ndim == 1
-    )
+    curves = []
+    for name, values in table.items():
+        if name not in INDEX_COLUMNS and np.asarray(values).ndim == 1:
+            kept = downsample_indices(values)
+            curves.append(Curve(name, x[kept].astype(np.float32), np.asarray(values, np.float32)[kept]))
+    return tuple(curves)
 
 
 def final_metrics(run) -> dict:
