@@ -111,3 +111,24 @@ def unmasked_values(activation, mask):
     if mask is not None and mask.shape.rank is not None and mask.shape.rank <= values.shape.rank:
         values = tf.boolean_mask(values, mask)
     return tf.reshape(values, [-1])
+
+
+def step_histograms(tensors, bins: int):
+    """`histograms` in ops XLA compiles, for statistics taken inside a (possibly jit-compiled) training step.
+
+    tf.histogram_fixed_width has no XLA kernel, so each value's bin (tf.histogram_fixed_width's rule:
+    floor(bins * (v - low) / (high - low)), clipped to the first and last bin) is summed per bin.
+    Non-finite values are left out; an empty tensor gets the range [0, 1] and no counts.
+    """
+    finite = [tf.math.is_finite(t) for t in tensors]
+    low = tf.stack([tf.reduce_min(tf.where(f, t, math.inf)) for f, t in zip(finite, tensors, strict=True)])
+    high = tf.stack([tf.reduce_max(tf.where(f, t, -math.inf)) for f, t in zip(finite, tensors, strict=True)])
+    low, high = usable_range(low, high)
+    counts = []
+    for i, (f, t) in enumerate(zip(finite, tensors, strict=True)):
+        # Clipped as floats first: a huge value must not overflow the cast to int32.
+        position = tf.clip_by_value((t - low[i]) / (high[i] - low[i]) * bins, 0.0, bins - 1.0)
+        index = tf.cast(tf.floor(tf.where(f, position, 0.0)), tf.int32)
+        counts.append(tf.math.unsorted_segment_sum(tf.cast(f, tf.int32), index, bins))
+    edges = low[:, None] + (high - low)[:, None] * tf.linspace(0.0, 1.0, bins + 1)[None, :]
+    return tf.stack(counts), edges

@@ -1,18 +1,17 @@
 """The training recorder: a Keras callback that fills a `dlviz.Run` while `model.fit` trains.
 
-Keras callbacks never see the training batches, so gradients and activations are measured on a fixed
-probe batch given up front (``probe=(x, y)`` or `Recorder.for_dataset`). Every ``every`` steps one
-compiled function computes, on that probe and the current weights, everything a record holds; the
-tensors it returns stay on the device until the epoch ends, so a training step is never made to wait
-for the recorder. Metrics Keras reports are kept for every step and epoch.
+Gradients come from the training step itself: the Recorder takes them where the optimizer receives them
+(see dlviz/_step_gradients.py), so they are the gradients of the batches the model trains on, at no
+second backward pass. Activations, which a callback cannot see, are measured on a fixed probe batch given
+up front (``probe=x`` or `Recorder.for_dataset`), as are the gradients with ``gradients="probe"``. Every
+``every`` steps one compiled function computes, on that probe and the current weights, what a record
+holds; the tensors it returns stay on the device until the epoch ends, so a training step is never made
+to wait for the recorder. Metrics Keras reports are kept for every step and epoch.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import importlib.metadata
-import json
 import math
 import warnings
 
@@ -20,7 +19,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlviz._model_introspection import leaf_layers
 from dlviz._record_statistics import (
     activation_stats,
     all_finite,
@@ -30,37 +28,67 @@ from dlviz._record_statistics import (
     unmasked_values,
 )
 from dlviz._recorder_inputs import check_logdir, check_probe, positive_int, probe_for_model, sample_count
+from dlviz._run_meta import run_meta
+from dlviz._step_gradients import StepGradients, rows_by_step
 from dlviz.errors import DataError, DlvizError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.runs import Run, RunWriter, SnapshotSchedule
+
+GRADIENT_SOURCES = ("step", "probe")
+GRADIENT_COLUMNS = ("grad_norm", "grad_hist_counts", "grad_hist_edges")
 
 
 class Recorder(keras.callbacks.Callback):
     """Record what happens inside a Keras model during `model.fit`; the result is ``recorder.run``.
 
     Args:
-        every: record the probe quantities every this many training steps (the first step included).
+        every: take a record every this many training steps (the first step included): the weights,
+            gradient histograms and the probe's activation statistics.
         probe: ``(x, y)`` a fixed batch of inputs and labels, or ``x`` alone (activations only); ``x`` and
             ``y`` as ``model.fit`` takes them: arrays, or lists or dicts of arrays for a model with several
             inputs or outputs (a two-item list or tuple is always read as ``(x, y)``).
-        gradients: per-layer gradient norms and histograms of the training loss on the probe.
+        gradients: where gradient statistics come from. ``"step"`` (or True, the default): the gradients
+            the training step computed for its own batch: per-layer norms at every step
+            (``run.steps["grad_norm"]``) and, at each record, norms and histograms. ``"probe"``: the
+            gradients of the training loss on the fixed probe batch (one extra forward and backward pass
+            per record); a fixed batch makes records of different runs comparable. False: none.
+            ``run.meta["recorder"]["gradients"]`` says which one a run holds.
         activations: per-layer activation statistics and histograms on the probe.
         weights: weight snapshots (flattened, for optimizer trajectories) and update-to-weight ratios.
         logdir: a new folder to write the run to while training (flushed at every epoch end).
         max_snapshots: at most this many weight snapshots are kept; past it they are thinned evenly.
         bins: histogram bins (each histogram spans its own tensor's min..max).
-        tensorboard: also write gradient and activation histograms to ``logdir/tensorboard``.
+        tensorboard: also write activation histograms (and probe gradient histograms) to
+            ``logdir/tensorboard``.
 
     Per-step metrics are the running epoch means Keras reports to callbacks. A record at step ``s``
-    describes the weights after ``s`` optimizer updates; its update ratio is that of update ``s + 1``
+    describes the weights after ``s`` optimizer updates: its step gradients are those of batch ``s``,
+    computed at exactly these weights; its update ratio is that of update ``s + 1``
     (``||w_after - w_before|| / ||w_before||`` per layer). Probes are run in inference mode
-    (``training=False``: dropout off, batch-norm moving statistics untouched).
+    (``training=False``: dropout off, batch-norm moving statistics untouched). At the end of every
+    ``fit`` the final weights are recorded too (a snapshot beyond ``max_snapshots``, replaced by the next
+    fit's), so a trajectory ends where training ended. No training batch is ever computed at those
+    weights, so with step gradients that final record takes its gradients from the probe (and is left out
+    when the probe has no labels: then only the snapshot is kept, in memory).
 
-    Cost: each record is one forward and backward pass of the probe. On a small model that takes
-    about as long as one training step, so training slows by about ``1 + 1 / every`` (1.07x to 1.14x
-    at every=10 on the digits CNN; bench/recorder_overhead.py measures it). On a model whose steps
-    are compute-bound it scales with probe size / batch size. Raise ``every`` or pass a smaller
-    probe to record more cheaply.
+    Step gradients are what the optimizer is handed, read where every ``train_step`` hands them over:
+    the model's optimizer's ``apply`` (which ``apply_gradients`` calls), wrapped for the duration of each
+    ``fit`` and restored after it, also when it fails. This works with a ``train_step`` override, with
+    XLA (``jit_compile``), under a tf.distribute strategy (the replicas' gradients summed, as the optimizer
+    sums them) and with a LossScaleOptimizer (unscaled gradients; a step it skips because its gradients
+    overflowed has none). They are taken before clipping; with gradient accumulation, per batch. When
+    Keras' ``fit`` supports multi-worker training the same Recorder works there unchanged: it is a plain
+    callback and the gradients come from the optimizer. A custom training loop hands each step's
+    gradients over itself with `record_gradients`. When no gradients arrive during the first steps (a
+    ``train_step`` that updates the weights without the model's optimizer), the Recorder warns and falls
+    back to the probe's gradients.
+
+    Cost: per step, a few reductions inside the training step (per-layer sums of squares; histograms at
+    records only). Each record runs the probe forward (and, with ``gradients="probe"``, backward): on a
+    small model about as long as one training step, so training slows by about ``1 + 1 / every`` with
+    probe gradients and less with step gradients (bench/recorder_overhead.py measures both on the
+    digits CNN). On a model whose steps are compute-bound it scales with probe size / batch size.
+    Raise ``every`` or pass a smaller probe to record more cheaply.
     """
 
     # Our on_train_batch_end only appends to a list, so Keras may dispatch it off the training thread.
@@ -70,7 +98,7 @@ class Recorder(keras.callbacks.Callback):
         self,
         every: int = 10,
         probe=None,
-        gradients: bool = True,
+        gradients: bool | str = True,
         activations: bool = True,
         weights: bool = True,
         logdir=None,
@@ -86,15 +114,23 @@ class Recorder(keras.callbacks.Callback):
         self.max_snapshots = positive_int(max_snapshots, "max_snapshots", minimum=2, example=200)
         self.bins = positive_int(bins, "bins", minimum=2, example=30)
         self.probe_x, self.probe_y = check_probe(probe)
-        self.gradients = bool(gradients) and self.probe_y is not None
-        self.activations = bool(activations) and self.probe_x is not None
-        self.weights = bool(weights)
-        if gradients and self.probe_x is not None and self.probe_y is None:
+        self.gradients: str | None = _gradient_source(gradients)
+        if self.gradients == "probe" and self.probe_y is None:
+            if self.probe_x is None:
+                raise RunError(
+                    "gradients='probe' needs a probe batch with labels to take the gradients of.",
+                    "Pass probe=(x, y) (or use Recorder.for_dataset), or gradients='step' for the gradients "
+                    "of the training batches.",
+                )
             warnings.warn(
                 "Recorder: the probe has no labels, so only activations are recorded (no gradients). "
-                "Pass probe=(x, y) to record gradients too.",
+                "Pass probe=(x, y) to record probe gradients, or gradients='step' for those of the "
+                "training batches.",
                 stacklevel=2,
             )
+            self.gradients = None
+        self.activations = bool(activations) and self.probe_x is not None
+        self.weights = bool(weights)
         self.logdir = check_logdir(logdir)
         if tensorboard and self.logdir is None:
             raise RunError(
@@ -135,6 +171,41 @@ class Recorder(keras.callbacks.Callback):
             )
         return self._run
 
+    def record_gradients(self, gradients, variables) -> None:
+        """Hand the gradients of one training step to the Recorder: the call a custom training loop makes.
+
+        ``gradients`` and ``variables`` as an optimizer's ``apply`` takes them (``variables`` being the
+        recorded model's trainable variables, or some of them). Call it once per step, inside your
+        (compiled, distributed) train step, on the gradients you apply; under a tf.distribute strategy
+        call it in the replica function, as you would ``apply_gradients``: the replicas' gradients are
+        summed. Drive the Recorder as `fit` does::
+
+            callbacks = keras.callbacks.CallbackList([recorder], model=model)
+            callbacks.on_train_begin()
+            for epoch in range(epochs):
+                callbacks.on_epoch_begin(epoch)
+                for batch, (x, y) in enumerate(dataset):
+                    callbacks.on_train_batch_begin(batch)
+                    logs = train_step(x, y)  # ... recorder.record_gradients(grads, model.trainable_variables)
+                    callbacks.on_train_batch_end(batch, logs)
+                callbacks.on_epoch_end(epoch, logs)
+            callbacks.on_train_end()
+
+        Once it has been called, gradients reaching the model's optimizer are no longer taken as well.
+        """
+        if self._run is None:
+            raise RunError(
+                "record_gradients was called before the Recorder started recording.",
+                "Start it first: keras.callbacks.CallbackList([recorder], model=model).on_train_begin().",
+            )
+        if self._step is None:
+            raise RunError(
+                f"This Recorder does not take the training step's gradients (gradients={self.gradients!r}).",
+                "Create it with gradients='step' (the default) to hand it the gradients of your steps.",
+            )
+        self._step.explicit = True
+        self._step.capture(gradients, variables)
+
     # ------------------------------------------------------------------ Keras hooks
 
     def on_train_begin(self, logs=None):
@@ -146,6 +217,9 @@ class Recorder(keras.callbacks.Callback):
                 f"record {self.model.name!r}.",
                 "Create one Recorder per model.",
             )
+        self._fit_first_step = self._steps_done
+        if self._step is not None:
+            self._step.attach(self.model)
         if self._writer is not None:
             self._write_meta(status="recording")
 
@@ -157,6 +231,16 @@ class Recorder(keras.callbacks.Callback):
         if self._ratio_pending:
             self._pending_ratios.append(self._ratio_fn())
             self._ratio_pending = False
+        if self._step is not None:
+            self._step.begin_call(step)
+            if not self._arrival_confirmed and step > self._fit_first_step:
+                self._check_arrival()
+        if (
+            self._step is not None
+            and step + self._step.steps_per_call > self._ring_read_upto + self._step.rows
+        ):
+            self._ring_reads.append(self._step.ring())
+            self._ring_read_upto = step
         if step >= self._next_record:
             self._record(step)
             self._next_record = (step // self.every + 1) * self.every
@@ -172,7 +256,12 @@ class Recorder(keras.callbacks.Callback):
         self._epochs_done += 1
 
     def on_train_end(self, logs=None):
-        self._flush(None)
+        try:
+            self._finish_fit()
+            self._flush(None)
+        finally:
+            if self._step is not None:
+                self._step.detach()
         if self._writer is not None:
             self._write_meta(status="finished")
 
@@ -210,7 +299,25 @@ class Recorder(keras.callbacks.Callback):
         self._steps_done = 0
         self._epochs_done = 0
         self._epoch_first_step = 0
+        self._fit_first_step = 0
         self._next_record = 0
+        self._records_taken = 0
+        self._fit_end_snapshot: int | None = None
+        self._step = None
+        if self.gradients == "step" and self._grad_layers:
+            self._step = StepGradients(
+                self._variables,
+                list(self._layer_variable_index.values()),
+                self.bins,
+                model.distribute_strategy,
+                steps_per_call=int(getattr(model, "steps_per_execution", 1) or 1),
+            )
+        self._arrival_confirmed = False
+        self._ring_reads: list = []
+        self._ring_read_upto = 0
+        self._step_histograms: dict[int, tuple] = {}
+        self._awaiting_histogram: int | None = None
+        self._probe_gradient_records: set[int] = set()
         self._schedule = SnapshotSchedule(self.every, self.max_snapshots)
         self._keeps_weights = bool(self.weights and self._variables)
         if self._keeps_weights:
@@ -226,53 +333,26 @@ class Recorder(keras.callbacks.Callback):
         self._summary_writer = None
         if self.tensorboard and self._writer is not None:
             self._summary_writer = tf.summary.create_file_writer(str(self.logdir / "tensorboard"))
+        # Concrete functions (calling them skips tf.function's signature matching), traced when first
+        # needed: one with the probe's gradients and one without.
+        self._record_fns: dict[bool, object] = {}
         with _recording_errors("preparing the recorder"):
-            # Concrete functions, traced once here: calling them skips tf.function's signature matching.
-            if self._summary_writer is not None:
-                self._record_fn = tf.function(self._record_graph).get_concrete_function(
-                    tf.TensorSpec([], tf.int64)
-                )
-            else:
-                self._record_fn = tf.function(self._record_graph).get_concrete_function()
             if self._keeps_weights:
                 self._ratio_fn = tf.function(self._ratio_graph).get_concrete_function()
         self._run = Run(self._meta(model, handle))
         self._run.path = self.logdir if self._writer is not None else None
 
     def _meta(self, model, handle) -> dict:
-        optimizer = getattr(model, "optimizer", None)
-        meta = {
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "dlviz_version": _version("dlviz"),
-            "tensorflow_version": tf.__version__,
-            "keras_version": keras.__version__,
-            "model_name": model.name,
-            "model_class": type(model).__name__,
-            "param_count": int(model.count_params()),
-            "regularization": _regularization(model),
-            "dataset": self.dataset_name,
-            "loss": _describe_loss(getattr(model, "loss", None)),
-            "optimizer": _optimizer_config(optimizer),
-            "layers": [
-                {
-                    "name": info.name,
-                    "kind": info.kind,
-                    "output_shape": list(info.output_shape),
-                    "params": info.params,
-                    "activation": info.activation,
-                    "trainable_paths": list(info.trainable_paths),
-                }
-                for info in handle.layers
-            ],
-            "variables": [
-                {"path": path, "shape": list(variable.shape), "layer": handle.layer_of_path[path]}
-                for path, variable in zip(handle.variable_paths, self._variables, strict=True)
-            ],
-            "record_layers": {
+        return run_meta(
+            model,
+            handle,
+            self._variables,
+            dataset=self.dataset_name,
+            record_layers={
                 "grad": self._grad_layers if (self.gradients or self.weights) else [],
                 "act": self._act_layers,
             },
-            "recorder": {
+            settings={
                 "every": self.every,
                 "gradients": self.gradients,
                 "activations": self.activations,
@@ -283,9 +363,7 @@ class Recorder(keras.callbacks.Callback):
                 "probe_size": 0 if self.probe_x is None else sample_count(self.probe_x),
                 "probe_has_labels": self.probe_y is not None,
             },
-            "status": "recording",
-        }
-        return json.loads(json.dumps(meta, default=str))
+        )
 
     def _write_meta(self, status: str) -> None:
         self._run.meta["status"] = status
@@ -293,17 +371,31 @@ class Recorder(keras.callbacks.Callback):
 
     # ------------------------------------------------------------------ compiled work
 
-    def _record_graph(self, step=None):
-        """Everything one record holds, in one graph: probe gradients, activations, the weights.
+    def _record_fn(self, probe_gradients: bool):
+        function = self._record_fns.get(probe_gradients)
+        if function is None:
+
+            def record(step=None):
+                return self._record_graph(step, probe_gradients)
+
+            if self._summary_writer is not None:
+                function = tf.function(record).get_concrete_function(tf.TensorSpec([], tf.int64))
+            else:
+                function = tf.function(record).get_concrete_function()
+            self._record_fns[probe_gradients] = function
+        return function
+
+    def _record_graph(self, step, probe_gradients: bool):
+        """What one record computes, in one graph: probe gradients (when asked), activations, the weights.
 
         ``step`` is only needed (and only passed) for TensorBoard summaries.
         """
-        x, y = self._probe_x, self._probe_y if self.gradients else None
+        x, y = self._probe_x, self._probe_y if probe_gradients else None
         result = {}
         if self._keeps_weights:
             result["weights"] = self._flat_weights()
             self._before.assign(result["weights"])
-        if not (self.gradients or self.activations):
+        if not (probe_gradients or self.activations):
             return result
         activations, masks, gradients = self._capture(x, y)
         if self.activations and self._act_layers:
@@ -314,7 +406,7 @@ class Recorder(keras.callbacks.Callback):
             result["act_hist_counts"], result["act_hist_edges"] = counts, edges
             if self._summary_writer is not None:
                 self._write_summaries("activations", self._act_layers, acts, step)
-        if self.gradients and self._grad_layers:
+        if probe_gradients and self._grad_layers:
             # Inside a fit called under strategy.scope(), Keras divides the loss by the replica count.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             gradients = [
@@ -365,22 +457,112 @@ class Recorder(keras.callbacks.Callback):
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _record(self, step: int) -> None:
-        if not (self.gradients or self.activations or self._keeps_weights):
+    def _record(self, step: int, final: bool = False) -> None:
+        """Take the record of step ``step`` (``final``: the weights a fit ended with)."""
+        # With step gradients the probe's are taken at the very first record (in case the step's never
+        # arrive) and at the end of a fit (no training batch exists for the final weights).
+        probe_gradients = self.gradients == "probe" or (
+            self._step is not None and self._probe_y is not None and (final or self._records_taken == 0)
+        )
+        if self._step is not None:
+            self._collect_histogram(steps_done=step)
+            if final:
+                self._probe_gradient_records.add(step)
+            else:
+                self._step.want_histogram(step)
+                self._awaiting_histogram = step
+        if not (probe_gradients or self.activations or self._keeps_weights or self._step is not None):
             return
         with _recording_errors(f"recording step {step}"):
-            if self._summary_writer is not None:
-                outputs = self._record_fn(tf.constant(step, tf.int64))
-            else:
-                outputs = self._record_fn()
+            outputs = {}
+            if probe_gradients or self.activations or self._keeps_weights:
+                function = self._record_fn(probe_gradients)
+                if self._summary_writer is not None:
+                    outputs = dict(function(tf.constant(step, tf.int64)))
+                else:
+                    outputs = dict(function())
             weights = outputs.pop("weights", None)
             self._pending_records.append((step, outputs))
-            self._ratio_pending = self._keeps_weights
-            if self._keeps_weights and self._schedule.wants(step):
+            self._records_taken += 1
+            self._ratio_pending = self._keeps_weights and not final
+            if self._keeps_weights and final:
+                # No update follows the last one of a fit, and the final snapshot stays off the grid.
+                self._pending_ratios.append(tf.fill([len(self.layer_ranges)], math.nan))
+                self._keep_final_snapshot(step, weights)
+            elif self._keeps_weights and self._schedule.wants(step):
                 self._pending_snapshots[step] = weights
                 for dropped in self._schedule.add(step):
                     if self._pending_snapshots.pop(dropped, None) is None:
                         self._dropped_snapshots.append(dropped)
+
+    def _finish_fit(self) -> None:
+        """The state a fit ended with: the final weights and the probe's record of them.
+
+        With step gradients that record needs the probe's labels (no training batch exists for these
+        weights); without them only the snapshot is kept (in memory: Run.load reads snapshots up to
+        the last record)."""
+        step = self._steps_done
+        if step <= self._fit_first_step:
+            return
+        if self._ratio_pending:
+            self._pending_ratios.append(self._ratio_fn())
+            self._ratio_pending = False
+        if self._step is None or self._probe_y is not None:
+            self._record(step, final=True)
+            self._next_record = (step // self.every + 1) * self.every
+        elif self._keeps_weights:
+            self._keep_final_snapshot(step, self._flat_weights())
+
+    def _keep_final_snapshot(self, step: int, weights) -> None:
+        """Keep the weights a fit ended with until the next fit ends (its own final weights replace them)."""
+        previous, self._fit_end_snapshot = self._fit_end_snapshot, step
+        self._pending_snapshots[step] = weights
+        if previous is not None and previous != step and previous not in self._schedule.kept:
+            if self._pending_snapshots.pop(previous, None) is None:
+                self._dropped_snapshots.append(previous)
+
+    def _check_arrival(self) -> None:
+        """Whether the step's gradients reach the Recorder; if they do not, fall back to the probe."""
+        steps, _ = self._step.ring()
+        if np.any(steps.numpy() >= self._fit_first_step):
+            self._arrival_confirmed = True
+            return
+        self._step.detach()
+        self._step = None
+        self._awaiting_histogram = None
+        self.gradients = "probe" if self._probe_y is not None else None
+        warnings.warn(
+            "Recorder: no gradients reached the model's optimizer in the first training step (its train_step "
+            "updates the weights some other way, or a custom loop does not call recorder.record_gradients). "
+            + (
+                "Recording the gradients of the probe batch instead."
+                if self.gradients
+                else "No gradients are recorded; pass probe=(x, y) to record those of a probe batch."
+            ),
+            stacklevel=2,
+        )
+        self._run.meta["recorder"]["gradients"] = self.gradients
+        if self._writer is not None:
+            self._writer.write_meta(self._run.meta)
+
+    def _collect_histogram(self, steps_done: int) -> None:
+        """Take the histograms the training step computed for the awaited record, once that step ran."""
+        if self._awaiting_histogram is not None and self._awaiting_histogram < steps_done:
+            self._step_histograms[self._awaiting_histogram] = self._step.histogram()
+            self._awaiting_histogram = None
+
+    def _step_rows(self) -> dict[int, np.ndarray]:
+        """Per-layer step-gradient norms of the steps since the last flush, keyed by global step."""
+        if self._step is None:
+            return {}
+        if not self._arrival_confirmed and self._steps_done > self._fit_first_step:
+            self._check_arrival()
+            if self._step is None:
+                return {}
+        self._collect_histogram(steps_done=self._steps_done)
+        reads, self._ring_reads = [*self._ring_reads, self._step.ring()], []
+        self._ring_read_upto = self._steps_done
+        return rows_by_step(reads)
 
     def _flush(self, epoch_row: dict | None) -> None:
         """Move everything gathered since the last flush into the Run (and to disk as one chunk)."""
@@ -388,13 +570,14 @@ class Recorder(keras.callbacks.Callback):
             self._pending_ratios.append(self._ratio_fn())
             self._ratio_pending = False
         chunk: dict[str, np.ndarray] = {}
-        chunk.update(self._step_columns())
+        rows = self._step_rows()
+        chunk.update(self._step_columns(rows))
         if epoch_row is not None:
             for name, value in epoch_row.items():
                 chunk[f"epochs/{name}"] = np.array(
                     [_as_float(value) if name not in ("epoch", "step") else value]
                 )
-        chunk.update(self._record_columns())
+        chunk.update(self._record_columns(rows))
         snapshots = {step: tensor.numpy() for step, tensor in self._pending_snapshots.items()}
         self._pending_snapshots = {}
         dropped, self._dropped_snapshots = self._dropped_snapshots, []
@@ -414,7 +597,7 @@ class Recorder(keras.callbacks.Callback):
         if self._summary_writer is not None:
             self._summary_writer.flush()
 
-    def _step_columns(self) -> dict[str, np.ndarray]:
+    def _step_columns(self, gradient_rows: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
         rows, self._step_logs = sorted(self._step_logs, key=lambda row: row[0]), []
         if not rows:
             return {}
@@ -427,15 +610,21 @@ class Recorder(keras.callbacks.Callback):
         }
         for name in names:
             columns[f"steps/{name}"] = np.array([_as_float((logs or {}).get(name)) for _, logs in rows])
+        if self.gradients == "step":
+            missing = np.full(len(self._grad_layers), np.nan, np.float32)
+            columns["steps/grad_norm"] = np.stack([gradient_rows.get(step, missing) for step, _ in rows])
         return columns
 
-    def _record_columns(self) -> dict[str, np.ndarray]:
+    def _record_columns(self, gradient_rows: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
         records, self._pending_records = self._pending_records, []
         ratios, self._pending_ratios = self._pending_ratios, []
         if not records:
             return {}
         columns = {"records/step": np.array([step for step, _ in records], np.int64)}
-        outputs = [{name: tensor.numpy() for name, tensor in out.items()} for _, out in records]
+        outputs = [
+            self._with_gradients(step, {name: tensor.numpy() for name, tensor in out.items()}, gradient_rows)
+            for step, out in records
+        ]
         for name in outputs[0]:
             stacked = np.stack([out[name] for out in outputs])
             if name == "act_stats":
@@ -446,6 +635,29 @@ class Recorder(keras.callbacks.Callback):
         if ratios:
             columns["records/update_ratio"] = np.stack([r.numpy() for r in ratios]).astype(np.float32)
         return columns
+
+    def _with_gradients(self, step: int, outputs: dict, gradient_rows: dict[int, np.ndarray]) -> dict:
+        """A record's outputs with the gradient columns every record of the run has: the training step's,
+        the probe's (``gradients="probe"``, a fit's final record) or, for a record taken before a
+        fallback to the probe without its gradients, NaN."""
+        if self.gradients is None:
+            return {name: value for name, value in outputs.items() if name not in GRADIENT_COLUMNS}
+        layers = len(self._grad_layers)
+        empty = {
+            "grad_norm": np.full(layers, np.nan, np.float32),
+            "grad_hist_counts": np.zeros((layers, self.bins), np.int32),
+            "grad_hist_edges": np.tile(np.linspace(0.0, 1.0, self.bins + 1, dtype=np.float32), (layers, 1)),
+        }
+        if self.gradients == "probe" or step in self._probe_gradient_records:
+            self._probe_gradient_records.discard(step)
+            return {**empty, **outputs}
+        outputs = {**outputs, **empty}
+        if step in gradient_rows:
+            outputs["grad_norm"] = gradient_rows[step]
+        taken = self._step_histograms.pop(step, None)
+        if taken is not None and int(taken[0].numpy()) == step:
+            outputs["grad_hist_counts"], outputs["grad_hist_edges"] = taken[1].numpy(), taken[2].numpy()
+        return outputs
 
 
 # ------------------------------------------------------------------ helpers
@@ -478,47 +690,16 @@ def _as_float(value) -> float:
         return math.nan
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _describe_loss(loss):
-    """The compiled loss' name; a list or dict of names for a model with one loss per output."""
-    if loss is None or isinstance(loss, str):
-        return loss
-    if isinstance(loss, dict):
-        return {name: _describe_loss(value) for name, value in loss.items()}
-    if isinstance(loss, list | tuple):
-        return [_describe_loss(value) for value in loss]
-    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-
-
-def _regularization(model) -> dict:
-    """What regularises the model, read off its leaf layers: the largest dropout rate and L1 / L2 factor
-    of any layer (0 when none) and how many batch-normalisation layers it has (for run comparisons)."""
-    summary = {"dropout": 0.0, "l1": 0.0, "l2": 0.0, "batch_norm": 0}
-    for layer in leaf_layers(model):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            summary["batch_norm"] += 1
-        if "Dropout" in type(layer).__name__ and isinstance(getattr(layer, "rate", None), int | float):
-            summary["dropout"] = max(summary["dropout"], float(layer.rate))
-        for name in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
-            regularizer = getattr(layer, name, None)
-            for factor in ("l1", "l2"):
-                value = getattr(regularizer, factor, None)
-                if isinstance(value, int | float | np.floating):
-                    summary[factor] = max(summary[factor], float(value))
-    return summary
-
-
-def _optimizer_config(optimizer) -> dict | None:
-    if optimizer is None:
+def _gradient_source(gradients) -> str | None:
+    """The gradient source ("step", "probe" or None) the Recorder's ``gradients`` argument asks for."""
+    if gradients is True:
+        return "step"
+    if gradients is False or gradients is None:
         return None
-    try:
-        config = optimizer.get_config()
-    except Exception:  # a custom optimizer without get_config still gets a name
-        config = {}
-    return {"class": type(optimizer).__name__, **json.loads(json.dumps(config, default=str))}
+    if isinstance(gradients, str) and gradients in GRADIENT_SOURCES:
+        return gradients
+    raise RunError(
+        f"gradients must be 'step', 'probe', True or False; got {gradients!r}.",
+        "Use gradients='step' (those of the training batches, the default), 'probe' (those of the fixed "
+        "probe batch) or False (none).",
+    )

@@ -31,6 +31,12 @@ def run_gradients(run) -> dict[str, np.ndarray]:
     return run.series("grad_norm") if run is not None else {}
 
 
+def gradient_source(run) -> str:
+    """Where a run's gradients come from: "step" (the training batches) or "probe" (a fixed probe batch;
+    runs recorded before step gradients existed say True)."""
+    return "step" if run.meta.get("recorder", {}).get("gradients") == "step" else "probe"
+
+
 def _ordered(run, names) -> list[str]:
     order = {name: i for i, name in enumerate(run.layers)}
     return sorted(names, key=lambda name: order.get(name, len(order)))
@@ -71,6 +77,7 @@ def from_run(run, params: Params) -> GradientsResult:
         other_runs=(),
         saliency=None,
         findings=tuple(findings),
+        gradient_source=gradient_source(run),
     )
 
 

@@ -24,7 +24,8 @@ def result_figures(result: GradientsResult, language: str = "en") -> list[go.Fig
             figures.append(
                 histogram_heatmaps(
                     result.histograms,
-                    title=tr(language, "Gradient histograms over training", "梯度直方图随训练的变化"),
+                    title=tr(language, "Gradient histograms over training", "梯度直方图随训练的变化")
+                    + _source_note(result, language),
                     value_label=tr(language, "gradient value", "梯度值"),
                     language=language,
                 )
@@ -40,6 +41,21 @@ def _positive(values: np.ndarray) -> np.ndarray:
     """Values a log axis can show; zero, negative and non-finite values become gaps."""
     values = np.asarray(values, np.float64)
     return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def _source_note(result: GradientsResult, language: str) -> str:
+    """A subtitle saying which batches a run's gradients were taken on."""
+    if result.gradient_source == "step":
+        note = tr(
+            language,
+            "gradients of the batches trained on (at the end of each fit: of the probe batch)",
+            "训练所用批次上的梯度（每次 fit 结束时：探针批次 (probe batch) 上的梯度）",
+        )
+    elif result.gradient_source == "probe":
+        note = tr(language, "gradients of a fixed probe batch", "固定探针批次 (probe batch) 上的梯度")
+    else:
+        return ""
+    return f"<br><sup>{note}</sup>"
 
 
 def _step_axis(language: str) -> str:
@@ -94,7 +110,8 @@ def _norm_lines(result: GradientsResult, language: str) -> go.Figure:
     ):
         figure.add_trace(trace)
     figure.update_layout(
-        title=tr(language, "Gradient norm per layer (log scale)", "各层梯度范数（对数坐标）"),
+        title=tr(language, "Gradient norm per layer (log scale)", "各层梯度范数（对数坐标）")
+        + _source_note(result, language),
         xaxis_title=_step_axis(language),
         yaxis={
             "title": tr(language, "gradient L2 norm ‖∇W‖", "梯度 L2 范数 ‖∇W‖"),
@@ -164,7 +181,8 @@ def _norm_heatmap(result: GradientsResult, language: str) -> go.Figure:
     for trace in _unplottable(result, language, zero_at=str, broken_at=str):
         figure.add_trace(trace)
     figure.update_layout(
-        title=tr(language, "Gradient norm: layer x step (log₁₀)", "梯度范数：层 x 步数（log₁₀）"),
+        title=tr(language, "Gradient norm: layer x step (log₁₀)", "梯度范数：层 x 步数（log₁₀）")
+        + _source_note(result, language),
         xaxis_title=_step_axis(language),
         yaxis={"title": tr(language, "layer (input at top)", "层（输入在上）"), "autorange": "reversed"},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2},

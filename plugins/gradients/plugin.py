@@ -83,13 +83,17 @@ class Gradients(dlviz.Plugin):
 
     Per-layer gradient norms over training (log scale, input to output) and as a layer x step heatmap,
     gradient histograms over time, update-to-weight ratios, and a diagnosis of vanishing, exploding and
-    dead gradients. Without a recorded run, the gradients of one batch of training samples. For image
-    models, input-gradient saliency maps of chosen test samples.
+    dead gradients. A run's gradients are those of the batches the model trained on (the Recorder's
+    default) or of a fixed probe batch (``gradients="probe"``, comparable across runs); the figures say
+    which. Without a recorded run, the gradients of one batch of training samples. For image models,
+    input-gradient saliency maps of chosen test samples.
 
     简介：梯度流 (gradient flow)：训练过程中每一层梯度的大小及其含义。按从输入到输出的顺序画出各层梯度范数
     (gradient norm) 随训练步数的变化（对数坐标）和“层 x 步数”热力图、梯度直方图随时间的变化、
     更新量与权重之比 (update-to-weight ratio)，并自动诊断梯度消失 (vanishing gradients)、梯度爆炸
-    (exploding gradients) 和梯度为零的“死”层。没有训练记录 (run) 时，显示一批训练样本的梯度。
+    (exploding gradients) 和梯度为零的“死”层。训练记录中的梯度来自模型训练所用的批次（Recorder 的默认设置），
+    或来自固定的探针批次 (probe batch)（``gradients="probe"``，便于在不同训练之间比较）；图中会注明是哪一种。
+    没有训练记录 (run) 时，显示一批训练样本的梯度。
     图像模型还显示输入梯度显著图 (saliency map)。
 
     What to look for: in a healthy network the lines of all layers stay within one or two orders of
@@ -134,10 +138,11 @@ class Gradients(dlviz.Plugin):
         if ctx.run is not None:
             return tr(
                 ctx.language,
-                "This run recorded no gradients. Record with dlviz.Recorder(gradients=True, probe=(x, y)), "
-                "or load the model and its dataset to see the gradients of one batch.",
-                "这条训练记录 (run) 没有记录梯度 (gradients)。请用 dlviz.Recorder(gradients=True, probe=(x, y)) "
-                "记录，或加载模型及其数据集，查看一批样本的梯度。",
+                "This run recorded no gradients. Record with dlviz.Recorder(gradients=True) (the default: the "
+                "gradients of the training batches), or load the model and its dataset to see the gradients "
+                "of one batch.",
+                "这条训练记录 (run) 没有记录梯度 (gradients)。请用 dlviz.Recorder(gradients=True) 记录"
+                "（默认设置：训练批次上的梯度），或加载模型及其数据集，查看一批样本的梯度。",
             )
         return tr(
             ctx.language,

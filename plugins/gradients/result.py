@@ -51,3 +51,5 @@ class GradientsResult:
     saliency: Saliency | None
     findings: tuple[dlviz.Finding, ...]
     batch_size: int = 0
+    # A run's gradients: "step" (of the batches trained on) or "probe" (of the Recorder's fixed probe batch).
+    gradient_source: str = ""

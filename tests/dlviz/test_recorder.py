@@ -50,9 +50,10 @@ def fit(model, recorder, epochs=2, **kwargs):
 
 @pytest.fixture(scope="module")
 def trained():
-    """One recorded fit shared by the read-only tests: 6 steps per epoch, 2 epochs, a record every 5 steps."""
+    """One recorded fit shared by the read-only tests: 6 steps per epoch, 2 epochs, a record every 5 steps,
+    gradients of the probe batch (tests/dlviz/test_recorder_step_gradients.py has the training step's)."""
     model = tiny_model()
-    recorder = Recorder(every=5, probe=PROBE)
+    recorder = Recorder(every=5, probe=PROBE, gradients="probe")
     history = fit(model, recorder, validation_data=(X[:40], Y[:40]))
     return model, recorder, history
 
@@ -77,6 +78,7 @@ def test_meta_describes_model_optimizer_and_settings(trained):
     assert run.layer_kinds["out"] == "Dense" and run.layer_activations["hidden_tanh"] == "tanh"
     assert run.meta["optimizer"]["class"] == "Adam" and run.meta["optimizer"]["learning_rate"] > 0
     assert run.meta["recorder"]["every"] == 5 and run.meta["recorder"]["probe_size"] == 32
+    assert run.meta["recorder"]["gradients"] == "probe"
     assert run.meta["created"].startswith("20") and "T" in run.meta["created"]
     assert run.meta["dlviz_version"]
     assert [v["shape"] for v in run.meta["variables"]][:2] == [[4, 8], [8]]
@@ -88,8 +90,12 @@ def test_meta_describes_model_optimizer_and_settings(trained):
 def test_records_agree_with_the_handle_on_the_snapshot_weights(trained):
     model, recorder, _ = trained
     run = recorder.run
-    np.testing.assert_array_equal(run.record_steps, [0, 5, 10])
-    np.testing.assert_array_equal(run.snapshot_steps, [0, 5, 10])
+    # The end of the fit (step 12) is recorded too, so that paths end at the trained weights.
+    np.testing.assert_array_equal(run.record_steps, [0, 5, 10, 12])
+    np.testing.assert_array_equal(run.snapshot_steps, [0, 5, 10, 12])
+    final = run.unflatten(run.snapshots[-1])
+    for variable, value in zip(model.trainable_variables, final, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), value)
     clone = tiny_model(seed=1)
     handle = wrap(clone)
     for i, vector in enumerate(run.snapshots):
@@ -117,8 +123,11 @@ def test_records_agree_with_the_handle_on_the_snapshot_weights(trained):
         np.testing.assert_allclose(sat["hidden_tanh"][i], np.mean(np.abs(activations["hidden_tanh"]) > 0.99))
         assert np.isnan(sat["hidden_relu"][i]) and np.isnan(sat["out"][i])
     counts, edges = run.histograms("grad")["out"]
-    assert counts.shape == (3, 30) and edges.shape == (3, 31)
+    assert counts.shape == (4, 30) and edges.shape == (4, 31)
     assert np.all(counts.sum(axis=1) == 5 * 3 + 3)
+    # No update follows the final record of a fit.
+    ratios = run.series("update_ratio")["out"]
+    assert np.all(np.isfinite(ratios[:-1])) and np.isnan(ratios[-1])
 
 
 def test_update_ratio_is_the_relative_weight_change_of_that_step():
@@ -126,25 +135,28 @@ def test_update_ratio_is_the_relative_weight_change_of_that_step():
     recorder = Recorder(every=1, probe=PROBE, max_snapshots=1000)
     fit(model, recorder, epochs=1)
     run = recorder.run
-    np.testing.assert_array_equal(run.snapshot_steps, np.arange(6))
+    np.testing.assert_array_equal(run.snapshot_steps, np.arange(7))
     layer_of = [v["layer"] for v in run.meta["variables"]]
-    for i in range(5):
+    for i in range(6):
         before, after = run.unflatten(run.snapshots[i]), run.unflatten(run.snapshots[i + 1])
         for layer, ratios in run.series("update_ratio").items():
             parts = [k for k, owner in enumerate(layer_of) if owner == layer]
             change = np.sqrt(sum(np.sum((after[k] - before[k]) ** 2) for k in parts))
             size = np.sqrt(sum(np.sum(before[k] ** 2) for k in parts))
             np.testing.assert_allclose(ratios[i], change / size, rtol=1e-4)
-    assert np.all(np.isfinite(run.series("update_ratio")["out"]))
+    # The final record (step 6) has no update after it.
+    ratios = run.series("update_ratio")["out"]
+    assert np.all(np.isfinite(ratios[:-1])) and np.isnan(ratios[-1])
 
 
 def test_probe_without_labels_records_activations_only_and_says_so_once():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        recorder = Recorder(every=3, probe=PROBE[0])
+        recorder = Recorder(every=3, probe=PROBE[0], gradients="probe")
         fit(tiny_model(), recorder, epochs=1)
     assert sum("no labels" in str(w.message) for w in caught) == 1
     run = recorder.run
+    assert run.meta["recorder"]["gradients"] is None
     assert run.series("grad_norm") == {} and run.histograms("grad") == {}
     assert set(run.series("act_mean")) == set(run.layers)
     assert set(run.series("update_ratio")) == set(run.layers)
@@ -160,7 +172,9 @@ def test_logdir_run_loads_equal_to_the_in_memory_run_and_snapshots_are_bounded(t
     np.testing.assert_array_equal(run.steps["step"], np.arange(24))
     np.testing.assert_array_equal(run.epochs["epoch"], np.arange(4))
     steps = run.snapshot_steps
-    assert steps[0] == 0 and 3 <= len(steps) <= 5 and len(set(np.diff(steps))) == 1, steps
+    # Evenly spaced, then the weights training ended with (the first fit's end was replaced).
+    assert steps[0] == 0 and steps[-1] == 24 and 3 <= len(steps) <= 6, steps
+    assert len(set(np.diff(steps[:-1]))) == 1 and 18 not in steps, steps
     assert len(list((logdir / "snapshots").iterdir())) == len(steps)
     loaded = Run.load(logdir)
     assert loaded.problems == [] and loaded.meta["status"] == "finished"
@@ -195,7 +209,7 @@ def test_for_dataset_takes_the_first_training_samples():
 
 @pytest.mark.slow
 def test_tensorboard_histograms_are_written(tmp_path):
-    recorder = Recorder(every=2, probe=PROBE, logdir=tmp_path / "run", tensorboard=True)
+    recorder = Recorder(every=2, probe=PROBE, logdir=tmp_path / "run", tensorboard=True, gradients="probe")
     fit(tiny_model(), recorder, epochs=1)
     events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
     assert events
@@ -215,6 +229,10 @@ def test_recorder_bad_inputs_raise_clear_errors(tmp_path):
         Recorder(every=2.5)
     with pytest.raises(RunError, match="max_snapshots"):
         Recorder(max_snapshots=1)
+    with pytest.raises(RunError, match="gradients must be 'step', 'probe', True or False; got 'batch'"):
+        Recorder(gradients="batch")
+    with pytest.raises(RunError, match="needs a probe batch with labels"):
+        Recorder(gradients="probe")
     with pytest.raises(DataError, match="32 inputs but 10 labels"):
         Recorder(probe=(X[:32], Y[:10]))
     bad = X[:8].copy()
@@ -316,44 +334,62 @@ MIRRORED = """
         model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
         return model
 
-    def record(model, logdir):
-        recorder = Recorder(every=2, probe=(x[:16], y[:16]), logdir=logdir)
+    def record(model, logdir, gradients):
+        recorder = Recorder(every=2, probe=(x[:16], y[:16]), logdir=logdir, gradients=gradients)
         model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=[recorder])
         return recorder.run
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    runs = {"single": record(build(), sys.argv[1] + "/single")}
-    with strategy.scope():
-        mirrored = build()
-    runs["mirrored"] = record(mirrored, sys.argv[1] + "/mirrored")
-    with strategy.scope():
-        runs["mirrored_in_scope"] = record(build(), sys.argv[1] + "/in_scope")
-    reference = runs.pop("single")
     differences = {}
-    for name, run in runs.items():
-        diffs = [float(np.max(np.abs(run.steps["loss"] - reference.steps["loss"])))]
-        for quantity in ("grad_norm", "update_ratio", "act_mean", "act_std"):
-            for layer, values in reference.series(quantity).items():
-                diffs.append(float(np.max(np.abs(run.series(quantity)[layer] - values))))
-        diffs.append(float(np.max(np.abs(run.snapshots - reference.snapshots))))
-        differences[name] = {"max": max(diffs), "n_records": len(run.record_steps),
-                             "replicas": mirrored.distribute_strategy.num_replicas_in_sync}
+    for gradients in ("step", "probe"):
+        folder = f"{sys.argv[1]}/{gradients}"
+        runs = {"single": record(build(), folder + "/single", gradients)}
+        with strategy.scope():
+            mirrored = build()
+        runs["mirrored"] = record(mirrored, folder + "/mirrored", gradients)
+        with strategy.scope():
+            runs["mirrored_in_scope"] = record(build(), folder + "/in_scope", gradients)
+        reference = runs.pop("single")
+        for name, run in runs.items():
+            diffs = [float(np.max(np.abs(run.steps["loss"] - reference.steps["loss"])))]
+            if gradients == "step":  # the replicas' halves of each batch, summed: the whole batch's gradient
+                diffs.append(float(np.max(np.abs(run.steps["grad_norm"] - reference.steps["grad_norm"]))))
+            for quantity in ("grad_norm", "update_ratio", "act_mean", "act_std"):
+                for layer, values in reference.series(quantity).items():
+                    diffs.append(float(np.nanmax(np.abs(run.series(quantity)[layer] - values))))
+            for layer, (counts, edges) in reference.histograms("grad").items():
+                diffs.append(float(np.max(np.abs(run.histograms("grad")[layer][1] - edges))))
+            diffs.append(float(np.max(np.abs(run.snapshots - reference.snapshots))))
+            differences[f"{gradients}/{name}"] = {
+                "max": max(diffs), "records": run.record_steps.tolist(), "source": run.meta["recorder"]["gradients"],
+                "snapshots": run.snapshot_steps.tolist(), "replicas": mirrored.distribute_strategy.num_replicas_in_sync,
+                "grad_norm": float(np.mean(run.series("grad_norm")["hidden"])),
+            }
     print(json.dumps(differences))
 """
 
 
 @pytest.mark.slow
 def test_mirrored_strategy_records_the_same_numbers_once(tmp_path):
+    """On 2 logical CPUs, step gradients (summed over replicas) and probe gradients equal one device's."""
     process = _run_script(tmp_path, MIRRORED, str(tmp_path), stderr=subprocess.PIPE)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-3000:]
     differences = json.loads(out.strip().splitlines()[-1])
+    assert len(differences) == 4
     for name, result in differences.items():
-        assert result["replicas"] == 2 and result["n_records"] == 4
+        source = name.split("/")[0]
+        assert result["replicas"] == 2 and result["source"] == source, (name, result)
+        # 8 steps, a record every 2, and the end of the fit.
+        assert result["records"] == [0, 2, 4, 6, 8], (name, result)
+        assert result["snapshots"] == [0, 2, 4, 6, 8], (name, result)
         assert result["max"] < 1e-5, (name, result)
-    for folder in ("single", "mirrored", "in_scope"):
-        chunks = sorted(p.name for p in (tmp_path / folder / "chunks").iterdir())
-        assert chunks == ["000000.npz", "000001.npz"], (folder, chunks)
+    # The training batches' gradients differ from the probe's: the two sources were not mixed up.
+    assert abs(differences["step/mirrored"]["grad_norm"] - differences["probe/mirrored"]["grad_norm"]) > 1e-4
+    for source in ("step", "probe"):
+        for folder in ("single", "mirrored", "in_scope"):
+            chunks = sorted(p.name for p in (tmp_path / source / folder / "chunks").iterdir())
+            assert chunks == ["000000.npz", "000001.npz", "000002.npz"], (source, folder, chunks)
 
 
 def test_histograms_leave_out_non_finite_values_and_widen_constant_tensors():
@@ -381,7 +417,7 @@ def test_a_diverging_model_is_recorded_without_crashing():
     norms = recorder.run.series("grad_norm")["out"]
     assert not np.all(np.isfinite(norms))
     counts, _ = recorder.run.histograms("act")["hidden_tanh"]
-    assert counts.shape == (6, 30)
+    assert counts.shape == (7, 30)
 
 
 class TwoLayers(keras.Model):
@@ -407,7 +443,9 @@ def test_subclassed_and_nested_models_are_recorded():
         fit(model, recorder, epochs=1)
         run = recorder.run
         assert len(run.layers) == 2 and set(run.series("grad_norm")) == set(run.layers)
-        assert run.snapshots.shape == (2, run.n_params) and len(run.record_steps) == 2
+        assert run.snapshots.shape == (3, run.n_params)
+        np.testing.assert_array_equal(run.snapshot_steps, [0, 3, 6])
+        np.testing.assert_array_equal(run.record_steps, [0, 3, 6])
     assert run.layer_activations["inner_dense"] == "sigmoid"
     assert np.all(np.isfinite(run.series("act_sat_frac")["inner_dense"]))
 
