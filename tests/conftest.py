@@ -10,12 +10,12 @@ TRAINING_PLUGINS = frozenset(
         "playground",
         "optimizers",
         "backprop",
+        "recurrent",
         "initialization",
         "lr_finder",
         "minibatch",
         "normalization",
         "augmentation",
-        "recurrent",
         "generative",
     }
 )
