@@ -10,7 +10,9 @@ Hessians and loss surfaces (normalization), activations, derivatives, gradient n
 (activation_functions), the augmented image grid and the imbalance strategy's images (augmentation; the
 baseline fits both of its CNNs). The convolution lesson trains nothing: its baseline calls the Keras layers it
 shows once each (Conv2D, both poolings, Flatten, the default CNN's first layer, one unit's input gradient); the
-lesson adds each window's products, the receptive field and its layer chain.
+lesson adds each window's products, the receptive field and its layer chain. The generative lesson runs its VAE
+and its GAN at their defaults (one compute each) against fitting the same two models on the same batches; it
+adds the snapshots of the generated points and of D(x), the latent codes, the decoded grid and one draw.
 Both sides include building and tracing; they alternate, compared by medians.
 Usage: python bench/lessons.py [--repeats 1] [--lessons initialization,minibatch,...]
 """
@@ -43,6 +45,10 @@ from plugins.convolution import Convolution  # noqa: E402
 from plugins.convolution.plugin import LESSON_DATASET as CONVOLUTION_DATASET  # noqa: E402
 from plugins.convolution.plugin import Params as ConvolutionParams  # noqa: E402
 from plugins.convolution.sliding import PRESET_KERNELS  # noqa: E402
+from plugins.generative import Generative  # noqa: E402
+from plugins.generative import gan as generative_gan  # noqa: E402
+from plugins.generative import plugin as generative_plugin  # noqa: E402
+from plugins.generative import vae as generative_vae  # noqa: E402
 from plugins.initialization import Initialization  # noqa: E402
 from plugins.initialization import compute as initialization  # noqa: E402
 from plugins.initialization.plugin import Params as InitializationParams  # noqa: E402
@@ -162,6 +168,50 @@ def plain_convolution() -> None:
     tape.gradient(unit, x)
 
 
+def plain_generative() -> None:
+    """The generative lesson's VAE and GAN at the defaults, built and fitted on the same batches, nothing else."""
+    params = generative_plugin.Params()
+    seconds = {}
+    start = time.perf_counter()
+    data = datasets.load("digits", seed=SEED)
+    vae = generative_vae.build_vae(data.input_shape, params, SEED)
+    vae.fit(
+        generative_vae.image_batches(np.asarray(data.x_train, np.float32), SEED),
+        epochs=params.vae_epochs,
+        validation_data=np.asarray(data.x_test, np.float32),
+        shuffle=False,
+        verbose=0,
+    )
+    seconds["VAE"], start = time.perf_counter() - start, time.perf_counter()
+    intervals, per_interval = generative_gan.schedule(params.gan_steps)
+    real = generative_gan.real_points(params.gan_data, generative_gan.REAL_SAMPLES, SEED)
+    generative_gan.build_gan(params, SEED).fit(
+        generative_gan.real_batches(real, SEED),
+        epochs=intervals,
+        steps_per_epoch=per_interval,
+        shuffle=False,
+        verbose=0,
+    )
+    seconds["GAN"] = time.perf_counter() - start
+    print("  generative plain fit: " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
+
+
+def generative_compute() -> None:
+    """The generative lesson at its defaults once per network (VAE, then GAN), its kept results dropped first."""
+    seconds = {}
+    for network in ("vae", "gan"):
+        generative_plugin.RESULTS.clear()
+        start = time.perf_counter()
+        params = dlviz.plugin.make_params(generative_plugin.Params, {"network": network})
+        dlviz.registry.run_plugin(Generative(), dlviz.registry.make_context(seed=SEED), params)
+        seconds[network.upper()] = time.perf_counter() - start
+    print("  generative lesson: " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
+
+
+# Lessons whose compute at the defaults is not one run of the plugin with its default Params.
+LESSON_RUNS = {"generative": generative_compute}
+
+
 def lesson_compute(plugin_class) -> callable:
     def run() -> None:
         prelu.train_prelu.cache_clear()
@@ -178,6 +228,7 @@ LESSONS = {
     "activation_functions": (ActivationFunctions, plain_prelu),
     "augmentation": (Augmentation, plain_augmentation),
     "convolution": (Convolution, plain_convolution),
+    "generative": (Generative, plain_generative),
 }
 
 
@@ -201,7 +252,7 @@ def main() -> None:
         plugin_class, plain = LESSONS[name]
         lesson, baseline = [], []
         for repeat in range(args.repeats):
-            order = [("lesson", lesson_compute(plugin_class)), ("plain", plain)]
+            order = [("lesson", LESSON_RUNS.get(name) or lesson_compute(plugin_class)), ("plain", plain)]
             for kind, function in order if repeat % 2 == 0 else order[::-1]:
                 (lesson if kind == "lesson" else baseline).append(timed(function))
         wall = statistics.median(t for t, _ in lesson) / statistics.median(t for t, _ in baseline)

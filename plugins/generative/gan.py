@@ -175,16 +175,26 @@ def real_batches(points: np.ndarray, seed: int) -> tf.data.Dataset:
     )
 
 
-def train_gan(ctx: dlviz.Context, params: Params) -> GANResult:
-    seed = ctx.seed
-    intervals = min(MAX_INTERVALS, max(1, params.gan_steps // MIN_INTERVAL_STEPS))
-    per_interval = params.gan_steps // intervals
-    real = real_points(params.gan_data, REAL_SAMPLES, seed)
+def schedule(steps: int) -> tuple[int, int]:
+    """Intervals between snapshots and the steps of each: up to MAX_INTERVALS, at least MIN_INTERVAL_STEPS each."""
+    intervals = min(MAX_INTERVALS, max(1, steps // MIN_INTERVAL_STEPS))
+    return intervals, steps // intervals
+
+
+def build_gan(params: Params, seed: int) -> GAN:
     gan = GAN(NOISE_DIM, params.discriminator_steps, seed, name="gan")
     gan.compile(
         d_optimizer=keras.optimizers.Adam(params.discriminator_learning_rate, beta_1=ADAM_BETA_1),
         g_optimizer=keras.optimizers.Adam(params.generator_learning_rate, beta_1=ADAM_BETA_1),
     )
+    return gan
+
+
+def train_gan(ctx: dlviz.Context, params: Params) -> GANResult:
+    seed = ctx.seed
+    intervals, per_interval = schedule(params.gan_steps)
+    real = real_points(params.gan_data, REAL_SAMPLES, seed)
+    gan = build_gan(params, seed)
     grid_x, grid_y = grid_axes(real, GRID_RESOLUTION)
     noise = np.random.default_rng(seed + 1).normal(size=(SHOWN_SAMPLES, NOISE_DIM)).astype(np.float32)
 

@@ -192,6 +192,7 @@ class Generative(dlviz.Plugin):
     title = "Generative models: VAE and GAN"
     title_zh = "生成模型：VAE 与 GAN"
     section = "Lessons"
+    session_independent = True  # its own data, its params and the seed: one result for every session
     Params = Params
 
     def compute(self, ctx: dlviz.Context, params: Params) -> VAEResult | GANResult:

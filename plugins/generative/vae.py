@@ -167,13 +167,18 @@ def reparameterise(vae: VAE, image: np.ndarray, label: int, seed: int) -> Repara
     )
 
 
+def build_vae(image_shape: tuple[int, ...], params: Params, seed: int) -> VAE:
+    vae = VAE(image_shape, params.kl_weight, seed, name="vae")
+    vae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+    return vae
+
+
 def train_vae(ctx: dlviz.Context, params: Params) -> VAEResult:
     data = datasets.load("digits", seed=ctx.seed)
     x_train = np.asarray(data.x_train, np.float32)
     x_test = np.asarray(data.x_test, np.float32)
     y_test = np.asarray(data.y_test)
-    vae = VAE(data.input_shape, params.kl_weight, ctx.seed, name="vae")
-    vae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+    vae = build_vae(data.input_shape, params, ctx.seed)
 
     def report(epoch: int) -> None:
         ctx.report(epoch / params.vae_epochs, tr(ctx.language, f"VAE: epoch {epoch}", f"VAE：第 {epoch} 轮"))
