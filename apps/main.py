@@ -23,21 +23,23 @@ from apps import logdir, pages, startup, state, training_queue  # noqa: E402
 from apps import settings as teacher  # noqa: E402
 from dlviz.i18n import t  # noqa: E402
 
-FLUSH_S = 0.3
-
+user_plugins = startup.plugin_paths(sys.argv[1:])
+cold = "tensorflow" not in sys.modules
+# A cold server needs seconds to import TensorFlow and the plugins: a thread does it while this run
+# greets the newcomer with the data, which needs neither.
+startup.begin(user_plugins)
 st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
 workspace = state.workspace()
 workspace.last_active = time.monotonic()
 top = st.container()
 placeholder = st.empty()
-if workspace.dataset is None and "tensorflow" not in sys.modules:
-    # A cold server needs seconds to import TensorFlow: meanwhile, greet the newcomer with the data.
+if workspace.dataset is None and cold:
     pages.first_paint(placeholder, state.language())
-    time.sleep(FLUSH_S)  # let the server send it before the import holds the interpreter for seconds
 
-from apps import sidebar  # noqa: E402 - imports TensorFlow (through dlviz.models)
+startup.warm_up(user_plugins)  # waits for the thread
 
-startup.warm_up(startup.plugin_paths(sys.argv[1:]))
+from apps import sidebar  # noqa: E402 - imports TensorFlow (through dlviz.models), imported by now
+
 server = teacher.current()
 state.release_idle(60 * server.session_idle_minutes, training_queue.shared(server.max_concurrent_trainings).holders())
 if workspace.released_after_s is not None:

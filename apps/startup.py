@@ -1,5 +1,10 @@
 """Once per server process: load the plugins, keep Keras' global state, freeze the imported objects.
 
+`begin` starts that work in a background thread at the top of the first script run, so TensorFlow
+and the plugins load while the page greets the newcomer with the data (which needs neither) and the
+browser draws it; `warm_up` then waits for it before the sidebar and the navigation need it. The
+server cannot start it earlier: ``streamlit run`` runs no code of ours before a browser connects.
+
 The plugins are the installed ones (entry points) and the files given after ``--plugins`` on the
 command line (``streamlit run apps/main.py -- --plugins my_plugins.py``: a file or a folder of them),
 validated and isolated alike: a broken one is listed as failed and the others load.
@@ -40,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _done = False
+_thread: threading.Thread | None = None
 
 
 def plugin_paths(argv: list[str]) -> tuple[Path, ...]:
@@ -50,8 +56,33 @@ def plugin_paths(argv: list[str]) -> tuple[Path, ...]:
     return tuple(Path(path) for path in known.plugins)
 
 
+def begin(user_plugins: tuple[Path, ...] = ()) -> None:
+    """Start `warm_up` in a background thread (once per process); a later `warm_up` call waits for it.
+
+    Should it fail, the script's own `warm_up` call does the work again and shows the error.
+    """
+    global _thread
+    with _lock:
+        if _done or _thread is not None:
+            return
+        _thread = threading.Thread(
+            target=_warm_up_quietly, args=(user_plugins,), name="dlviz-warm-up", daemon=True
+        )
+        _thread.start()
+
+
+def _warm_up_quietly(user_plugins: tuple[Path, ...]) -> None:
+    try:
+        warm_up(user_plugins)
+    except Exception:  # the script's own warm_up call raises it again where the page can show it
+        logger.debug("dlviz: background warm-up failed", exc_info=True)
+
+
 def warm_up(user_plugins: tuple[Path, ...] = ()) -> None:
-    """Discover the plugins (importing TensorFlow), load `user_plugins`, keep Keras' state, freeze; once."""
+    """Discover the plugins (importing TensorFlow), load `user_plugins`, keep Keras' state, freeze; once.
+
+    Returns at once when done; while another thread (see `begin`) is at it, waits for it to finish.
+    """
     global _done
     if _done:
         return

@@ -1,15 +1,20 @@
-"""Dashboard speed: cold start to the first chart in a browser, and the server time of a page switch.
+"""Dashboard speed: cold start until the whole dashboard is usable in a browser, and the server time of a
+page switch.
 
-1. Cold start: from spawning ``streamlit run`` to the first Plotly chart drawn in Debian's chromium
-   (driven by Playwright), for our app and for a bare Streamlit page with one Plotly chart, measured
-   alternately in this one run (goal: ours / bare <= 2).
+1. Cold start: from spawning ``streamlit run`` (a fresh server process each time) until, in Debian's
+   chromium driven by Playwright, the dashboard is *usable*: the top navigation shows an entry for
+   every section that has pages (the overview and each plugin's section), none of them disabled, and
+   the sidebar's Train button is present and enabled. The baseline is a bare Streamlit page with one
+   Plotly chart, timed to that chart; the two are measured alternately in this one run (goal:
+   usable / bare <= 2). The time to our first chart (the greeting drawn while TensorFlow loads) is
+   printed too.
 2. Page switch: the dashboard trained for one epoch and every page visited once (results cached),
    then the server time of each further switch between pages, timed around ``AppTest.run()``
    (goal: under 300 ms).
 
     python bench/app.py [--repeats 3]
 
-The last line is the headline.
+The last line is the headline; its first ratio is usable / bare.
 """
 
 from __future__ import annotations
@@ -44,7 +49,17 @@ import streamlit as st
 st.plotly_chart(go.Figure(go.Scatter(y=[1, 3, 2])))
 """
 CHART = ".js-plotly-plot .plot-container"
-READY = '[data-testid="stTopNav"]'  # the page menu: drawn once the plugins are loaded
+# True once the navigation holds `sections` enabled entries (a section's menu, or a lone page's link)
+# and the Train button (Streamlit's class st-key-train-go marks the widget with key "train.go") is enabled.
+USABLE = """sections => {
+    const nav = document.querySelector('[data-testid="stTopNav"]');
+    const train = document.querySelector('.st-key-train-go button');
+    if (!nav || !train || train.disabled || train.getAttribute('aria-disabled') === 'true') return false;
+    const entries = [...nav.querySelectorAll(
+        '[data-testid="stTopNavSection"], [data-testid="stTopNavLinkContainer"]')];
+    return entries.length >= sections
+        && entries.every(entry => entry.getAttribute('aria-disabled') !== 'true' && entry.offsetParent !== null);
+}"""
 TIMEOUT_S = 300
 
 
@@ -54,12 +69,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cold_start(script: Path, browser, ready: str | None = None) -> tuple[float, float]:
-    """Seconds from spawning the server to the first chart in a fresh browser session, and to `ready`.
-
-    `ready` is a selector that appears once the whole page is usable (our app first greets with the
-    data while TensorFlow loads, then draws the sidebar and the page menu).
-    """
+def cold_start(script: Path, browser, sections: int = 0) -> tuple[float, float]:
+    """Seconds from spawning the server to the first chart in a fresh browser session, and until the
+    dashboard is usable (see `USABLE`) with `sections` navigation entries (0: not waited for)."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
@@ -75,8 +87,8 @@ def cold_start(script: Path, browser, ready: str | None = None) -> tuple[float, 
         page.goto(f"http://127.0.0.1:{port}/")
         page.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
         first_chart = time.perf_counter() - start
-        if ready is not None:
-            page.locator(ready).first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
+        if sections:
+            page.wait_for_function(USABLE, arg=sections, timeout=TIMEOUT_S * 1000, polling=20)
         usable = time.perf_counter() - start
         context.close()
         return first_chart, usable
@@ -98,9 +110,22 @@ def _wait_for_health(port: int, server: subprocess.Popen) -> None:
     raise RuntimeError("streamlit did not start")
 
 
+def navigation_sections() -> int:
+    """How many sections the dashboard's navigation shows: the overview's and those of the plugins."""
+    import dlviz
+    from dlviz.plugin import SECTIONS
+
+    used = {"Overview"}
+    for info in dlviz.plugins().values():
+        section = info.plugin.section if info.plugin is not None else "Other"
+        used.add(section if section in SECTIONS else "Other")
+    return len(used)
+
+
 def cold_starts(repeats: int) -> tuple[list[float], list[float], list[float]]:
     from playwright.sync_api import sync_playwright
 
+    sections = navigation_sections()
     ours, ours_ready, bare = [], [], []
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
         bare_script = Path(scratch) / "bare.py"
@@ -108,12 +133,12 @@ def cold_starts(repeats: int) -> tuple[list[float], list[float], list[float]]:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         for round_number in range(repeats):
             bare.append(cold_start(bare_script, browser)[0])
-            first_chart, usable = cold_start(MAIN, browser, ready=READY)
+            first_chart, usable = cold_start(MAIN, browser, sections)
             ours.append(first_chart)
             ours_ready.append(usable)
             print(
-                f"  round {round_number + 1}: bare {bare[-1]:.2f} s, dlviz {ours[-1]:.2f} s "
-                f"(whole dashboard usable after {usable:.2f} s)",
+                f"  round {round_number + 1}: bare {bare[-1]:.2f} s; dlviz usable after {usable:.2f} s "
+                f"({usable / bare[-1]:.2f}x), first chart after {first_chart:.2f} s",
                 flush=True,
             )
         browser.close()
@@ -159,24 +184,27 @@ def main() -> None:
     if shutil.which("chromium") is None:
         sys.exit("bench/app.py needs Debian's chromium (apt-get install chromium)")
 
-    print("cold start to first chart in the browser:", flush=True)
+    print("cold start until usable (navigation and Train button) in the browser:", flush=True)
     ours, ours_ready, bare = cold_starts(args.repeats)
     ours_s, bare_s, ready_s = statistics.median(ours), statistics.median(bare), statistics.median(ours_ready)
-    print(f"  median: dlviz {ours_s:.2f} s, bare Streamlit + one Plotly chart {bare_s:.2f} s")
+    ratios = sorted(usable / base for usable, base in zip(ours_ready, bare, strict=True))
+    usable_ratio = statistics.median(ratios)
     print(
-        f"  median time until the whole dashboard is usable: {ready_s:.2f} s ({ready_s / bare_s:.2f}x bare)"
+        f"  median: dlviz usable after {ready_s:.2f} s, first chart after {ours_s:.2f} s; "
+        f"bare Streamlit + one Plotly chart {bare_s:.2f} s"
     )
+    print(f"  usable / bare per round: {', '.join(f'{ratio:.2f}x' for ratio in ratios)}")
 
     print("page switch with cached results (server time, AppTest):", flush=True)
     switches = page_switches(args.rounds)
     switch_ms, worst_ms = 1000 * statistics.median(switches), 1000 * max(switches)
     print(f"  {len(switches)} switches: median {switch_ms:.0f} ms, max {worst_ms:.0f} ms (goal < 300 ms)")
     print(
-        f"dashboard cold start: {ours_s / bare_s:.2f}x a bare Streamlit page with one Plotly chart "
-        f"(dlviz {ours_s:.1f} s vs {bare_s:.1f} s to the first chart, whole dashboard {ready_s:.1f} s; goal <= 2x); "
+        f"dashboard cold start: usable {usable_ratio:.2f}x a bare Streamlit page with one Plotly chart "
+        f"(median per-round ratio; dlviz usable after {ready_s:.1f} s, first chart {ours_s:.1f} s "
+        f"({ours_s / bare_s:.2f}x), bare {bare_s:.1f} s; goal <= 2x); "
         f"cached page switch {switch_ms:.0f} ms median, {worst_ms:.0f} ms max (goal < 300 ms)"
     )
-
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,6 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import keras
 import numpy as np
 
 from dlviz.errors import DataError
@@ -146,6 +145,8 @@ def _hidden(name: str) -> bool:
 
 
 def _decode(data: bytes, name: str, image_size: tuple[int, int] | None) -> np.ndarray:
+    import keras  # here, not at the top: `dlviz.datasets` must load without importing TensorFlow
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # PIL warns of decompression bombs: refuse them

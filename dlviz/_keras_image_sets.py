@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from keras.src.datasets.cifar import load_batch  # Keras' CIFAR reader, with its restricted unpickler
 
 from dlviz.errors import DataError
 
@@ -156,6 +155,10 @@ def cifar10(seed: int, n_samples: int) -> dict[str, Any]:
                 folder = cache / relative
     if folder is None:
         _find(_CIFAR_FOLDERS[0] + "/test_batch", "CIFAR-10", "keras.datasets.cifar10.load_data()")
+    # Keras' CIFAR reader, with its restricted unpickler; imported here because importing Keras imports
+    # TensorFlow, which `dlviz.datasets` must not (the dashboard greets with the digits before that import)
+    from keras.src.datasets.cifar import load_batch
+
     try:
         batches = [load_batch(str(folder / f"data_batch_{i}")) for i in range(1, 6)]
         test_images, test_labels = load_batch(str(folder / "test_batch"))

@@ -16,6 +16,8 @@ import dlviz
 from dlviz.errors import PluginError
 from dlviz.plugin import tr
 from plugins._shared.explain import Head, class_weights
+from plugins.shap import rescale
+from plugins.shap.rescale import RescaleGraph
 from plugins.shap.result import ADDITIVITY_TOLERANCE, METHOD_LABELS
 
 # Rows (sample copies + background copies) per call of the batched DeepExplainer graph.
@@ -180,30 +182,72 @@ class DeepGraph:
 
 
 def deep_values(task: Task, functional: keras.Model):
-    """SHAP values by shap's DeepExplainer rules, many samples per graph call (see `DeepGraph`)."""
-    background, x = task.background, task.x
+    """SHAP values by shap's DeepExplainer rules, many samples per graph call: through `RescaleGraph`
+    when the model is a chain of layers it handles and the chain reproduces the model's outputs, else
+    through shap's own graph (`DeepGraph`)."""
+    background = task.background
+    weights, offsets = task.weights()
+    per_call = max(1, DEEP_ROWS_PER_CALL // (2 * len(background)))
+    entries = _CACHE.setdefault(task.handle, {})
+    if "plan" not in entries:
+        entries["plan"] = rescale.plan(functional)
+    if entries["plan"] is not None:
+        graph = _cached(
+            task.handle,
+            "rescale",
+            lambda: RescaleGraph(entries["plan"], tuple(background.shape[1:]), task.head.units),
+        )
+        references = tf.constant(background)
+
+        def rescaled(chunk, chunk_weights, start):
+            values, outputs, reference_outputs = graph.values(chunk, references, chunk_weights)
+            scores = np.sum(outputs * chunk_weights, axis=1) + offsets[start : start + len(chunk)]
+            expected = reference_outputs.astype(np.float64).mean(axis=0)
+            if not (
+                rescale.chain_matches(scores, task.outputs[start : start + len(chunk)])
+                and rescale.chain_matches(expected, task.expected)
+            ):
+                raise _NotTheChain
+            return values
+
+        try:
+            return _chunked(task, per_call, rescaled), task.base_values(task.expected)
+        except _NotTheChain:
+            entries["plan"] = None
+
     graph = _cached(task.handle, "deep", lambda: DeepGraph(functional, background, task.head.units))
-    weights, _ = task.weights()
     n_background = len(background)
-    per_call = max(1, DEEP_ROWS_PER_CALL // (2 * n_background))
-    values = np.zeros(x.shape, dtype=np.float32)
-    for start in range(0, len(x), per_call):
-        chunk = x[start : start + per_call]
+
+    def paired(chunk, chunk_weights, start):
         copies = np.repeat(chunk, n_background, axis=0)
         references = np.tile(background, (len(chunk),) + (1,) * (background.ndim - 1))
-        row_weights = np.repeat(weights[start : start + per_call], n_background, axis=0)
+        row_weights = np.repeat(chunk_weights, n_background, axis=0)
         gradients = graph.multipliers(
             np.concatenate([copies, references]), np.concatenate([row_weights, row_weights])
         )
         contributions = gradients[len(copies) :] * (copies - references)
-        values[start : start + len(chunk)] = contributions.reshape(
-            len(chunk), n_background, *x.shape[1:]
-        ).mean(1)
+        return contributions.reshape(len(chunk), n_background, *chunk.shape[1:]).mean(1)
+
+    return _chunked(task, per_call, paired), task.base_values(task.expected)
+
+
+class _NotTheChain(Exception):
+    """The layers `rescale.plan` read do not compute this model's outputs."""
+
+
+def _chunked(task: Task, per_call: int, explain_chunk) -> np.ndarray:
+    """`explain_chunk(samples, their class weights, first index)` over the samples, `per_call` at a time."""
+    x = task.x
+    weights, _ = task.weights()
+    values = np.zeros(x.shape, dtype=np.float32)
+    for start in range(0, len(x), per_call):
+        chunk = x[start : start + per_call]
+        values[start : start + len(chunk)] = explain_chunk(chunk, weights[start : start + per_call], start)
         task.ctx.report(
             0.05 + 0.8 * (start + len(chunk)) / len(x),
             tr(task.ctx.language, "DeepExplainer", "用 DeepExplainer 计算"),
         )
-    return values, task.base_values(task.expected)
+    return values
 
 
 _SHAP_LOCK = threading.Lock()

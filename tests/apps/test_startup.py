@@ -1,10 +1,16 @@
 """apps/startup.py: Streamlit's per-run clean-up is replaced through a private hook, or a warning says why not;
-plugin files named on the command line reach the dashboard."""
+plugin files named on the command line reach the dashboard; the warm-up runs in a background thread that the
+script waits for, and the greeting needs no TensorFlow."""
 
 import logging
+import subprocess
+import sys
+import threading
+import types
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
 from dashboard_helpers import assert_no_exception, chart_specs, new_app, open_page
 from streamlit.runtime.scriptrunner import script_runner
 
@@ -79,3 +85,48 @@ def test_a_plugin_file_reaches_the_dashboard_and_draws_without_a_language(tmp_pa
         assert chart_specs(at), "the same figure, drawn in Chinese pages too"
     finally:
         registry.unregister("zz_from_a_file")
+
+
+def test_begin_warms_up_in_a_thread_that_the_script_waits_for(monkeypatch):
+    monkeypatch.setattr(startup, "_done", False)
+    monkeypatch.setattr(startup, "_thread", None)
+    monkeypatch.setattr(startup, "gc", types.SimpleNamespace(collect=lambda: 0, freeze=lambda: None))
+    monkeypatch.setattr(startup, "keep_keras_state", lambda: None)
+    inside, finish, discoveries = threading.Event(), threading.Event(), []
+
+    def slow_discovery():
+        discoveries.append(threading.current_thread().name)
+        inside.set()
+        assert finish.wait(10)
+        return {}
+
+    monkeypatch.setattr(startup.dlviz, "plugins", slow_discovery)
+    startup.begin(())
+    assert inside.wait(10), "the warm-up started in the background"
+    script = threading.Thread(target=startup.warm_up)
+    script.start()
+    script.join(0.2)
+    assert script.is_alive(), "the script's warm_up waits while the thread is at it"
+    finish.set()
+    script.join(10)
+    assert not script.is_alive() and startup._done
+    assert discoveries == ["dlviz-warm-up"], "done once, by the thread"
+    startup.begin(())
+    startup.warm_up(())
+    assert discoveries == ["dlviz-warm-up"]
+
+
+@pytest.mark.slow
+def test_the_greeting_loads_without_tensorflow():
+    """The first paint (the digits and the welcome) must not wait for TensorFlow, which the thread imports."""
+    code = (
+        "import sys\n"
+        "from apps import charts, pages, state, startup\n"
+        "from dlviz import datasets\n"
+        "charts.samples(datasets.load('digits', seed=0), 'en')\n"
+        "print(sorted(name for name in ('tensorflow', 'keras', 'shap') if name in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -5,12 +5,15 @@ import pickle
 import re
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 import dlviz
 import plugins.shap.compute as shap_compute
 import plugins.shap.explainers as explainers
+import plugins.shap.rescale as rescale
+from dlviz.datasets import Dataset
 from dlviz.plugin import make_params
 from dlviz.registry import make_context, run_plugin
 from plugins._shared.explanation import Explanation
@@ -139,6 +142,96 @@ def test_batched_deep_equals_shap_deep_explainer(image, monkeypatch):
     np.testing.assert_allclose(
         result.base_values, np.asarray(explainer.expected_value)[result.targets], atol=1e-5
     )
+
+
+def without_the_chain(ctx, monkeypatch, **params):
+    """The same explanation through shap's own graph of pairs (`DeepGraph`), on a fresh handle."""
+    with monkeypatch.context() as patch:
+        patch.setattr(rescale, "plan", lambda model: None)
+        return compute(make_context(model=ctx.model.model, dataset=ctx.dataset), **params)
+
+
+@pytest.mark.parametrize("which", ["image", "tabular"])
+def test_the_chain_path_gives_deep_explainers_values(which, request, monkeypatch):
+    """Forward on distinct rows, backward per pair: the values of shap's graph on the copies of each pair."""
+    ctx = request.getfixturevalue(which)
+    chained = compute(ctx, n_samples=8, background=16)
+    assert "rescale" in explainers._CACHE[ctx.model], "the digits CNN and the MLP are chains of known layers"
+    graphed = without_the_chain(ctx, monkeypatch, n_samples=8, background=16)
+    scale = np.abs(graphed.explanation.values).max()
+    np.testing.assert_allclose(chained.explanation.values, graphed.explanation.values, atol=1e-5 * scale)
+    np.testing.assert_allclose(chained.base_values, graphed.base_values, rtol=1e-6)
+    if which == "image":
+        np.testing.assert_allclose(chained.image_values, graphed.image_values, atol=1e-5 * scale)
+
+
+def test_every_rule_of_the_chain_matches_shaps_graph(monkeypatch):
+    """Each layer kind the chain handles, in one small model with non-trivial batch-norm statistics."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(3, 3, padding="same", activation="elu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.BatchNormalization(),
+            keras.layers.AveragePooling2D(1),
+            keras.layers.Conv2D(4, 2, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(5, activation="tanh"),
+            keras.layers.Dense(4, activation="softplus"),
+            keras.layers.Dense(3, activation="sigmoid"),
+            keras.layers.Dense(3),
+            keras.layers.Activation("softmax"),
+        ]
+    )
+    norm = model.layers[2]
+    norm.moving_mean.assign(np.full(3, 0.2, np.float32))
+    norm.moving_variance.assign(np.full(3, 0.5, np.float32))
+    norm.gamma.assign(np.array([1.5, -0.5, 2.0], np.float32))
+    kinds = [step.kind for step in rescale.plan(model)]
+    assert kinds == [
+        "conv", "elementwise", "max_pool", "batch_norm", "average_pool", "conv", "elementwise", "reshape",
+        "dense", "elementwise", "dense", "elementwise", "dense", "elementwise", "dense", "softmax",
+    ]  # fmt: skip
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 6, 6, 1)).astype(np.float32)
+    images[:, :2] = 0.0  # equal inputs in a pair: the rules' "no step" branches
+    data = Dataset.from_arrays(images, rng.integers(0, 3, 40), kind="image", standardize=False)
+    ctx = make_context(model=model, dataset=data)
+    chained = compute(ctx, n_samples=6, background=10)
+    assert "rescale" in explainers._CACHE[ctx.model]
+    graphed = without_the_chain(ctx, monkeypatch, n_samples=6, background=10)
+    scale = np.abs(graphed.explanation.values).max()
+    np.testing.assert_allclose(chained.explanation.values, graphed.explanation.values, atol=1e-5 * scale)
+    assert chained.additivity_error < 1e-4
+
+
+def test_a_model_that_is_not_the_chain_of_its_layers_takes_shaps_graph(tabular):
+    """A layer applied twice is listed once: the chain read from the layers misses the outputs, so the
+    plugin notices and runs shap's graph instead, with the same exact additivity."""
+    shared = keras.layers.Dense(30, activation="tanh")
+    inputs = keras.Input((30,))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(shared(shared(inputs))))
+    ctx = make_context(model=model, dataset=tabular.dataset)
+    assert rescale.plan(model) is not None
+    result = compute(ctx, n_samples=6, background=10)
+    assert result.method == "deep" and result.additivity_error < 1e-4
+    assert explainers._CACHE[ctx.model]["plan"] is None and "deep" in explainers._CACHE[ctx.model]
+
+
+def test_layers_the_chain_does_not_handle_are_left_to_shap():
+    def chain(*layers, shape=(4,)):
+        return rescale.plan(keras.Sequential([keras.Input(shape), *layers]))
+
+    assert chain(keras.layers.Dense(3, activation="leaky_relu")) is None  # no rescale rule in shap either
+    assert chain(keras.layers.Dense(3, activation="gelu")) is None
+    assert chain(keras.layers.Conv1D(2, 2), shape=(4, 1)) is None
+    assert chain(keras.layers.Dense(3), keras.layers.LayerNormalization()) is None
+    inputs = keras.Input((4,))
+    two_heads = keras.Model(inputs, [keras.layers.Dense(1)(inputs), keras.layers.Dense(2)(inputs)])
+    assert rescale.plan(two_heads) is None
+    assert [step.kind for step in chain(keras.layers.Dense(3, activation="selu"))] == ["dense", "elementwise"]
 
 
 def test_single_sigmoid_class_zero_is_the_complement(tabular):
