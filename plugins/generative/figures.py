@@ -18,7 +18,8 @@ from plugins.generative.result import SHAPE_NAMES, GANResult, VAEResult
 
 # Ten distinguishable class colours (Plotly's qualitative D3 set), one per digit.
 DIGIT_COLOURS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 TERM_NAMES = {
     "reconstruction_loss": (
@@ -542,6 +543,8 @@ def coverage_figure(result: GANResult, language: str) -> go.Figure:
     figure.update_yaxes(
         title_text=tr(language, "share near the data", "数据附近的比例"),
         range=[0, 1.02],
+        tick0=0,
+        dtick=0.25,
         tickformat=".0%",
         row=1,
         col=1,

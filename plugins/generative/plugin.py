@@ -147,37 +147,42 @@ class Generative(dlviz.Plugin):
     shows the generated points against the real ones over training (an animation with a step slider), the
     discriminator's D(x) beneath them, both losses, and how many of the 8 modes the generated points cover.
 
-    简介：生成模型课程：在内置 8x8 手写数字上训练变分自编码器 (VAE)，或在二维点上训练生成对抗网络 (GAN)，
-    都按 Keras 官方示例的方式用 Keras 训练（一个带自己 train_step 的 keras.Model）。VAE 部分给出二维隐空间
-    （测试数字的编码按类别着色）、在隐空间网格上解码出的数字、训练中的重构项和 KL 项，以及重参数化技巧
-    z = μ + σ ⊙ ε 的一次具体取值。GAN 部分给出训练过程中生成点与真实点的对比（带步数滑块的动画）、下方判别器的
-    D(x)、两个损失，以及生成点覆盖了 8 个模式中的几个。
+    简介：生成模型课程：在内置 8x8 手写数字上训练变分自编码器 (VAE)，或在二维点上训练生成对抗网络
+    (GAN)，都按 Keras 官方示例的方式用 Keras 训练（一个带自己 train_step 的
+    keras.Model）。VAE
+    部分给出二维隐空间（测试数字的编码按类别着色）、在隐空间网格上解码出的数字、训练中的重构项和 KL 项，以及重参数化技巧
+    z = μ + σ ⊙ ε 的一次具体取值。GAN
+    部分给出训练过程中生成点与真实点的对比（带步数滑块的动画）、下方判别器的 D(x)、两个损失，以及生成点覆盖了 8
+    个模式中的几个。
 
-    What to look for: in the VAE's latent space digits of one class gather in one region and the decoded
-    grid morphs smoothly from one digit into the next: every point of the plane decodes to something
-    digit-like, because the KL term packs the codes around the prior N(0, I). With β = 0 (a plain
-    autoencoder) the KL term grows large and the codes spread far beyond N(0, I), so the grid drawn from the
-    prior shows only a corner of them: the model no longer generates from the prior. With a large β (5) the
-    KL term falls to about 0: every code sits at the origin, the classes overlap and every digit comes back
-    as the same blur (posterior collapse). The reconstruction term
-    falls over training while the KL term rises: the encoder spends information on the digits. In the GAN,
-    the generated points spread from a small blob at step 0 onto all 8 modes; D(x) is high (blue) where
-    real points are not yet matched and falls towards 1/2 everywhere as the generator catches up, and both
-    losses settle near ln 2 ≈ 0.69. Mode collapse: with the generator's learning rate at 0.01 the points
-    huddle in one clump that hops across the plane between snapshots, landing on one or two modes at most,
-    while D(x) turns high (blue) wherever the clump is not; the modes-covered curve stays at 0 to 2 and the
-    spread far below the data's, although the losses hover near ln 2 as in a healthy run: a GAN's losses
-    alone do not show collapse.
+    What to look for: in the VAE's latent space digits of one class gather in one region and the decoded grid
+    morphs smoothly from one digit into the next: every point of the plane decodes to something digit-like,
+    because the KL term packs the codes around the prior N(0, I). With β = 0 (a plain autoencoder) the KL term
+    grows large and the codes spread far beyond N(0, I), so the grid drawn from the prior shows only a corner
+    of them: the model no longer generates from the prior. With a large β (5) the KL term falls to about 0:
+    every code sits at the origin, the classes overlap and every digit comes back as the same blur (posterior
+    collapse). The reconstruction term falls over training while the KL term rises: the encoder spends
+    information on the digits. In the GAN, the generated points spread from a small blob at step 0 onto all 8
+    modes; D(x) is high (blue) where real points are not yet matched, and as the generator catches up it falls
+    to about 1/2 on the modes (white: there D can only guess) while staying low (orange) where only generated
+    points lie, such as the trails between the modes; both losses settle near ln 2 ≈ 0.69. Mode collapse: with
+    the generator's learning rate at 0.01 the points huddle in one clump that hops across the plane between
+    snapshots, landing on one or two modes at most, while D(x) turns high (blue) wherever the clump is not;
+    the modes-covered curve stays at 0 to 2 and the spread far below the data's, although the losses hover
+    near ln 2 as in a healthy run: a GAN's losses alone do not show collapse.
 
-    观察要点：VAE 的隐空间中同一类的数字聚在一个区域，解码网格从一个数字平滑地过渡到下一个：平面上每个点都解码成
-    像数字的图像，因为 KL 项把编码压向先验 N(0, I)。β = 0（普通自编码器）时 KL 项很大，编码散布到远超 N(0, I)
-    的范围，按先验取的网格只覆盖其中一角：模型不再能从先验生成。β 很大（5）时 KL 项降到约 0：所有编码都挤在原点，
-    各类重叠，每个数字都重构成同一团模糊（后验坍塌）。训练中重构项下降而 KL 项上升：编码器把信息用在数字上。
-    GAN 中，生成点从第 0 步的一小团扩散到全部 8 个模式上；在还没被模仿到的真实点处 D(x) 高（蓝色），随着生成器
-    追上来，D(x) 处处趋向 1/2，两个损失都稳定在 ln 2 ≈ 0.69 附近。模式崩溃 (mode collapse)：生成器学习率设为
-    0.01 时，生成点挤成一团，在快照之间满平面跳来跳去，最多落在一两个模式上，而团块以外的地方 D(x) 变高（蓝色）；
-    覆盖模式数的曲线停在 0 到 2，分散程度远低于真实数据，尽管损失和正常训练一样在 ln 2 附近徘徊：单看 GAN 的损失
-    发现不了模式崩溃。
+    观察要点：VAE
+    的隐空间中同一类的数字聚在一个区域，解码网格从一个数字平滑地过渡到下一个：平面上每个点都解码成像数字的图像，因为 KL
+    项把编码压向先验 N(0, I)。β = 0（普通自编码器）时 KL 项很大，编码散布到远超 N(0, I)
+    的范围，按先验取的网格只覆盖其中一角：模型不再能从先验生成。β 很大（5）时 KL 项降到约
+    0：所有编码都挤在原点，各类重叠，每个数字都重构成同一团模糊（后验坍塌）。训练中重构项下降而 KL
+    项上升：编码器把信息用在数字上。GAN 中，生成点从第 0 步的一小团扩散到全部 8 个模式上；在还没被模仿到的真实点处
+    D(x) 高（蓝色），随着生成器追上来，模式上的 D(x) 降到约
+    1/2（白色：判别器在那里只能猜），而只有生成点的地方（如模式之间的拖尾）D(x) 保持较低（橙色）；两个损失都稳定在
+    ln 2 ≈ 0.69 附近。模式崩溃 (mode collapse)：生成器学习率设为 0.01
+    时，生成点挤成一团，在快照之间满平面跳来跳去，最多落在一两个模式上，而团块以外的地方 D(x)
+    变高（蓝色）；覆盖模式数的曲线停在 0 到 2，分散程度远低于真实数据，尽管损失和正常训练一样在 ln 2
+    附近徘徊：单看 GAN 的损失发现不了模式崩溃。
 
     >>> import dlviz
     >>> vae = dlviz.compute("generative", vae_epochs=2, grid_size=4)
