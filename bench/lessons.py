@@ -159,7 +159,7 @@ def plain_convolution() -> None:
     for pooling in (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D):
         pooled = pooling(params.pool_size, padding=params.pool_padding)(feature)
     keras.layers.Flatten()(pooled)
-    cnn = models.build("cnn", data, hidden=(32,), seed=SEED)
+    cnn = models.build("cnn", data, seed=SEED)
     keras.Model(cnn.inputs[0], cnn.get_layer("conv_1").output)(digit)
     x = tf.constant(digit)
     with tf.GradientTape() as tape:

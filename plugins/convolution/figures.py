@@ -96,7 +96,7 @@ def _animation(figure: go.Figure, labels: list[str], language: str, prefix: str)
                 "type": "buttons",
                 "direction": "left",
                 "x": 0.0,
-                "y": -0.08,
+                "y": -0.2,
                 "xanchor": "left",
                 "yanchor": "top",
                 "buttons": [
@@ -114,7 +114,7 @@ def _animation(figure: go.Figure, labels: list[str], language: str, prefix: str)
                 "active": 0,
                 "x": 0.18,
                 "len": 0.82,
-                "y": -0.04,
+                "y": -0.14,
                 "currentvalue": {"prefix": prefix},
                 "steps": [
                     {
@@ -136,9 +136,9 @@ def _square_axes(figure: go.Figure, columns: int) -> None:
     for col in range(1, columns + 1):
         suffix = "" if col == 1 else str(col)
         figure.update_yaxes(
-            autorange="reversed", scaleanchor=f"x{suffix}", constrain="domain", row=1, col=col
+            autorange="reversed", scaleanchor=f"x{suffix}", constrain="domain", dtick=1, row=1, col=col
         )
-        figure.update_xaxes(constrain="domain", side="top", row=1, col=col)
+        figure.update_xaxes(constrain="domain", dtick=1, row=1, col=col)
 
 
 def _growing(values: np.ndarray, count: int) -> np.ndarray:
@@ -164,8 +164,8 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
         subplot_titles=(
             tr(
                 language,
-                "input x (dotted: the image; outside: padding)",
-                "输入 x（虚线内为图像，外面是填充）",
+                "input x (dotted: the image, outside: padding)",
+                "输入 x（虚线内为图像，外为填充）",
             ),
             tr(
                 language,
@@ -185,8 +185,9 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
             zmin=0.0,
             zmax=1.0,
             showscale=False,
-            texttemplate="%{z:.2f}",
-            textfont={"size": 9},
+            text=np.where(padded == 0, "0", np.char.mod("%.2f", padded)),
+            texttemplate="%{text}",
+            textfont={"size": 10},
             hovertemplate=tr(
                 language, "row %{y}, column %{x}: x = %{z:.3f}", "第 %{y} 行，第 %{x} 列：x = %{z:.3f}"
             )
@@ -262,8 +263,9 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
     figure.update_layout(
         title=titles[0],
         shapes=frames[0]["layout"]["shapes"],
-        height=470,
-        margin={"t": 110, "b": 90},
+        height=560,
+        margin={"t": 100, "b": 150},
+        plot_bgcolor="white",
     )
     _square_axes(figure, 4)
     figure.update_xaxes(title_text=tr(language, "column", "列"), row=1, col=1)
@@ -370,7 +372,11 @@ def pooling_figure(result: ConvolutionResult, language: str) -> go.Figure:
         labels.append(f"({i},{j})")
     figure.frames = frames
     figure.update_layout(
-        title=titles[0], shapes=frames[0]["layout"]["shapes"], height=450, margin={"t": 110, "b": 90}
+        title=titles[0],
+        shapes=frames[0]["layout"]["shapes"],
+        height=520,
+        margin={"t": 100, "b": 150},
+        plot_bgcolor="white",
     )
     _square_axes(figure, 3)
     figure.update_xaxes(title_text=tr(language, "column", "列"), row=1, col=1)
@@ -476,7 +482,8 @@ def flatten_figure(result: ConvolutionResult, language: str) -> go.Figure:
         row=2,
         col=1,
     )
-    figure.update_yaxes(autorange="reversed", row=1, col=1)
+    figure.update_yaxes(autorange="reversed", dtick=1, title_text=tr(language, "row", "行"), row=1, col=1)
+    figure.update_xaxes(dtick=1, title_text=tr(language, "column", "列"), row=1, col=1)
     figure.update_yaxes(showticklabels=False, row=2, col=1)
     figure.update_xaxes(title_text=tr(language, "position k in the vector", "向量中的位置 k"), row=2, col=1)
     if model is not None:

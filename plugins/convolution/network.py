@@ -11,18 +11,25 @@ import numpy as np
 import tensorflow as tf
 
 import dlviz
-from dlviz import datasets, models
+from dlviz import models
 from plugins.convolution.result import FieldLayer, FlattenedModel, NetworkView, ReceptiveField
 from plugins.convolution.sliding import same_padding
 
-DEFAULT_CNN_NOTE = dlviz.Note(
-    "No CNN is loaded, so the filters below are the untrained (random) starting filters of dlviz's default "
-    "digits CNN; the receptive field does not depend on training. To see filters a CNN has learned, choose an "
-    "image dataset (e.g. Digits) and the CNN architecture in the sidebar, train it, and open this page again.",
-    "尚未加载卷积神经网络 (CNN)，下面的卷积核是 dlviz 默认 digits CNN 未经训练的（随机）初始卷积核；感受野 "
-    "(receptive field) 与训练无关。要看 CNN 学到的卷积核，请在侧边栏选择图像数据集（例如 Digits）和 CNN 网络结构，"
-    "训练后再打开本页。",
-)
+
+def default_cnn_note(has_model: bool) -> dlviz.Note:
+    """Why the untrained default CNN stands in, and how to get a trained one."""
+    why = (
+        ("The loaded model has no Conv2D layer", "已加载的模型没有 Conv2D 层")
+        if has_model
+        else ("No CNN is loaded", "尚未加载卷积神经网络 (CNN)")
+    )
+    return dlviz.Note(
+        f"{why[0]}, so the filters below are the untrained (random) starting filters of dlviz's default digits "
+        "CNN; the receptive field does not depend on training. To see filters a CNN has learned, choose an image "
+        "dataset (e.g. Digits) and the CNN architecture in the sidebar, train it, and open this page again.",
+        f"{why[1]}，所以下面的卷积核是 dlviz 默认 digits CNN 未经训练的（随机）初始卷积核；感受野 (receptive field) "
+        "与训练无关。要看 CNN 学到的卷积核，请在侧边栏选择图像数据集（例如 Digits）和 CNN 网络结构，训练后再打开本页。",
+    )
 
 
 def first_conv(model: keras.Model) -> tuple[keras.Model, keras.layers.Conv2D] | None:
@@ -55,9 +62,9 @@ def usable_cnn(handle) -> tuple[keras.Model, keras.layers.Conv2D] | None:
     return found
 
 
-def default_cnn(seed: int) -> tuple[keras.Model, keras.layers.Conv2D]:
-    model = models.build("cnn", datasets.load("digits", seed=seed), hidden=(32,), seed=seed)
-    return first_conv(model)
+def default_cnn(digits, seed: int) -> tuple[keras.Model, keras.layers.Conv2D]:
+    """dlviz's default CNN for the bundled digits (models.build's defaults, as the sidebar builds it), untrained."""
+    return first_conv(models.build("cnn", digits, seed=seed))
 
 
 def cnn_sample(cnn: keras.Model, own_model: bool, dataset, digit: int, image: np.ndarray) -> tuple:
@@ -95,11 +102,6 @@ def cnn_sample(cnn: keras.Model, own_model: bool, dataset, digit: int, image: np
         + (f"，并复制到 {channels} 个输入通道。" if channels > 1 else "。"),
     )
     return sample, note
-
-
-def probe(cnn: keras.Model, output) -> keras.Model:
-    """A model from the CNN's (only) input to one of its layers' outputs, sharing its weights."""
-    return keras.Model(cnn.inputs[0], output)
 
 
 def spatial_chain(cnn: keras.Model) -> list[keras.layers.Layer]:
@@ -159,9 +161,14 @@ def choose_field_layer(cnn: keras.Model, position: int) -> keras.layers.Layer:
 
 
 def receptive_field(
-    cnn: keras.Model, layer: keras.layers.Layer, unit: tuple[int, int], sample: np.ndarray
-) -> ReceptiveField:
-    """The input pixels unit `unit` (row, column; -1 = the middle) of `layer` sees, and its input gradient."""
+    cnn: keras.Model,
+    layer: keras.layers.Layer,
+    unit: tuple[int, int],
+    sample: np.ndarray,
+    also: tuple = (),
+) -> tuple[ReceptiveField, list[np.ndarray]]:
+    """The input pixels unit `unit` (row, column; -1 = the middle) of `layer` sees, and its input gradient;
+    with the sample's outputs of the layers in `also`, from the same forward pass."""
     chain = spatial_chain(cnn)
     chain = chain[: chain.index(layer) + 1]
     out_rows, out_cols, channels = (int(size) for size in layer.output.shape[1:])
@@ -187,12 +194,15 @@ def receptive_field(
             rows = _taps(rows, n_rows, kernel[0], stride[0], dilation[0], padding)
             cols = _taps(cols, n_cols, kernel[1], stride[1], dilation[1], padding)
     x = tf.constant(sample[None].astype(np.float32))
+    probe = keras.Model(cnn.inputs[0], [layer.output, *(other.output for other in also)])
     with tf.GradientTape() as tape:
         tape.watch(x)
-        output = probe(cnn, layer.output)(x, training=False)
+        results = probe(x, training=False)
+        # A model of one output returns it bare, not in a list.
+        output, *others = results if isinstance(results, list | tuple) else [results]
         unit_value = tf.reduce_sum(output[0, unit[0], unit[1], :])
     gradient = np.abs(np.asarray(tape.gradient(unit_value, x)[0], np.float64)).sum(axis=-1)
-    return ReceptiveField(
+    field = ReceptiveField(
         layer=layer.name,
         unit=unit,
         layer_shape=(out_rows, out_cols, channels),
@@ -202,6 +212,7 @@ def receptive_field(
         gradient=gradient,
         chain=_field_growth(chain),
     )
+    return field, [np.asarray(other[0], np.float32) for other in others]
 
 
 def _taps(positions: set, n: int, kernel: int, stride: int, dilation: int, padding: str) -> set:
@@ -225,39 +236,41 @@ def _field_growth(chain: list[keras.layers.Layer]) -> tuple[FieldLayer, ...]:
     return tuple(growth)
 
 
-def flattened(cnn: keras.Model, sample: np.ndarray) -> FlattenedModel | None:
-    """The CNN's first Flatten layer on the sample, and the Dense layer after it; None without one."""
+def flatten_layers(cnn: keras.Model) -> tuple[keras.layers.Layer | None, keras.layers.Layer | None]:
+    """The CNN's first Flatten layer and the Dense layer after it (None for what it lacks)."""
     layers = list(cnn.layers)
     flat = next((layer for layer in layers if isinstance(layer, keras.layers.Flatten)), None)
     if flat is None:
-        return None
-    try:
-        vector = probe(cnn, flat.output)(sample[None].astype(np.float32), training=False)
-    except (AttributeError, ValueError):
-        return None
-    dense = next(
-        (layer for layer in layers[layers.index(flat) :] if isinstance(layer, keras.layers.Dense)), None
-    )
-    return FlattenedModel(
-        layer=flat.name,
-        input_shape=tuple(int(size) for size in flat.input.shape[1:4]),
-        vector=np.asarray(vector[0], np.float32),
-        dense_layer=dense.name if dense is not None else "",
-        dense_units=int(dense.units) if dense is not None else 0,
-    )
+        return None, None
+    after = layers[layers.index(flat) :]
+    return flat, next((layer for layer in after if isinstance(layer, keras.layers.Dense)), None)
 
 
 def network_view(
-    ctx: dlviz.Context, digit: int, image: np.ndarray, field_position: int, unit: tuple
+    ctx: dlviz.Context, digits, digit: int, image: np.ndarray, field_position: int, unit: tuple
 ) -> NetworkView:
+    """The CNN part of the lesson; `digits` is the bundled set the default CNN is built for."""
     found = usable_cnn(ctx.model)
     own_model = found is not None
-    cnn, conv = found if own_model else default_cnn(ctx.seed)
+    cnn, conv = found if own_model else default_cnn(digits, ctx.seed)
     sample, sample_note = cnn_sample(cnn, own_model, ctx.dataset, digit, image)
     kernel = keras.ops.convert_to_numpy(conv.kernel)
     filters = keras.ops.convert_to_numpy(keras.ops.sum(kernel, axis=2))  # [k_h, k_w, filters]
-    responses = probe(cnn, conv.output)(sample[None], training=False)
-    field_layer = choose_field_layer(cnn, field_position)
+    flat, dense = flatten_layers(cnn)
+    field, (responses, *vector) = receptive_field(
+        cnn, choose_field_layer(cnn, field_position), unit, sample, also=(conv, flat) if flat else (conv,)
+    )
+    flattened = (
+        FlattenedModel(
+            layer=flat.name,
+            input_shape=tuple(int(size) for size in flat.input.shape[1:4]),
+            vector=vector[0],
+            dense_layer=dense.name if dense is not None else "",
+            dense_units=int(dense.units) if dense is not None else 0,
+        )
+        if flat is not None
+        else None
+    )
     return NetworkView(
         model_name=cnn.name,
         own_model=own_model,
@@ -269,8 +282,8 @@ def network_view(
         biases=keras.ops.convert_to_numpy(conv.bias)
         if conv.use_bias
         else np.zeros(kernel.shape[-1], np.float32),
-        responses=np.moveaxis(np.asarray(responses[0], np.float32), -1, 0),
+        responses=np.moveaxis(responses, -1, 0),
         activation=getattr(conv.activation, "__name__", str(conv.activation)),
-        flatten=flattened(cnn, sample),
-        field=receptive_field(cnn, field_layer, unit, sample),
+        flatten=flattened,
+        field=field,
     )

@@ -122,9 +122,15 @@ def filters_figure(network: NetworkView, language: str) -> go.Figure:
         )
     for row in (1, 2):
         figure.update_yaxes(
-            autorange="reversed", scaleanchor="x" if row == 1 else "x2", showticklabels=False, row=row, col=1
+            autorange="reversed",
+            scaleanchor="x" if row == 1 else "x2",
+            showticklabels=False,
+            showgrid=False,
+            zeroline=False,
+            row=row,
+            col=1,
         )
-        figure.update_xaxes(showticklabels=False, row=row, col=1)
+        figure.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=row, col=1)
     figure.update_layout(
         title=tr(
             language,
@@ -132,6 +138,7 @@ def filters_figure(network: NetworkView, language: str) -> go.Figure:
             f"{network.model_name} 第一个 Conv2D 层的每个卷积核（{state}）{more}及其响应",
         ),
         height=650,
+        plot_bgcolor="white",
     )
     return figure
 
@@ -179,7 +186,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
         go.Heatmap(
             z=np.where(mask, 1.0, np.nan),
             colorscale=[[0, WINDOW_COLOUR], [1, WINDOW_COLOUR]],
-            opacity=0.35,
+            opacity=0.25,
             showscale=False,
             hovertemplate=tr(
                 language, "in the field: row %{y}, column %{x}", "感受野内：第 %{y} 行，第 %{x} 列"
@@ -236,6 +243,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
             f"（{mask.sum()} 个像素）；其中梯度不为零的有 {nonzero} 个，感受野外最大的 |梯度| = {field.gradient_outside:.3g}",
         ),
         height=430,
+        plot_bgcolor="white",
     )
     for col in (1, 2, 3):
         suffix = "" if col == 1 else str(col)
@@ -249,6 +257,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
 
 def field_growth_figure(network: NetworkView, language: str) -> go.Figure:
     chain = network.field.chain
+    jumps = [layer.jump for layer in chain]
     names = [
         f"{layer.name}<br>{layer.kind} k={layer.kernel} s={layer.stride} d={layer.dilation}"
         for layer in chain
@@ -260,6 +269,7 @@ def field_growth_figure(network: NetworkView, language: str) -> go.Figure:
             y=[layer.size for layer in chain],
             text=[f"{layer.size}×{layer.size}" for layer in chain],
             textposition="outside",
+            cliponaxis=False,
             marker={"color": WINDOW_COLOUR},
             name=tr(language, "receptive field r (input pixels)", "感受野 r（输入像素）"),
             hovertemplate="%{x}<br>r = %{y}<extra></extra>",
@@ -269,7 +279,7 @@ def field_growth_figure(network: NetworkView, language: str) -> go.Figure:
     figure.add_trace(
         go.Scatter(
             x=names,
-            y=[layer.jump for layer in chain],
+            y=jumps,
             mode="lines+markers",
             line={"color": "#1f77b4", "width": 3},
             name=tr(
@@ -286,6 +296,7 @@ def field_growth_figure(network: NetworkView, language: str) -> go.Figure:
         y=size,
         line={"dash": "dot", "color": "#444444"},
         annotation_text=tr(language, f"input height {size}", f"输入高度 {size}"),
+        annotation_position="top left",
         secondary_y=False,
     )
     figure.update_layout(
@@ -302,8 +313,17 @@ def field_growth_figure(network: NetworkView, language: str) -> go.Figure:
             language, "convolution and pooling layers, input → output", "卷积层和池化层（输入 → 输出）"
         )
     )
+    top = 1.25 * max([size, *(layer.size for layer in chain)])
     figure.update_yaxes(
-        title_text=tr(language, "receptive field r (pixels)", "感受野 r（像素）"), secondary_y=False
+        title_text=tr(language, "receptive field r (pixels)", "感受野 r（像素）"),
+        range=[0, top],
+        secondary_y=False,
     )
-    figure.update_yaxes(title_text=tr(language, "jump j (pixels)", "跳距 j（像素）"), secondary_y=True)
+    figure.update_yaxes(
+        title_text=tr(language, "jump j (pixels)", "跳距 j（像素）"),
+        range=[0, 1.25 * max(jumps)],
+        dtick=max(1, math.ceil(max(jumps) / 5)),
+        showgrid=False,
+        secondary_y=True,
+    )
     return figure

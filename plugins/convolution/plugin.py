@@ -12,7 +12,7 @@ from dlviz import datasets
 from dlviz.plugin import tr
 from plugins.convolution.figures import convolution_figure, flatten_figure, pooling_figure
 from plugins.convolution.formulas import lesson_formulas
-from plugins.convolution.network import DEFAULT_CNN_NOTE, network_view
+from plugins.convolution.network import default_cnn_note, network_view
 from plugins.convolution.network_figures import field_figure, field_growth_figure, filters_figure
 from plugins.convolution.result import KERNEL_NAMES, ConvolutionResult
 from plugins.convolution.sliding import PADDINGS, PRESET_KERNELS, convolve, flatten, pool
@@ -214,7 +214,7 @@ class Convolution(dlviz.Plugin):
         image = np.asarray(data.x_test[index, :, :, 0], np.float32)
         ctx.report(0.1, tr(ctx.language, "the CNN's filters and a receptive field", "CNN 的卷积核与感受野"))
         network = network_view(
-            ctx, params.digit, image, params.field_layer, (params.unit_row, params.unit_col)
+            ctx, data, params.digit, image, params.field_layer, (params.unit_row, params.unit_col)
         )
         ctx.report(0.7, tr(ctx.language, "sliding the kernel over the digit", "卷积核在数字图像上滑动"))
         notes = [network.sample_note]
@@ -248,7 +248,7 @@ class Convolution(dlviz.Plugin):
             params.pool_padding,
         )
         if not network.own_model:
-            notes.insert(0, DEFAULT_CNN_NOTE)
+            notes.insert(0, default_cnn_note(ctx.model is not None))
         ctx.report(1.0, tr(ctx.language, "done", "完成"))
         return ConvolutionResult(
             digit=params.digit,

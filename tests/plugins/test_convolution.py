@@ -160,9 +160,9 @@ def test_receptive_field_equals_the_gradient_support():
     for name in ("c1", "p1", "c2", "c3", "p2"):
         rows, cols = layers[name].output.shape[1:3]
         for unit in {(0, 0), (rows - 1, cols - 1), (rows // 2, cols // 3), (1, cols - 1)}:
-            field = receptive_field(model, layers[name], unit, sample)
+            field, _ = receptive_field(model, layers[name], unit, sample)
             np.testing.assert_array_equal(field.gradient != 0, field.mask, err_msg=f"{name} {unit}")
-    field = receptive_field(model, layers["c2"], (4, 4), sample)
+    field, _ = receptive_field(model, layers["c2"], (4, 4), sample)
     growth = [(layer.name, layer.size, layer.jump) for layer in field.chain]
     assert growth == [("c1", 3, 1), ("p1", 4, 2), ("c2", 12, 2)]
 
@@ -175,7 +175,7 @@ def test_a_dilated_kernel_has_holes_in_its_field():
         ]
     )
     sample = np.ones((9, 9, 1), np.float32)
-    field = receptive_field(model, model.get_layer("dilated"), (2, 1), sample)
+    field, _ = receptive_field(model, model.get_layer("dilated"), (2, 1), sample)
     assert field.rows.tolist() == [2, 4, 6] and field.cols.tolist() == [1, 3, 5]
     np.testing.assert_array_equal(field.gradient != 0, field.mask)
     assert field.mask.sum() == 9  # 9 taps spread over a 5×5 area

@@ -160,6 +160,7 @@ PROGRESS_RUNS = [
     ("explanation_methods", "tabular", {"n_samples": 2, "lime_samples": 100}),
     ("loss_functions", "points2d", {"neuron_steps": 10}),
     ("activation_functions", "points2d", {"network_activations": ("relu",)}),
+    ("convolution", "image", {}),
     ("playground", "points2d", {"epochs": 2}),
     ("regularization", "points2d", {"epochs": 20}),
 ]
