@@ -14,6 +14,9 @@ lesson adds each window's products, the receptive field and its layer chain. The
 and its GAN at their defaults (one compute each) against fitting the same two models on the same batches; it
 adds the snapshots of the generated points and of D(x), the latent codes, the decoded grid and one draw.
 Both sides include building and tracing; they alternate, compared by medians.
+The recurrent lesson trains one three-branch model (SimpleRNN, LSTM, GRU) per default dependency length;
+its baseline fits the same models on the same batches, and the lesson adds the test accuracies, the BPTT
+gradient norms before and after training and the unrolled sequence checked against the layers.
 Usage: python bench/lessons.py [--repeats 1] [--lessons initialization,minibatch,...]
 """
 
@@ -58,6 +61,10 @@ from plugins.minibatch.plugin import Params as MinibatchParams  # noqa: E402
 from plugins.normalization import Normalization  # noqa: E402
 from plugins.normalization import training as normalization  # noqa: E402
 from plugins.normalization.plugin import Params as NormalizationParams  # noqa: E402
+from plugins.recurrent import Recurrent  # noqa: E402
+from plugins.recurrent import task as recurrent_task  # noqa: E402
+from plugins.recurrent import training as recurrent_training  # noqa: E402
+from plugins.recurrent.plugin import Params as RecurrentParams  # noqa: E402
 
 SEED = 0
 
@@ -110,6 +117,16 @@ def plain_normalization() -> None:
             shuffle=False,
             verbose=0,
         )
+
+
+def plain_recurrent() -> None:
+    """The recurrent lesson's three-branch model (SimpleRNN, LSTM, GRU) per default length, fitted, nothing else."""
+    params = RecurrentParams()
+    for length in sorted({*params.lengths, params.unrolled_length}):
+        task = recurrent_task.memory_task(
+            SEED, length, params.noise, params.n_samples, recurrent_training.held_out_count(params)
+        )
+        recurrent_training.fit(recurrent_training.build_model(task, params, SEED), task, params)
 
 
 def plain_prelu() -> None:
@@ -216,6 +233,7 @@ def lesson_compute(plugin_class) -> callable:
     def run() -> None:
         prelu.train_prelu.cache_clear()
         activation_compute.network_gradient_norms.cache_clear()
+        recurrent_training.forget_results()
         dlviz.registry.run_plugin(plugin_class(), dlviz.registry.make_context(seed=SEED))
 
     return run
@@ -224,6 +242,7 @@ def lesson_compute(plugin_class) -> callable:
 LESSONS = {
     "initialization": (Initialization, plain_initialization),
     "minibatch": (Minibatch, plain_minibatch),
+    "recurrent": (Recurrent, plain_recurrent),
     "normalization": (Normalization, plain_normalization),
     "activation_functions": (ActivationFunctions, plain_prelu),
     "augmentation": (Augmentation, plain_augmentation),
