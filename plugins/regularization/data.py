@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 BUNDLED = ("moons", "circles", "xor", "gauss", "spirals")
 # Held-out samples of a bundled set: many, so the validation loss measures generalisation, not luck.
 VALIDATION_SAMPLES = 400
+KINDS_ZH = {"image": "图像", "sequence": "序列", "timeseries": "时间序列"}  # the kinds it does not train on
 
 
 def lesson_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[str]]:
@@ -63,7 +64,8 @@ def lesson_data(ctx: dlviz.Context, params: Params) -> tuple[Dataset, list[str]]
             (
                 f"{own.name} holds {own.kind} data; this lesson's small networks take 2-D points or tables, so "
                 "it trains on moons.",
-                f"{own.name} 是 {own.kind} 类型的数据；本课的小网络只接受二维点或表格数据，因此在 moons 数据集上训练。",
+                f"{own.name} 是{KINDS_ZH.get(own.kind, own.kind)}数据；本课的小网络只接受二维点或表格数据，因此在 moons "
+                "数据集上训练。",
             )
         )
     name = "moons" if params.data == "auto" else params.data

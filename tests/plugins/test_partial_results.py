@@ -13,6 +13,8 @@ from dlviz.registry import make_context, run_plugin
 from plugins.imbalance import Imbalance
 from plugins.imbalance import plugin as imbalance_plugin
 from plugins.imbalance.data import Targets
+from plugins.regularization.data import lesson_data
+from plugins.regularization.plugin import Params as RegularizationParams
 
 
 def partials_of(name: str, dataset=None, **values):
@@ -90,3 +92,10 @@ def test_results_that_ignore_the_session_say_so():
     assert key("regularization", None) == key("regularization", moons, data="moons") == ""
     assert key("regularization", moons) is None, "'auto' trains on a loaded table or 2-D points"
     assert key("regularization", digits) == "digits|image|classification", "its note names the image set"
+    _, notes = lesson_data(make_context(dataset=digits), RegularizationParams())
+    assert notes == [
+        (
+            "digits holds image data; this lesson's small networks take 2-D points or tables, so it trains on moons.",
+            "digits 是图像数据；本课的小网络只接受二维点或表格数据，因此在 moons 数据集上训练。",
+        )
+    ]
