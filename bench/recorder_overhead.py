@@ -100,6 +100,9 @@ def main() -> None:
         f"one record (probe forward + backward, statistics, weights) costs about {(recorder - 1) * EVERY:.1f} "
         f"plain training steps, so the overhead is about 1 + that / every (every={EVERY} here)"
     )
+    from two_workers import two_worker_overhead  # bench/two_workers.py: two worker processes on localhost
+
+    print(two_worker_overhead()[1])
     print(
         f"recorder overhead: {recorder:.2f}x (recorder/plain fit, median of {args.epochs} per-round epoch "
         f"ratios); tensorboard(histogram_freq=1): {tensorboard:.2f}x"

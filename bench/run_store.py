@@ -47,16 +47,26 @@ def run_meta() -> dict:
     for index, (inputs, units) in enumerate(DENSE):
         name = f"dense_{index}"
         layers.append(
-            {"name": name, "kind": "Dense", "output_shape": [None, units], "params": (inputs + 1) * units,
-             "activation": "relu" if index < len(DENSE) - 1 else "softmax"}
+            {
+                "name": name,
+                "kind": "Dense",
+                "output_shape": [None, units],
+                "params": (inputs + 1) * units,
+                "activation": "relu" if index < len(DENSE) - 1 else "softmax",
+            }
         )
         variables += [
             {"path": f"{name}/kernel", "shape": [inputs, units], "layer": name},
             {"path": f"{name}/bias", "shape": [units], "layer": name},
         ]
     names = [layer["name"] for layer in layers]
-    return {"layers": layers, "variables": variables, "record_layers": {"grad": names, "act": names},
-            "recorder": {"every": EVERY, "gradients": "step"}, "status": "finished"}
+    return {
+        "layers": layers,
+        "variables": variables,
+        "record_layers": {"grad": names, "act": names},
+        "recorder": {"every": EVERY, "gradients": "step"},
+        "status": "finished",
+    }
 
 
 def epoch_chunk(epoch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -81,8 +91,10 @@ def epoch_chunk(epoch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "epochs/val_loss": rng.random(1),
         "epochs/val_accuracy": rng.random(1),
         "records/step": records,
-        **{f"records/{name}": floats(n, layers) for name in
-           ("grad_norm", "update_ratio", "act_mean", "act_std", "act_zero_frac", "act_sat_frac")},
+        **{
+            f"records/{name}": floats(n, layers)
+            for name in ("grad_norm", "update_ratio", "act_mean", "act_std", "act_zero_frac", "act_sat_frac")
+        },
         "records/grad_hist_counts": rng.integers(0, 1000, (n, layers, BINS), dtype=np.int32),
         "records/grad_hist_edges": np.sort(floats(n, layers, BINS + 1), axis=-1),
         "records/act_hist_counts": rng.integers(0, 1000, (n, layers, BINS), dtype=np.int32),
@@ -138,8 +150,10 @@ def main() -> None:
         seconds, n_params = timed(write_run, root / "big", args.steps)
         size = read_raw(root / "big")
         chunk_bytes = read_raw(root / "big", only_chunks=True)
-        print(f"wrote {args.steps} steps, {SNAPSHOTS} snapshots of {n_params:,} parameters: "
-              f"{size / 1e6:.0f} MB ({chunk_bytes / 1e6:.0f} MB meta + chunks) in {seconds:.1f} s")
+        print(
+            f"wrote {args.steps} steps, {SNAPSHOTS} snapshots of {n_params:,} parameters: "
+            f"{size / 1e6:.0f} MB ({chunk_bytes / 1e6:.0f} MB meta + chunks) in {seconds:.1f} s"
+        )
         raw, raw_chunks, opened, first_use = [], [], [], []
         for _ in range(args.repeats):
             raw.append(timed(read_raw, root / "big")[0])
@@ -153,14 +167,20 @@ def main() -> None:
         loss = run.steps["loss"]
         drawn = len(downsample_indices(loss))
         assert np.isin(np.argmax(loss), downsample_indices(loss)), "the highest loss must be drawn"
-        print(f"raw read: {raw_s:.3f} s all files, {chunks_s:.3f} s meta + chunks; "
-              f"first snapshot use (read + checksum {SNAPSHOTS} snapshots): {snap_s:.2f} s "
-              f"({snap_s / raw_s:.2f}x the raw read)")
-        print(f"drawing: a step curve of {len(loss):,} points is drawn with {drawn} "
-              f"(min/max decimation, at most {MAX_DRAWN_POINTS}); the Run keeps all {len(loss):,}")
-        print(f"run store open: {open_s / raw_s:.2f}x (open {open_s:.3f} s vs raw read {raw_s:.3f} s of "
-              f"{size / 1e6:.0f} MB; {open_s / chunks_s:.2f}x the raw read of the bytes opening needs; "
-              f"medians of {args.repeats} interleaved repeats; goal <= 3x)")
+        print(
+            f"raw read: {raw_s:.3f} s all files, {chunks_s:.3f} s meta + chunks; "
+            f"first snapshot use (read + checksum {SNAPSHOTS} snapshots): {snap_s:.2f} s "
+            f"({snap_s / raw_s:.2f}x the raw read)"
+        )
+        print(
+            f"drawing: a step curve of {len(loss):,} points is drawn with {drawn} "
+            f"(min/max decimation, at most {MAX_DRAWN_POINTS}); the Run keeps all {len(loss):,}"
+        )
+        print(
+            f"run store open: {open_s / raw_s:.2f}x (open {open_s:.3f} s vs raw read {raw_s:.3f} s of "
+            f"{size / 1e6:.0f} MB; {open_s / chunks_s:.2f}x the raw read of the bytes opening needs; "
+            f"medians of {args.repeats} interleaved repeats; goal <= 3x)"
+        )
 
 
 if __name__ == "__main__":

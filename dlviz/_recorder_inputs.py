@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from dlviz._run_storage import RemotePath, location
+from dlviz._run_storage import RemotePath, location, reach_fix
 from dlviz.errors import DataError, RunError
 
 
@@ -136,10 +136,7 @@ def check_logdir(logdir) -> Path | RemotePath | None:
         is_busy = not is_file and path.is_dir() and any(path.iterdir())
         holds_run = is_busy and (path / "meta.json").exists()
     except OSError as exc:  # a URL whose file system refuses: no credentials, unknown scheme, ...
-        raise RunError(
-            f"logdir {path} cannot be reached ({exc}).",
-            "Check the URL and the credentials of its file system (e.g. gcloud auth for gs://).",
-        ) from exc
+        raise RunError(f"logdir {path} cannot be reached ({exc}).", reach_fix(path)) from exc
     if is_file:
         raise RunError(
             f"logdir {path} is an existing file.",

@@ -1,8 +1,9 @@
 """Where runs are stored: local folders through the operating system, anything else through tf.io.gfile.
 
 A run location is a `pathlib.Path` for a local path, or a `RemotePath` for a URL such as
-``gs://bucket/runs/exp1``, ``s3://...``, ``hdfs://...`` or TensorFlow's in-memory ``ram://...`` (any file
-system TensorFlow has a plugin for, as TensorBoard reads them). `RemotePath` offers the part of
+``gs://bucket/runs/exp1`` or TensorFlow's in-memory ``ram://...`` (built into TensorFlow), or ``s3://...``,
+``hdfs://...`` and the other file systems tensorflow-io registers (``import tensorflow_io``): any file
+system TensorFlow has a plugin for, as TensorBoard reads them. `RemotePath` offers the part of
 `pathlib.Path`'s interface the run store and the dashboard use, so the same code walks both.
 
 What a write guarantees where:
@@ -57,6 +58,17 @@ def location(path) -> Path | RemotePath:
     if isinstance(path, str) and _URL.match(path):
         return RemotePath(path)
     return Path(path).expanduser()
+
+
+def reach_fix(path) -> str:
+    """How to fix a location that cannot be read or written."""
+    if isinstance(path, RemotePath):
+        return (
+            "Check the URL and its file system's credentials (e.g. gcloud auth application-default login "
+            "for gs://); s3://, hdfs:// and other schemes need tensorflow-io (pip install tensorflow-io, "
+            "then import tensorflow_io before recording or loading)."
+        )
+    return "Choose a folder you can write to."
 
 
 def _gfile():

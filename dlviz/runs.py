@@ -6,8 +6,9 @@ A run folder (format version 1) holds::
     chunks/NNNNNN.npz              append-only data chunks, read in numeric order
     snapshots/SSSSSSSSSSSS.npz     one flattened weight vector per file, named by its global step
 
-A run folder may be local or behind a URL (``gs://``, ``s3://``, ``hdfs://``, ``ram://``: any file system
-TensorFlow reaches through tf.io.gfile; see `dlviz._run_storage` for what a write guarantees where).
+A run folder may be local or behind a URL (``gs://``, ``ram://``; ``s3://``, ``hdfs://`` with tensorflow-io:
+any file system TensorFlow reaches through tf.io.gfile; see `dlviz._run_storage` for what a write
+guarantees where).
 Chunks are only ever added, never rewritten, so a process killed at any moment leaves every chunk it
 flushed readable, and a reader that lists the folder while it is being written sees a consistent prefix.
 Each ``.npz`` carries a ``__dlviz__`` member (JSON: format version, the name, dtype and shape of
@@ -43,12 +44,21 @@ from dlviz._run_storage import (
     encode_arrays,
     location,
     names_in,
+    reach_fix,
     write_atomic,
     write_once,
 )
 from dlviz.errors import RunError
 
-__all__ = ["FORMAT_VERSION", "HEADER_KEY", "Run", "RunWriter", "SnapshotSchedule", "decode_arrays", "encode_arrays"]
+__all__ = [
+    "FORMAT_VERSION",
+    "HEADER_KEY",
+    "Run",
+    "RunWriter",
+    "SnapshotSchedule",
+    "decode_arrays",
+    "encode_arrays",
+]
 
 META_FILE = "meta.json"
 CHUNK_DIR = "chunks"
@@ -123,7 +133,9 @@ class _ZipSource:
     def __init__(self, path: Path | RemotePath):
         self.label = str(path)
         try:
-            self._zip = zipfile.ZipFile(io.BytesIO(path.read_bytes()) if isinstance(path, RemotePath) else path)
+            self._zip = zipfile.ZipFile(
+                io.BytesIO(path.read_bytes()) if isinstance(path, RemotePath) else path
+            )
             members = self._zip.namelist()
         except (zipfile.BadZipFile, OSError) as exc:
             raise RunError(f"{path} is not a readable zip archive ({exc}).", _RUN_LAYOUT) from exc
@@ -426,7 +438,7 @@ def _open_source(path: Path | RemotePath):
     try:
         exists, is_file = path.exists(), path.is_file()
     except OSError as exc:  # a URL whose file system refuses (no credentials, unknown scheme, ...)
-        raise RunError(f"Cannot read {path}: {exc}", _RUN_LAYOUT) from exc
+        raise RunError(f"Cannot read {path}: {exc}", reach_fix(path)) from exc
     if not exists:
         raise RunError(f"No run at {path}: the path does not exist.", _RUN_LAYOUT)
     if is_file:
@@ -565,7 +577,7 @@ class RunWriter:
             self._prepare(overwrite)
         except OSError as exc:  # unwritable, or a URL whose file system refuses (credentials, scheme)
             raise RunError(
-                f"Cannot create the run folder {self.path} ({exc}).", "Choose a writable path."
+                f"Cannot create the run folder {self.path} ({exc}).", reach_fix(self.path)
             ) from exc
         self._next_chunk = 0
 

@@ -1,15 +1,18 @@
 """A custom training loop recorded by a dlviz Recorder, on one worker or on several.
 
-``python tests/dlviz/multiworker_training.py LOGDIR [--epochs N] [--steps N] [--every N] [--no-recorder]``
+``python tests/dlviz/multiworker_training.py LOGDIR [--modes step probe plain ...] [--epochs N] [--steps N]``
 (with ``CUDA_VISIBLE_DEVICES=""`` when the workers share one machine, as the test runs them: CPU only)
 
 With ``TF_CONFIG`` set (the cluster and this process' task) it trains under
 `tf.distribute.MultiWorkerMirroredStrategy`; without it, in one process, on the same global batches.
 Keras 3's ``fit`` does not run under that strategy (keras-team/keras#20585), so the loop is written out
 as in Keras' guide to training loops from scratch: ``strategy.run`` per step, the callbacks driven
-through ``keras.callbacks.CallbackList``. Every worker runs the Recorder; only the chief writes the run.
+through ``keras.callbacks.CallbackList``, each step's gradients handed to the Recorder with
+``recorder.record_gradients`` inside the replica function (mode "step", the README's recipe) or the
+probe's gradients recorded (mode "probe"). Every worker runs the Recorder; only the chief writes the run.
 
-The last line printed is JSON: this process' task, whether it is the chief, and the training seconds.
+The last line printed is JSON: this process' task, whether it is the chief, and each training's epoch
+times.
 tests/dlviz/test_multiworker.py runs it; bench/two_workers.py times it with and without the Recorder.
 """
 
@@ -67,14 +70,33 @@ def worker_batches(strategy, x, y, global_batch: int):
     return strategy.distribute_datasets_from_function(dataset)
 
 
-def train(logdir: str, *, epochs=2, steps=4, global_batch=16, width=8, every=2, record=True) -> dict:
-    """Train (recording into `logdir` when `record`); returns this process' summary."""
-    multi_worker = "TF_CONFIG" in os.environ
-    strategy = tf.distribute.MultiWorkerMirroredStrategy() if multi_worker else tf.distribute.get_strategy()
+def make_strategy():
+    """MultiWorkerMirroredStrategy when TF_CONFIG describes a cluster, else the default (one worker).
+    Create it once per process, before anything else touches TensorFlow's devices."""
+    if "TF_CONFIG" not in os.environ:
+        return tf.distribute.get_strategy()
+    # The peers' health check gives up on a worker that does not answer within 10 s, 3 times in a row,
+    # and aborts training; on a loaded CI machine a worker busy tracing can be that slow to answer.
+    extended = tf.distribute.MultiWorkerMirroredStrategy.__init__.__globals__.get(
+        "CollectiveAllReduceExtended"
+    )
+    if extended is not None and hasattr(extended, "_check_health_timeout"):
+        extended._check_health_timeout = 120
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def train(
+    strategy, logdir: str, *, mode="step", epochs=2, steps=4, global_batch=16, width=8, every=2
+) -> dict:
+    """One training; `mode` "step" records it handing the Recorder each step's gradients, "probe" records
+    the probe's gradients, "plain" does not record. Returns the training's time, per epoch too."""
     x, y = training_data(global_batch, steps)
     with strategy.scope():
         model = build_model(width)
     loss_of_sample = keras.losses.SparseCategoricalCrossentropy(reduction=None)
+    recorder = None
+    if mode != "plain":
+        recorder = Recorder(every=every, probe=(x[:32], y[:32]), gradients=mode, logdir=logdir)
 
     @tf.function
     def train_step(batch):
@@ -85,48 +107,53 @@ def train(logdir: str, *, epochs=2, steps=4, global_batch=16, width=8, every=2, 
                     loss_of_sample(yb, model(xb, training=True)), global_batch_size=global_batch
                 )
             gradients = tape.gradient(loss, model.trainable_variables)
+            if mode == "step":
+                recorder.record_gradients(gradients, model.trainable_variables)
             model.optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
             return loss
 
         losses = strategy.run(replica_step, args=batch)
         return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
-    callbacks = []
-    if record:
-        # Probe gradients: the same fixed batch on every worker, so the records equal a single worker's.
-        callbacks.append(Recorder(every=every, probe=(x[:32], y[:32]), gradients="probe", logdir=logdir))
-    callback_list = keras.callbacks.CallbackList(callbacks, model=model)
+    callbacks = keras.callbacks.CallbackList([recorder] if recorder else [], model=model)
     batches = worker_batches(strategy, x, y, global_batch)
-    started = time.perf_counter()
-    callback_list.on_train_begin()
+    epoch_seconds = []
+    callbacks.on_train_begin()
     for epoch in range(epochs):
-        callback_list.on_epoch_begin(epoch)
+        started = time.perf_counter()
+        callbacks.on_epoch_begin(epoch)
         total = 0.0
         for step, batch in enumerate(batches):
-            callback_list.on_train_batch_begin(step)
+            callbacks.on_train_batch_begin(step)
             loss = float(train_step(batch))
             total += loss
-            callback_list.on_train_batch_end(step, {"loss": loss})
-        callback_list.on_epoch_end(epoch, {"loss": total / steps})
-    callback_list.on_train_end()
-    seconds = time.perf_counter() - started
-    resolver = getattr(strategy, "cluster_resolver", None)
-    return {
-        "task": f"{getattr(resolver, 'task_type', None)}:{getattr(resolver, 'task_id', None)}",
-        "chief": bool(getattr(strategy.extended, "should_checkpoint", True)),
-        "seconds": seconds,
-    }
+            callbacks.on_train_batch_end(step, {"loss": loss})
+        callbacks.on_epoch_end(epoch, {"loss": total / steps})
+        epoch_seconds.append(time.perf_counter() - started)
+    callbacks.on_train_end()
+    return {"mode": mode, "epoch_seconds": epoch_seconds}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("logdir")
+    parser.add_argument("logdir", help="each training records into LOGDIR/<index>-<mode>")
+    parser.add_argument("--modes", nargs="+", default=["step"], choices=["step", "probe", "plain"])
     defaults = train.__kwdefaults__
     for name in ("epochs", "steps", "global_batch", "width", "every"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=defaults[name])
-    parser.add_argument("--no-recorder", dest="record", action="store_false")
     args = vars(parser.parse_args())
-    print(json.dumps(train(args.pop("logdir"), **args)), flush=True)
+    root, modes = args.pop("logdir"), args.pop("modes")
+    strategy = make_strategy()
+    trainings = [
+        train(strategy, f"{root}/{index}-{mode}", mode=mode, **args) for index, mode in enumerate(modes)
+    ]
+    resolver = getattr(strategy, "cluster_resolver", None)
+    summary = {
+        "task": f"{getattr(resolver, 'task_type', None)}:{getattr(resolver, 'task_id', None)}",
+        "chief": bool(getattr(strategy.extended, "should_checkpoint", True)),
+        "trainings": trainings,
+    }
+    print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,11 @@ def test_the_recorder_writes_its_run_to_a_url_while_training():
     y = (x[:, 0] > 0).astype("float32")
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
     model.compile(keras.optimizers.SGD(0.1), "binary_crossentropy")
     url = ram_url("recorded")
@@ -82,7 +86,9 @@ def test_the_recorder_writes_its_run_to_a_url_while_training():
     np.testing.assert_array_equal(loaded.record_steps, recorder.run.record_steps)
     np.testing.assert_array_equal(loaded.snapshot_steps, recorder.run.snapshot_steps)
     np.testing.assert_array_equal(loaded.snapshots, recorder.run.snapshots)
-    np.testing.assert_array_equal(loaded.series("grad_norm")["dense"], recorder.run.series("grad_norm")["dense"])
+    np.testing.assert_array_equal(
+        loaded.series("grad_norm")["dense"], recorder.run.series("grad_norm")["dense"]
+    )
     with pytest.raises(RunError, match="not empty"):
         Recorder(logdir=url)
 
@@ -105,7 +111,9 @@ def test_snapshots_are_checked_at_open_and_read_on_first_use(tmp_path):
     np.testing.assert_array_equal(run.snapshots[1], np.full(13, 4, np.float32))
     # A snapshot of the wrong length is refused when the run opens, before any value is read.
     RunWriter(tmp_path / "other").write_snapshot(4, np.zeros(7))
-    (folder / "snapshots" / "000000000004.npz").write_bytes((tmp_path / "other/snapshots/000000000004.npz").read_bytes())
+    (folder / "snapshots" / "000000000004.npz").write_bytes(
+        (tmp_path / "other/snapshots/000000000004.npz").read_bytes()
+    )
     with pytest.warns(UserWarning, match="000000000004"):
         reopened = Run.load(folder)
     assert "000000000004" in reopened.problems[0]
@@ -137,7 +145,9 @@ def test_only_the_chief_of_a_tf_config_cluster_checks_its_logdir(tmp_path, monke
     with pytest.raises(RunError, match="holds a run already"):
         check_logdir(busy)
     with_chief = {**cluster, "chief": ["localhost:3"]}
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": with_chief, "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": with_chief, "task": {"type": "worker", "index": 0}})
+    )
     assert check_logdir(busy) == busy
 
 
