@@ -30,6 +30,8 @@ NOISE_DIM = 2
 ADAM_BETA_1 = 0.5  # as in Keras' GAN examples: less momentum keeps the two players from overshooting
 MAX_INTERVALS = 25  # snapshots after the first, before training
 MIN_INTERVAL_STEPS = 20
+# Where a listening page gets the snapshots so far, as fractions of the training.
+PARTIAL_FRACTIONS = (0.2, 0.4, 0.6, 0.8)
 # A mode holds its share of the samples when at least this fraction of an even share (1/MODES) falls
 # within COVER_RADIUS standard deviations of it.
 FAIR_SHARE_FRACTION = 0.25
@@ -144,13 +146,13 @@ class GAN(keras.Model):
 
 
 class Snapshots(keras.callbacks.Callback):
-    """Before training and after every interval: the generated points from one fixed batch of noise, D(x)
-    on the grid, and how well the points cover the modes."""
+    """Before training and after every interval: the generated points from one fixed batch of noise and D(x)
+    on the grid; after every interval also the losses fit reports for it."""
 
-    def __init__(self, gan: GAN, noise: np.ndarray, grid: np.ndarray, shape: str, report):
+    def __init__(self, gan: GAN, noise: np.ndarray, grid: np.ndarray, on_interval):
         super().__init__()
-        self.gan, self.noise, self.grid, self.shape, self.report = gan, noise, grid, shape, report
-        self.generated, self.decision = [], []
+        self.gan, self.noise, self.grid, self.on_interval = gan, noise, grid, on_interval
+        self.generated, self.decision, self.d_loss, self.g_loss = [], [], [], []
 
     def take(self) -> None:
         self.generated.append(keras.ops.convert_to_numpy(self.gan.generator(self.noise, training=False)))
@@ -162,7 +164,9 @@ class Snapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.take()
-        self.report(epoch + 1)
+        self.d_loss.append(float(logs["d_loss"]))
+        self.g_loss.append(float(logs["g_loss"]))
+        self.on_interval(epoch + 1)
 
 
 def real_batches(points: np.ndarray, seed: int) -> tf.data.Dataset:
@@ -197,30 +201,41 @@ def train_gan(ctx: dlviz.Context, params: Params) -> GANResult:
     gan = build_gan(params, seed)
     grid_x, grid_y = grid_axes(real, GRID_RESOLUTION)
     noise = np.random.default_rng(seed + 1).normal(size=(SHOWN_SAMPLES, NOISE_DIM)).astype(np.float32)
+    partial_at = (
+        {round(fraction * intervals) for fraction in PARTIAL_FRACTIONS} if ctx.wants_partial else set()
+    )
 
-    def report(done: int) -> None:
-        ctx.report(
-            done / intervals,
-            tr(ctx.language, f"GAN: step {done * per_interval}", f"GAN：第 {done * per_interval} 步"),
-        )
+    def so_far() -> GANResult:
+        return gan_result(params, real, grid_x, grid_y, snapshots, per_interval)
 
-    snapshots = Snapshots(gan, noise, grid_points(grid_x, grid_y), params.gan_data, report)
-    history = gan.fit(
+    def on_interval(done: int) -> None:
+        message = tr(ctx.language, f"GAN: step {done * per_interval}", f"GAN：第 {done * per_interval} 步")
+        if 0 < done < intervals and done in partial_at:
+            ctx.report_partial(so_far(), done, intervals, message)
+        else:
+            ctx.report(done / intervals, message)
+
+    snapshots = Snapshots(gan, noise, grid_points(grid_x, grid_y), on_interval)
+    gan.fit(
         real_batches(real, seed),
         epochs=intervals,
         steps_per_epoch=per_interval,
         callbacks=[snapshots],
         shuffle=False,  # the batches come shuffled, seeded
         verbose=0,
-    ).history
+    )
+    return so_far()
+
+
+def gan_result(params: Params, real, grid_x, grid_y, snapshots: Snapshots, per_interval: int) -> GANResult:
+    """The result from the snapshots taken so far (all of them once training is done)."""
     generated = np.stack(snapshots.generated)
     covered, near = zip(*(coverage(points, params.gan_data) for points in generated), strict=True)
-    spread = np.linalg.norm(generated - generated.mean(axis=1, keepdims=True), axis=2).mean(axis=1)
-    real_spread = float(np.linalg.norm(real - real.mean(axis=0), axis=1).mean())
-    snapshot_steps = np.arange(intervals + 1) * per_interval
+    snapshot_steps = np.arange(len(generated)) * per_interval
+    steps = int(snapshot_steps[-1])
     return GANResult(
         shape=params.gan_data,
-        steps=intervals * per_interval,
+        steps=steps,
         generator_learning_rate=params.generator_learning_rate,
         discriminator_learning_rate=params.discriminator_learning_rate,
         discriminator_steps=params.discriminator_steps,
@@ -232,12 +247,12 @@ def train_gan(ctx: dlviz.Context, params: Params) -> GANResult:
         decision=np.stack(snapshots.decision).reshape(len(generated), len(grid_y), len(grid_x)),
         modes_covered=np.asarray(covered),
         near_data=np.asarray(near),
-        spread=spread,
-        real_spread=real_spread,
+        spread=np.linalg.norm(generated - generated.mean(axis=1, keepdims=True), axis=2).mean(axis=1),
+        real_spread=float(np.linalg.norm(real - real.mean(axis=0), axis=1).mean()),
         loss_steps=snapshot_steps[1:],
-        d_loss=np.asarray(history["d_loss"], np.float64),
-        g_loss=np.asarray(history["g_loss"], np.float64),
-        page=dlviz.Page(notes=gan_notes(params, intervals * per_interval), formulas=GAN_FORMULAS),
+        d_loss=np.asarray(snapshots.d_loss, np.float64),
+        g_loss=np.asarray(snapshots.g_loss, np.float64),
+        page=dlviz.Page(notes=gan_notes(params, steps), formulas=GAN_FORMULAS),
     )
 
 

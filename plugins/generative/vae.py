@@ -28,6 +28,8 @@ LEARNING_RATE = 2e-3
 # The decoded grid spans these quantiles of the prior N(0, 1) along each latent axis.
 GRID_QUANTILES = (0.02, 0.98)
 TERMS = ("reconstruction_loss", "kl_loss", "total_loss")
+# Where a listening page gets the model as trained so far, as fractions of the epochs.
+PARTIAL_FRACTIONS = (0.25, 0.5, 0.75)
 
 
 class Sampling(keras.layers.Layer):
@@ -118,13 +120,18 @@ class VAE(keras.Model):
         return self._report(self.loss_terms(images))
 
 
-class EpochReport(keras.callbacks.Callback):
-    def __init__(self, report):
+class EpochLog(keras.callbacks.Callback):
+    """The terms fit reports for every epoch (training and validation), and a call after each epoch."""
+
+    def __init__(self, on_epoch):
         super().__init__()
-        self.report = report
+        self.on_epoch = on_epoch
+        self.history: dict[str, list[float]] = {}
 
     def on_epoch_end(self, epoch, logs=None):
-        self.report(epoch + 1)
+        for term, value in (logs or {}).items():
+            self.history.setdefault(term, []).append(float(value))
+        self.on_epoch(epoch + 1)
 
 
 def image_batches(images: np.ndarray, seed: int) -> tf.data.Dataset:
@@ -177,30 +184,50 @@ def train_vae(ctx: dlviz.Context, params: Params) -> VAEResult:
     data = datasets.load("digits", seed=ctx.seed)
     x_train = np.asarray(data.x_train, np.float32)
     x_test = np.asarray(data.x_test, np.float32)
-    y_test = np.asarray(data.y_test)
     vae = build_vae(data.input_shape, params, ctx.seed)
+    partial_at = (
+        {round(fraction * params.vae_epochs) for fraction in PARTIAL_FRACTIONS}
+        if ctx.wants_partial
+        else set()
+    )
 
-    def report(epoch: int) -> None:
-        ctx.report(epoch / params.vae_epochs, tr(ctx.language, f"VAE: epoch {epoch}", f"VAE：第 {epoch} 轮"))
+    def so_far() -> VAEResult:
+        return vae_result(vae, data, params, log.history, ctx.seed)
 
-    history = vae.fit(
+    def on_epoch(epoch: int) -> None:
+        message = tr(ctx.language, f"VAE: epoch {epoch}", f"VAE：第 {epoch} 轮")
+        if 0 < epoch < params.vae_epochs and epoch in partial_at:
+            ctx.report_partial(so_far(), epoch, params.vae_epochs, message)
+        else:
+            ctx.report(epoch / params.vae_epochs, message)
+
+    log = EpochLog(on_epoch)
+    vae.fit(
         image_batches(x_train, ctx.seed),
         epochs=params.vae_epochs,
         validation_data=x_test,
-        callbacks=[EpochReport(report)],
+        callbacks=[log],
         shuffle=False,  # the batches come shuffled, seeded
         verbose=0,
-    ).history
+    )
+    return so_far()
+
+
+def vae_result(vae: VAE, data: datasets.Dataset, params: Params, history: dict, seed: int) -> VAEResult:
+    """The result of the model as trained so far, with the terms of the epochs so far."""
+    x_test = np.asarray(data.x_test, np.float32)
+    y_test = np.asarray(data.y_test)
     z_mean, z_log_var = vae.encoder(x_test, training=False)
     firsts = np.asarray([np.flatnonzero(y_test == label)[0] for label in np.unique(y_test)])
     originals = x_test[firsts]
     reconstructions = vae.decoder(vae.encoder(originals, training=False)[0], training=False)
     axis = grid_axis(params.grid_size)
-    sample = reparameterise(vae, x_test[0], y_test[0], ctx.seed)
+    sample = reparameterise(vae, x_test[0], y_test[0], seed)
+    epochs = len(history["total_loss"])
     return VAEResult(
-        epochs=params.vae_epochs,
+        epochs=epochs,
         kl_weight=params.kl_weight,
-        n_train=len(x_train),
+        n_train=len(data.x_train),
         history={term: np.asarray(values, np.float64) for term, values in history.items()},
         latent_means=ops.convert_to_numpy(z_mean),
         latent_sigmas=ops.convert_to_numpy(ops.exp(0.5 * z_log_var)),
@@ -213,7 +240,8 @@ def train_vae(ctx: dlviz.Context, params: Params) -> VAEResult:
         original_labels=y_test[firsts],
         sample=sample,
         page=dlviz.Page(
-            notes=vae_notes(params, len(x_train)), formulas=(*VAE_FORMULAS, sample_formula(sample))
+            notes=vae_notes(params, len(data.x_train), epochs),
+            formulas=(*VAE_FORMULAS, sample_formula(sample)),
         ),
     )
 
@@ -226,17 +254,17 @@ def sample_formula(sample: Reparameterisation) -> dlviz.Formula:
     )
 
 
-def vae_notes(params: Params, n_train: int) -> tuple[dlviz.Note, ...]:
+def vae_notes(params: Params, n_train: int, epochs: int) -> tuple[dlviz.Note, ...]:
     return (
         dlviz.Note(
             f"Bundled digits (8x8 pixels in [0, 1]): {n_train} training digits, the test digits for validation "
             f"and the pictures. Encoder: 64 pixels → Dense({HIDDEN}, ReLU) → μ and log σ² (2 each); decoder: "
-            f"z → Dense({HIDDEN}, ReLU) → 64 sigmoid pixels. {params.vae_epochs} epochs of batch {BATCH_SIZE}, "
+            f"z → Dense({HIDDEN}, ReLU) → 64 sigmoid pixels. {epochs} epochs of batch {BATCH_SIZE}, "
             f"Adam ({LEARNING_RATE:g}), β = {params.kl_weight:g}. The loss terms are the model's own metrics as "
             "fit reported them (per-epoch means over the batches; validation after each epoch).",
             f"内置手写数字（8x8 像素，取值 [0, 1]）：{n_train} 个训练样本，测试样本用于验证和作图。编码器：64 个像素 → "
             f"Dense({HIDDEN}, ReLU) → μ 和 log σ²（各 2 维）；解码器：z → Dense({HIDDEN}, ReLU) → 64 个 sigmoid 像素。"
-            f"训练 {params.vae_epochs} 轮，批大小 {BATCH_SIZE}，Adam（{LEARNING_RATE:g}），β = {params.kl_weight:g}。"
+            f"训练 {epochs} 轮，批大小 {BATCH_SIZE}，Adam（{LEARNING_RATE:g}），β = {params.kl_weight:g}。"
             "损失各项就是模型自己的指标，即 fit 报告的值（每轮各批次的平均；每轮结束后在验证集上计算）。",
         ),
     )

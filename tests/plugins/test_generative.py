@@ -24,9 +24,12 @@ def params(**values):
     return dlviz.plugin.make_params(Params, values)
 
 
-def context(language="en", messages=None):
+def context(language="en", messages=None, partials=None):
     progress = None if messages is None else (lambda fraction, message: messages.append(message))
-    return dataclasses.replace(dlviz.registry.make_context(seed=0), language=language, progress=progress)
+    partial = None if partials is None else partials.append
+    return dataclasses.replace(
+        dlviz.registry.make_context(seed=0), language=language, progress=progress, partial=partial
+    )
 
 
 def test_vae_loss_terms_equal_what_fit_reports():
@@ -58,16 +61,16 @@ def test_vae_loss_terms_equal_what_fit_reports():
 
 @pytest.fixture(scope="module")
 def vae_lesson():
-    messages = []
+    messages, partials = [], []
     plugin = Generative()
     result = dlviz.registry.run_plugin(
-        plugin, context("zh", messages), params(vae_epochs=2, grid_size=5, kl_weight=0.8)
+        plugin, context("zh", messages, partials), params(vae_epochs=2, grid_size=5, kl_weight=0.8)
     )
-    return plugin, result, messages
+    return plugin, result, messages, partials
 
 
 def test_reparameterised_draw_is_mu_plus_sigma_times_epsilon(vae_lesson):
-    _, result, _ = vae_lesson
+    _, result, _, _ = vae_lesson
     sample = result.sample
     np.testing.assert_allclose(sample.z, sample.mu + sample.sigma * sample.epsilon, rtol=1e-5, atol=1e-6)
     assert np.all(sample.sigma > 0)
@@ -76,7 +79,7 @@ def test_reparameterised_draw_is_mu_plus_sigma_times_epsilon(vae_lesson):
 
 
 def test_decoded_grid_and_loss_terms(vae_lesson):
-    plugin, result, messages = vae_lesson
+    plugin, result, messages, partials = vae_lesson
     assert result.grid_images.shape == (5, 5, 8, 8)
     assert np.all(np.isfinite(result.grid_images))
     assert result.grid_images.min() >= 0 and result.grid_images.max() <= 1
@@ -91,10 +94,14 @@ def test_decoded_grid_and_loss_terms(vae_lesson):
     assert result.latent_means.shape == (len(result.labels), 2)
     assert messages and all(CJK.search(message) for message in messages)
     assert [finding.severity for finding in plugin.diagnose(result)] == ["info"]
+    (halfway,) = partials  # the model after its first epoch, drawn while the second trains
+    assert halfway.epochs == 1 and len(halfway.history["kl_loss"]) == 1
+    assert halfway.history["kl_loss"][0] == result.history["kl_loss"][0]
+    assert len(plugin.figures(halfway, "en")) == 5
 
 
 def test_vae_figures_plot_the_computed_values(vae_lesson):
-    plugin, result, _ = vae_lesson
+    plugin, result, _, _ = vae_lesson
     latent, grid, terms, draw, reconstructions = plugin.figures(result, "zh")
     np.testing.assert_allclose(latent.data[0].x, np.round(result.latent_means[result.labels == 0, 0], 4))
     picture = np.asarray(grid.data[0].z, dtype=float)
@@ -127,24 +134,34 @@ def test_coverage_counts_the_modes_a_sample_holds():
 def gan_pair():
     """The same small GAN trained twice, through the plugin and then past its kept results, reporting in
     English and in Chinese."""
-    english, chinese = [], []
+    english, chinese, partials = [], [], []
     small = params(network="gan", gan_steps=100)
     RESULTS.clear()  # another test (the docstring's) may have trained this one already
     return (
         Generative().compute(context("en", english), small),
-        train_gan(context("zh", chinese), small),
+        train_gan(context("zh", chinese, partials), small),
         english,
         chinese,
+        partials,
     )
 
 
 def test_gan_snapshots_are_deterministic_with_the_seed(gan_pair):
-    first, second, english, chinese = gan_pair
-    for field in ("generated", "decision", "d_loss", "g_loss", "modes_covered"):
+    first, second, english, chinese, _ = gan_pair
+    for field in (
+        "generated",
+        "decision",
+        "d_loss",
+        "g_loss",
+        "modes_covered",
+    ):  # the second one drew partials
         np.testing.assert_array_equal(getattr(first, field), getattr(second, field))
     assert first.generated.shape == (6, 500, 2) and first.decision.shape == (6, 41, 41)
     assert np.all((first.decision >= 0) & (first.decision <= 1))
     assert len(english) == len(chinese) == 5
+    assert [partial.steps for partial in gan_pair[4]] == [20, 40, 60, 80]
+    np.testing.assert_array_equal(gan_pair[4][1].generated, first.generated[:3])
+    np.testing.assert_array_equal(gan_pair[4][1].d_loss, first.d_loss[:2])
     assert not any(CJK.search(message) for message in english)
     assert all(CJK.search(message) for message in chinese)
 
