@@ -124,6 +124,13 @@ class Minibatch(dlviz.Plugin):
     section = "Lessons"
     Params = Params
 
+    def shared_result_key(self, ctx: dlviz.Context, params: Params) -> str | None:
+        """Shared by every session unless "auto" trains on the loaded 2-D or tabular classification set (the rule
+        of training.lesson_data)."""
+        own = ctx.dataset
+        its_own = own is not None and own.kind in ("points2d", "tabular") and own.task == "classification"
+        return None if params.data == "auto" and its_own else ""
+
     def compute(self, ctx: dlviz.Context, params: Params) -> MinibatchResult:
         return train_and_measure(ctx, params)
 

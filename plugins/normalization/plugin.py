@@ -118,6 +118,13 @@ class Normalization(dlviz.Plugin):
     section = "Lessons"
     Params = Params
 
+    def shared_result_key(self, ctx: dlviz.Context, params: Params) -> str | None:
+        """Shared by every session unless "auto" trains on the loaded tabular classification set (the rule
+        of training.raw_features)."""
+        own = ctx.dataset
+        its_own = own is not None and own.kind in ("tabular",) and own.task == "classification"
+        return None if params.data == "auto" and its_own else ""
+
     def compute(self, ctx: dlviz.Context, params: Params) -> NormalizationResult:
         return train_variants(ctx, params)
 

@@ -85,6 +85,10 @@ def test_results_that_ignore_the_session_say_so():
 
     for name in ("optimizers", "activation_functions", "backprop", "loss_functions"):
         assert key(name, digits) == "", name
+    for name in ("initialization", "minibatch", "normalization"):  # their own bundled data by default
+        assert key(name, digits) == key(name, digits, data="auto") == "", name
+    assert key("initialization", moons, data="auto") is None and key("minibatch", moons, data="auto") is None
+    assert key("normalization", dlviz.datasets.load("breast_cancer", seed=0), data="auto") is None
     for name in ("imbalance", "gradients", "evaluation"):
         assert key(name, digits) is None, name
     assert key("playground", digits) == ""
