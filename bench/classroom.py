@@ -1,16 +1,20 @@
 """A classroom on one server: N browser sessions (Debian's chromium) each change the model and train.
 
 One dashboard server, N pages in one chromium (their own sessions), half of them switched to Chinese.
-Each page picks the MLP (the digits default is a CNN), sets 2 epochs and clicks Train; the time from
-the click to "Training finished" is that student's wait. One page opened and closed first makes the
-server import TensorFlow and the plugins: its memory then is the baseline. The same is run twice on fresh servers: with
-the training queue (``max_concurrent_trainings`` at its default, the CPU cores) and with it switched
-off (as many slots as sessions: all at once, as before the queue), after one session alone.
+Each page picks the MLP (the digits default is a CNN) and sets 2 epochs; once every page is ready
+they all click Train together, as a class does when the teacher says "now train" (clicks spread
+over the page loads barely overlap, and then there is no line to measure). The time from a page's
+click to its "Training finished" is that student's wait. One page opened and closed first makes the
+server import TensorFlow and the plugins: its memory then is the baseline. The same is run on fresh
+servers with the training queue (``max_concurrent_trainings`` at its default, the CPU cores) and
+with it switched off (as many slots as sessions: all at once, as before the queue), after one
+session alone.
 
-Printed: per session, whether it kept its own language and model and showed no exception; the mean
-and the slowest wait, queue against no queue (goals: mean <= 0.6x, slowest <= 1.1x); the wall time
-against one session alone; the server's memory (RSS) before the sessions, at peak and after every
-page closed and Streamlit dropped the sessions (goal: back within 20% of before).
+Printed: per session, whether it kept its own language and model and showed no exception, and its
+wait; the mean and the slowest wait, queue against no queue (goals: mean <= 0.6x, slowest <= 1.1x);
+the wall time against one session alone; the server's memory (RSS) before the sessions, at peak and
+after every page closed and the server ended their sessions (goal: back within 20% of before); the
+CPU seconds the server and the browser used, to tell which of them the machine's cores went to.
 
     python bench/classroom.py [--sessions 8]
 
@@ -42,13 +46,41 @@ from dlviz.i18n import t  # noqa: E402
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 TRAIN_TIMEOUT_MS = 900_000
 MODEL_LABEL = "mlp · relu · adam"
-RELEASE_WAIT_S = 240  # Streamlit keeps a closed tab's session about two minutes for a reconnect
+RELEASE_WAIT_S = 60  # the server ends a session 30 s after its tab closed, checking every 5 s
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below `root` (the browser's are below this one, through Playwright's driver)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
 
 
 def rss_mb(pid: int) -> float:
@@ -117,8 +149,9 @@ async def idle(page) -> None:
         await page.wait_for_timeout(100)
 
 
-async def student(browser, url: str, language: str) -> dict:
-    """One session: open, switch language, pick the MLP, 2 epochs, train; the wait and what it showed."""
+async def student(browser, url: str, language: str, ready: asyncio.Barrier) -> dict:
+    """One session: open, switch language, pick the MLP, 2 epochs, train with the others; its wait and
+    what it showed."""
     page = await browser.new_page(viewport={"width": 1280, "height": 1400})
     page.set_default_timeout(300_000)
     await page.goto(url)
@@ -139,6 +172,7 @@ async def student(browser, url: str, language: str) -> dict:
     await epochs.fill("2")
     await epochs.press("Enter")
     await idle(page)
+    await ready.wait()
     clicked = time.monotonic()
     await page.get_by_role("button", name=t("train.button", language), exact=True).click()
     finished = t("train.done", language, label="\0").split("\0")[0]
@@ -149,7 +183,12 @@ async def student(browser, url: str, language: str) -> dict:
     own_model = await page.get_by_text(t("train.done", language, label=run_label)).count() > 0
     own_language = await page.get_by_text(t("sidebar.language", language), exact=True).count() > 0
     exceptions = await page.locator('[data-testid="stException"]').count()
-    return {"page": page, "wait": waited, "ok": own_model and own_language and exceptions == 0}
+    return {
+        "page": page,
+        "language": language,
+        "wait": waited,
+        "checks": {"own language": own_language, "own model": own_model, "no exception": exceptions == 0},
+    }
 
 
 async def warm_up(url: str) -> None:
@@ -157,27 +196,38 @@ async def warm_up(url: str) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
         page = await browser.new_page()
         await page.goto(url)
         await idle(page)
         await browser.close()
 
 
-async def classroom(url: str, sessions: int) -> tuple[list[dict], float]:
+async def classroom(url: str, sessions: int, server_pid: int) -> tuple[list[dict], float, float]:
+    """The students' results, the wall time from the first page opened to the last training
+    finished, and the CPU seconds the browser used meanwhile."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        browser_pids = [pid for pid in descendants(os.getpid()) if pid != server_pid]
+        browser_cpu = sum(cpu_s(pid) for pid in browser_pids)
         started = time.monotonic()
+        ready = asyncio.Barrier(sessions)
         results = await asyncio.gather(
-            *(student(browser, url, "zh" if number % 2 else "en") for number in range(sessions))
+            *(student(browser, url, "zh" if number % 2 else "en", ready) for number in range(sessions))
         )
         wall = time.monotonic() - started
+        browser_pids = [pid for pid in descendants(os.getpid()) if pid != server_pid]
+        browser_cpu = sum(cpu_s(pid) for pid in browser_pids) - browser_cpu
         for result in results:
             await result.pop("page").close()
         await browser.close()
-    return results, wall
+    return results, wall, browser_cpu
 
 
 def measure(slots: int | None, sessions: int, folder: Path, release_wait_s: float = 0.0) -> dict:
@@ -185,24 +235,42 @@ def measure(slots: int | None, sessions: int, folder: Path, release_wait_s: floa
     try:
         asyncio.run(warm_up(server.url))
         before = server.rss()
-        results, wall = asyncio.run(classroom(server.url, sessions))
+        server_cpu = cpu_s(server.process.pid)
+        results, wall, browser_cpu = asyncio.run(classroom(server.url, sessions, server.process.pid))
+        server_cpu = cpu_s(server.process.pid) - server_cpu
         after = float("nan")
         if release_wait_s:
             time.sleep(release_wait_s)
             after = server.rss()
-        return {"results": results, "wall": wall, "before": before, "peak": server.peak, "after": after}
+        return {
+            "results": results,
+            "wall": wall,
+            "before": before,
+            "peak": server.peak,
+            "after": after,
+            "server_cpu": server_cpu,
+            "browser_cpu": browser_cpu,
+        }
     finally:
         server.stop()
 
 
+def correct(result: dict) -> bool:
+    return all(result["checks"].values())
+
+
 def report(name: str, measured: dict) -> None:
+    for number, result in enumerate(measured["results"], start=1):
+        failed = [check for check, passed in result["checks"].items() if not passed]
+        verdict = "ok" if not failed else "WRONG: not " + ", not ".join(failed)
+        print(f"  {name}, session {number} ({result['language']}): {verdict}; waited {result['wait']:.1f} s")
     waits = [result["wait"] for result in measured["results"]]
-    correct = sum(result["ok"] for result in measured["results"])
     print(
-        f"{name}: {correct}/{len(waits)} sessions kept their language and model with no exception; "
-        f"wait mean {statistics.mean(waits):.1f} s, slowest {max(waits):.1f} s, wall {measured['wall']:.1f} s; "
-        f"server memory {measured['before']:.0f} MB before, {measured['peak']:.0f} MB peak, "
-        f"{measured['after']:.0f} MB after the sessions closed"
+        f"{name}: {sum(map(correct, measured['results']))}/{len(waits)} sessions kept their language and model "
+        f"with no exception; wait mean {statistics.mean(waits):.1f} s, slowest {max(waits):.1f} s, "
+        f"wall {measured['wall']:.1f} s; CPU: server {measured['server_cpu']:.0f} s, "
+        f"browser {measured['browser_cpu']:.0f} s; server memory {measured['before']:.0f} MB before, "
+        f"{measured['peak']:.0f} MB peak, {measured['after']:.0f} MB after the sessions closed"
     )
 
 
@@ -229,11 +297,11 @@ def main() -> None:
     slowest_ratio = max(r["wait"] for r in queued["results"]) / max(r["wait"] for r in all_at_once["results"])
     wall_ratio = queued["wall"] / alone["wall"]
     memory_back = queued["after"] / queued["before"]
-    correct = sum(r["ok"] for r in queued["results"] + all_at_once["results"])
+    right = sum(map(correct, queued["results"] + all_at_once["results"]))
     print(
         f"classroom: {mean_ratio:.2f}x mean wait with the queue against all at once (goal <= 0.6x), "
         f"slowest {slowest_ratio:.2f}x (goal <= 1.1x), wall {wall_ratio:.1f}x one session alone, "
-        f"memory after/before {memory_back:.2f} (goal <= 1.2), {correct}/{2 * args.sessions} sessions correct, "
+        f"memory after/before {memory_back:.2f} (goal <= 1.2), {right}/{2 * args.sessions} sessions correct, "
         f"{args.sessions} sessions"
     )
 
