@@ -164,8 +164,8 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
         subplot_titles=(
             tr(
                 language,
-                "input x (dotted: the image, outside: padding)",
-                "输入 x（虚线内为图像，外为填充）",
+                f"input x: digit {result.digit}, test image {result.sample_index} (dotted: the image)",
+                f"输入 x：数字 {result.digit}，第 {result.sample_index} 张测试图像（虚线内为图像）",
             ),
             tr(
                 language,

@@ -15,6 +15,8 @@ from plugins.convolution.result import NetworkView
 
 # Filters drawn at most (the first ones); a wide first layer (64, 96 filters) would make tiles too small.
 MAX_FILTERS = 64
+# Response pixels drawn at most: 8 maps of 112×112 (MobileNetV2's first layer) keep the figure near 1 MB.
+MAX_RESPONSE_PIXELS = 110_000
 TILES_PER_ROW = 8
 
 
@@ -22,8 +24,8 @@ def _mosaic(tiles: np.ndarray, per_row: int) -> tuple[np.ndarray, np.ndarray]:
     """Tiles [n, h, w] laid out in rows of `per_row`, one NaN line between them; and each cell's tile index."""
     count, h, w = tiles.shape
     rows = math.ceil(count / per_row)
-    mosaic = np.full((rows * (h + 1) - 1, per_row * (w + 1) - 1), np.nan)
-    owner = np.full(mosaic.shape, -1)
+    mosaic = np.full((rows * (h + 1) - 1, per_row * (w + 1) - 1), np.nan, np.float32)
+    owner = np.full(mosaic.shape, -1, np.int16)
     for index, tile in enumerate(tiles):
         top, left = (index // per_row) * (h + 1), (index % per_row) * (w + 1)
         mosaic[top : top + h, left : left + w] = tile
@@ -35,11 +37,22 @@ def filters_figure(network: NetworkView, language: str) -> go.Figure:
     shown = min(len(network.filters), MAX_FILTERS)
     per_row = min(shown, TILES_PER_ROW)
     kernels, kernel_owner = _mosaic(network.filters[:shown], per_row)
-    responses, response_owner = _mosaic(network.responses[:shown], per_row)
+    _, map_h, map_w = network.responses.shape
+    responding = max(1, min(shown, MAX_RESPONSE_PIXELS // (map_h * map_w)))
+    responses, response_owner = _mosaic(network.responses[:responding], per_row)
     state = (
-        tr(language, "learned", "学到的")
+        tr(language, "the loaded model's weights", "当前加载的模型权重")
         if network.own_model
         else tr(language, "untrained, random", "未训练、随机的")
+    )
+    first = (
+        tr(
+            language,
+            f"; the first {responding}, {map_h}×{map_w} each",
+            f"；只显示前 {responding} 个，每个 {map_h}×{map_w}",
+        )
+        if responding < shown
+        else ""
     )
     summed = (
         tr(
@@ -68,8 +81,8 @@ def filters_figure(network: NetworkView, language: str) -> go.Figure:
             tr(language, f"kernels w{summed}", f"卷积核 w{summed}"),
             tr(
                 language,
-                f"responses to the sample ({network.conv_layer}'s output, after {network.activation})",
-                f"对样本的响应（{network.conv_layer} 的输出，经过 {network.activation} 之后）",
+                f"responses to the sample ({network.conv_layer}'s output, after {network.activation}{first})",
+                f"对样本的响应（{network.conv_layer} 的输出，经过 {network.activation} 之后{first}）",
             ),
         ),
     )
@@ -145,7 +158,7 @@ def filters_figure(network: NetworkView, language: str) -> go.Figure:
 
 def field_figure(network: NetworkView, language: str) -> go.Figure:
     field = network.field
-    image = network.sample.mean(axis=-1)
+    image = network.sample.mean(axis=-1, dtype=np.float32)
     mask = field.mask
     top, bottom, left, right = field.rows[0], field.rows[-1], field.cols[0], field.cols[-1]
     box = {
@@ -157,6 +170,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
         "line": {"color": WINDOW_COLOUR, "width": 3},
     }
     nonzero = int(np.count_nonzero(field.gradient[mask]))
+    rows, cols, channels = field.layer_shape
     figure = make_subplots(
         rows=1,
         cols=3,
@@ -166,8 +180,8 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
             tr(language, "|∂ unit / ∂ input| (tf.GradientTape)", "|∂ 单元 / ∂ 输入|（tf.GradientTape）"),
             tr(
                 language,
-                f"{field.layer}'s output, summed over channels (green: the unit)",
-                f"{field.layer} 的输出，各通道之和（绿框：该单元）",
+                f"{field.layer}'s output {rows}×{cols}×{channels}, summed over channels (green: the unit)",
+                f"{field.layer} 的输出 {rows}×{cols}×{channels}，各通道之和（绿框：该单元）",
             ),
         ),
     )
@@ -184,7 +198,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
     )
     figure.add_trace(
         go.Heatmap(
-            z=np.where(mask, 1.0, np.nan),
+            z=np.where(mask, np.float32(1), np.float32(np.nan)),
             colorscale=[[0, WINDOW_COLOUR], [1, WINDOW_COLOUR]],
             opacity=0.25,
             showscale=False,
@@ -199,7 +213,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
     )
     figure.add_trace(
         go.Heatmap(
-            z=np.where(field.gradient > 0, field.gradient, np.nan),
+            z=np.where(field.gradient > 0, field.gradient, np.nan).astype(np.float32),
             colorscale="Viridis",
             colorbar={"title": {"text": "|∂/∂x|", "side": "right"}, "len": 0.8, "x": 0.62},
             hovertemplate="|∂/∂x[%{y}, %{x}]| = %{z:.3g}<extra></extra>",

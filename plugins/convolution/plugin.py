@@ -12,7 +12,7 @@ from dlviz import datasets
 from dlviz.plugin import tr
 from plugins.convolution.figures import convolution_figure, flatten_figure, pooling_figure
 from plugins.convolution.formulas import lesson_formulas
-from plugins.convolution.network import default_cnn_note, network_view
+from plugins.convolution.network import default_cnn_note, network_view, usable_cnn
 from plugins.convolution.network_figures import field_figure, field_growth_figure, filters_figure
 from plugins.convolution.result import KERNEL_NAMES, ConvolutionResult
 from plugins.convolution.sliding import PADDINGS, PRESET_KERNELS, convolve, flatten, pool
@@ -263,6 +263,13 @@ class Convolution(dlviz.Plugin):
                 formulas=lesson_formulas(convolution, pooling, image.shape[0], network),
             ),
         )
+
+    def shared_result_key(self, ctx: dlviz.Context, params: Params) -> str | None:
+        """Shared by every session unless the loaded model has a CNN to show; without one the lesson reads
+        only whether a model is loaded at all, for its note."""
+        if usable_cnn(ctx.model) is not None:
+            return None
+        return "no model" if ctx.model is None else "a model without Conv2D"
 
     def figures(self, result: ConvolutionResult, language: str = "en") -> list[go.Figure]:
         return [

@@ -14,10 +14,11 @@ import pytest
 import dlviz
 from dlviz import registry
 from dlviz.plugin import make_params
-from dlviz.testing import tiny_context
+from dlviz.testing import MAX_FIGURE_JSON_BYTES, tiny_context
 from plugins.convolution import Convolution
 from plugins.convolution.figures import WINDOW_COLOUR
 from plugins.convolution.network import receptive_field, spatial_chain
+from plugins.convolution.network_figures import MAX_RESPONSE_PIXELS
 from plugins.convolution.sliding import PRESET_KERNELS, convolve, output_size, pool
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -225,6 +226,18 @@ def test_without_a_cnn_the_untrained_default_stands_in(default_result):
     )
 
 
+def test_sessions_share_the_result_only_without_a_cnn(default_result):
+    plugin, params = Convolution(), Convolution.Params()
+    assert plugin.shared_result_key(tiny_context("image"), params) is None
+    assert plugin.shared_result_key(registry.make_context(), params) == "no model"
+    points = tiny_context("points2d")
+    assert plugin.shared_result_key(points, params) == "a model without Conv2D"
+    # What it reads of a model without Conv2D is only that there is one: the note.
+    other = compute(points)
+    np.testing.assert_array_equal(other.network.filters, default_result.network.filters)
+    assert other.page.notes[0].text.startswith("The loaded model has no Conv2D layer")
+
+
 def test_the_learned_kernel_is_the_cnns_own_filter(cnn_result):
     handle = tiny_context("image").model
     conv = handle.model.get_layer("conv_1")
@@ -282,9 +295,31 @@ def test_figures_speak_the_language(cnn_result):
         assert all(CJK.search(frame.layout.title.text) for frame in figure.frames)
     for figure in english:
         assert not CJK.search(figure.layout.title.text), figure.layout.title.text
-    assert "(learned)" in english[3].layout.title.text
+    assert "(the loaded model's weights)" in english[3].layout.title.text
     growth = english[5]
     assert list(growth.data[0].y) == [layer.size for layer in cnn_result.network.field.chain]
+
+
+def test_a_large_first_layer_draws_few_enough_responses_and_a_resized_digit():
+    model = keras.Sequential(
+        [
+            keras.Input((128, 128, 3)),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="wide"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    result = compute(registry.make_context(model=model), kernel="learned", learned_filter=15)
+    network = result.network
+    assert network.sample.shape == (128, 128, 3) and network.input_channels == 3 and network.flatten is None
+    assert "resized to 128×128" in network.sample_note.text and len(result.page.notes) == 2
+    np.testing.assert_allclose(
+        result.convolution.kernel, model.get_layer("wide").get_weights()[0][:, :, :, 15].sum(-1)
+    )
+    figure = Convolution().figures(result, "en")[3]
+    assert len(figure.to_json()) < MAX_FIGURE_JSON_BYTES
+    assert set(np.unique(figure.data[1].customdata)) == {-1, *range(MAX_RESPONSE_PIXELS // 128**2)}
+    assert set(np.unique(figure.data[0].customdata)) == {-1, *range(16)}
 
 
 def test_results_are_deterministic_for_a_seed():
