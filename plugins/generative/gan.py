@@ -28,7 +28,7 @@ HIDDEN = 64
 BATCH_SIZE = 128
 NOISE_DIM = 2
 ADAM_BETA_1 = 0.5  # as in Keras' GAN examples: less momentum keeps the two players from overshooting
-MAX_INTERVALS = 25  # snapshots after the first, before training
+MAX_INTERVALS = 25  # snapshots besides the one before training
 MIN_INTERVAL_STEPS = 20
 # Where a listening page gets the snapshots so far, as fractions of the training.
 PARTIAL_FRACTIONS = (0.2, 0.4, 0.6, 0.8)
