@@ -5,6 +5,7 @@ through time before and after training."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -118,8 +119,10 @@ def run_lesson(ctx: dlviz.Context, params: Params) -> RecurrentResult:
     if params.sample >= n_test:
         raise ParamsError(
             f"Sequence {params.sample} does not exist: there are {n_test} test sequences (0 to {n_test - 1}).",
-            f"pick a sequence below {n_test}, or generate more samples.",
+            f"pick a sequence below {n_test}, or raise the training sequences (half as many are generated "
+            "for testing).",
         )
+    params = dataclasses.replace(params, lengths=tuple(params.lengths))  # hashable, whatever was passed
     key = (params, ctx.seed)
     if key not in _RESULTS:
         _RESULTS[key] = train_lesson(params, ctx.seed, ctx)
