@@ -193,6 +193,8 @@ def test_a_fast_generator_collapses_onto_few_modes():
 def test_results_are_kept_per_seed_and_model_controls(gan_pair):
     kept = gan_pair[0]
     assert Generative().compute(context("zh"), params(network="gan", gan_steps=100, vae_epochs=9)) is kept
+    digits = dataclasses.replace(context(), dataset=datasets.load("digits", seed=0))
+    assert Generative().shared_result_key(digits, params()) == ""  # one result for every session
     key = cache_key(0, params(network="gan", gan_steps=100))
     assert key != cache_key(1, params(network="gan", gan_steps=100))
     assert key != cache_key(0, params(network="gan", gan_steps=200))
