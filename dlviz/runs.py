@@ -250,37 +250,54 @@ class Run:
 
     @property
     def snapshot_steps(self) -> np.ndarray:
-        return np.array(sorted(self._read_snapshots()), dtype=np.int64)
+        return np.array(self._stack_snapshots()[0], dtype=np.int64)
 
     @property
     def snapshots(self) -> np.ndarray:
         """Flattened trainable weights [n_snapshots, n_params] float32, in meta["variables"] order
         (read-only: copy it to change it)."""
-        kept = self._read_snapshots()
-        steps = tuple(sorted(kept))
-        stacked = self._stacked
-        if stacked is not None and stacked[0] == steps:
-            return stacked[1]
-        if not steps:
-            return np.zeros((0, self.n_params), np.float32)
-        # Stacked once per set of snapshots (a page may ask several times; 200 x 1M weights is 800 MB),
-        # read-only because it is shared, and the rows replace the separate vectors to hold it once.
-        array = np.stack([kept[step] for step in steps])
-        array.flags.writeable = False
-        with self._snapshot_lock:
-            for row, step in enumerate(steps):
-                if self._snapshots.get(step) is kept[step]:
-                    self._snapshots[step] = array[row]
-            self._stacked = (steps, array)
-        return array
+        return self._stack_snapshots()[1]
 
-    def _read_snapshots(self) -> dict[int, np.ndarray]:
-        """Every snapshot's values, reading and checksumming those not read yet (damaged ones are
-        dropped and listed in ``problems``)."""
+    def _stack_snapshots(self) -> tuple[tuple[int, ...], np.ndarray]:
+        """(steps, weights [n_snapshots, n_params]) of the snapshots kept now, stacked once per set.
+
+        A page may ask several times, and 200 snapshots of 1M weights are 800 MB: the stacked array is
+        shared read-only, its rows replace the separate vectors, and a snapshot not read yet is read,
+        checksummed and copied into its row one at a time (a damaged one is dropped and listed in
+        ``problems``).
+        """
+        stacked = self._stacked
         # A copy first: a Recorder may add or thin snapshots from the training thread meanwhile.
-        kept = dict(self._snapshots)
-        if not any(isinstance(value, _StoredSnapshot) for value in kept.values()):
-            return kept
+        if stacked is not None and stacked[0] == tuple(sorted(dict(self._snapshots))):
+            return stacked
+        damaged = []
+        with self._snapshot_lock:  # a loaded run is shared by the dashboard's sessions
+            entries = dict(self._snapshots)
+            array = np.empty((len(entries), self.n_params), np.float32)
+            steps = []
+            for step in sorted(entries):
+                entry = entries[step]
+                if isinstance(entry, _StoredSnapshot):
+                    try:
+                        entry = entry.vector()
+                    except (ValueError, KeyError) as exc:
+                        damaged.append(f"snapshot {SNAPSHOT_DIR}/{entries[step].name} skipped: {exc}")
+                        entry = None
+                    if entry is None:  # damaged, or deleted by thinning since the run was opened
+                        self._snapshots.pop(step, None)
+                        continue
+                array[len(steps)] = entry
+                steps.append(step)
+            array = array[: len(steps)]
+            array.flags.writeable = False
+            for row, step in enumerate(steps):
+                if step in self._snapshots:
+                    self._snapshots[step] = array[row]
+            self.problems.extend(damaged)
+            self._stacked = stacked = (tuple(steps), array)
+        if damaged:
+            warnings.warn(f"Run {self.path}: " + "; ".join(damaged), stacklevel=3)
+        return stacked
         damaged = []
         with self._snapshot_lock:  # a loaded run is shared by the dashboard's sessions
             for step, entry in sorted(self._snapshots.items()):
@@ -327,7 +344,8 @@ class Run:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_snapshots"] = self._read_snapshots()
+        steps, weights = self._stack_snapshots()
+        state["_snapshots"] = dict(zip(steps, weights, strict=True))
         state["_tables"] = {}
         state["_stacked"] = None
         del state["_snapshot_lock"]
@@ -362,12 +380,12 @@ class Run:
     def save(self, path, *, overwrite: bool = False) -> Path | RemotePath:
         """Write this run as a run folder at ``path`` (a local path or a URL such as ``gs://b/runs/x``;
         see the module docstring); returns the path."""
-        snapshots = self._read_snapshots()
+        steps, weights = self._stack_snapshots()
         writer = RunWriter(path, overwrite=overwrite)
         writer.write_meta(self.meta)
         for chunk in self._chunks:
             writer.append_chunk(chunk)
-        for step, vector in snapshots.items():
+        for step, vector in zip(steps, weights, strict=True):
             writer.write_snapshot(step, vector)
         return writer.path
 
