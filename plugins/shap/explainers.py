@@ -192,6 +192,7 @@ def deep_values(task: Task, functional: keras.Model):
     if "plan" not in entries:
         entries["plan"] = rescale.plan(functional)
     if entries["plan"] is not None:
+        traced = "rescale" in entries  # the handle's first explanation runs eagerly (see RescaleGraph)
         graph = _cached(
             task.handle,
             "rescale",
@@ -200,7 +201,7 @@ def deep_values(task: Task, functional: keras.Model):
         references = tf.constant(background)
 
         def rescaled(chunk, chunk_weights, start):
-            values, outputs, reference_outputs = graph.values(chunk, references, chunk_weights)
+            values, outputs, reference_outputs = graph.values(chunk, references, chunk_weights, traced)
             scores = np.sum(outputs * chunk_weights, axis=1) + offsets[start : start + len(chunk)]
             expected = reference_outputs.astype(np.float64).mean(axis=0)
             if not (

@@ -114,8 +114,14 @@ def _activation_steps(activation) -> list[Step] | None:
 
 
 class RescaleGraph:
-    """The chain's forward pass on distinct rows and its backward pass per pair, in one compiled function
-    of plain TensorFlow operations (few to trace), reading the model's variables when it runs."""
+    """The chain's forward pass on distinct rows and its backward pass per pair, as plain TensorFlow
+    operations reading the model's variables when they run: op by op (eager), or as one traced graph.
+
+    Tracing the graph and optimising it on its first run cost more than the arithmetic of a whole
+    explanation, and run about twice as fast afterwards: a model's first explanation runs eagerly, so
+    it shows sooner; the second traces the graph (and still takes less than tracing the first would
+    have); later ones reuse it. `bench/explain.py` prints all three.
+    """
 
     def __init__(self, steps: tuple[Step, ...], input_shape: tuple[int, ...], units: int):
         self._steps = steps
@@ -123,9 +129,11 @@ class RescaleGraph:
         signature = [rows, rows, tf.TensorSpec((None, units), tf.float32)]
         self._values = tf.function(self._graph, input_signature=signature, autograph=False)
 
-    def values(self, samples: np.ndarray, references: tf.Tensor, weights: np.ndarray):
-        """(SHAP values of each sample, the chain's outputs on the samples and on the references)."""
-        values, outputs, reference_outputs = self._values(tf.constant(samples), references, tf.constant(weights))
+    def values(self, samples: np.ndarray, references: tf.Tensor, weights: np.ndarray, traced: bool = True):
+        """(SHAP values of each sample, the chain's outputs on the samples and on the references);
+        through the traced graph, or eagerly when `traced` is False."""
+        run = self._values if traced else self._graph
+        values, outputs, reference_outputs = run(tf.constant(samples), references, tf.constant(weights))
         return values.numpy(), outputs.numpy(), reference_outputs.numpy()
 
     def _graph(self, samples, references, weights):
@@ -167,6 +175,8 @@ class RescaleGraph:
                 rows = tf.nn.softmax(rows, axis=-1)
             elif step.kind == "max_pool":
                 rows = tf.nn.max_pool2d(rows, **_window(layer))
+                saved.append((inputs, rows, _first_maxima(layer, inputs) if _tiles(layer, inputs) else None))
+                continue
             else:
                 rows = tf.nn.avg_pool2d(rows, **_window(layer))
             saved.append((inputs, rows))
@@ -247,20 +257,50 @@ def _softmax_rule(x_logits, r_logits, gradient):
 
 def _max_pool_rule(layer, kept, gradient, sample, reference):
     """shap's max-pooling rule: each side's gradient goes to its own maxima, weighted by how far the
-    pair's larger maximum lies from the other side's, then divided by the input step."""
-    inputs, outputs = kept
+    pair's larger maximum lies from the other side's, then divided by the input step.
+
+    Where the windows tile the input, the maxima come from one-hot masks of the distinct rows, else
+    from TensorFlow's MaxPoolGrad on each pair's rows (which sends a window's gradient to its first
+    maximum in row-major order, as the masks do).
+    """
+    inputs, outputs, maxima = kept
     x_in, r_in = tf.gather(inputs, sample), tf.gather(inputs, reference)
     x_out, r_out = tf.gather(outputs, sample), tf.gather(outputs, reference)
     cross = tf.maximum(x_out, r_out)
-    window = {
-        "ksize": [1, *layer.pool_size, 1],
-        "strides": [1, *layer.strides, 1],
-        "padding": layer.padding.upper(),
-    }
-    x_routed = tf.raw_ops.MaxPoolGrad(orig_input=x_in, orig_output=x_out, grad=gradient * (cross - r_out), **window)
-    r_routed = tf.raw_ops.MaxPoolGrad(orig_input=r_in, orig_output=r_out, grad=gradient * (x_out - cross), **window)
+    to_x, to_r = gradient * (cross - r_out), gradient * (x_out - cross)
+    if maxima is not None:
+        height, width = layer.pool_size
+        spread = lambda pooled: tf.repeat(tf.repeat(pooled, height, axis=1), width, axis=2)  # noqa: E731
+        routed = spread(to_x) * tf.gather(maxima, sample) + spread(to_r) * tf.gather(maxima, reference)
+    else:
+        window = {
+            "ksize": [1, *layer.pool_size, 1],
+            "strides": [1, *layer.strides, 1],
+            "padding": layer.padding.upper(),
+        }
+        routed = tf.raw_ops.MaxPoolGrad(orig_input=x_in, orig_output=x_out, grad=to_x, **window)
+        routed += tf.raw_ops.MaxPoolGrad(orig_input=r_in, orig_output=r_out, grad=to_r, **window)
     step_in = x_in - r_in
-    return tf.where(tf.abs(step_in) < TINY_POOL_STEP, tf.zeros_like(step_in), (x_routed + r_routed) / step_in)
+    return tf.where(tf.abs(step_in) < TINY_POOL_STEP, tf.zeros_like(step_in), routed / step_in)
+
+
+def _tiles(layer, inputs) -> bool:
+    """Whether the pooling windows cover the input exactly once (strides = pool size, no remainder)."""
+    height, width = inputs.shape[1:3]
+    pool = tuple(layer.pool_size)
+    return tuple(layer.strides) == pool and height % pool[0] == 0 and width % pool[1] == 0
+
+
+def _first_maxima(layer, inputs):
+    """1 at each window's first maximum in row-major order, else 0, for windows that tile `inputs`."""
+    (height, width, channels), (pool_h, pool_w) = inputs.shape[1:], layer.pool_size
+    grid = [-1, height // pool_h, pool_h, width // pool_w, pool_w, channels]
+    windows = tf.transpose(tf.reshape(inputs, grid), [0, 1, 3, 5, 2, 4])  # rows, y, x, channel, dy, dx
+    flat = tf.reshape(windows, [-1, *windows.shape[1:4], pool_h * pool_w])
+    is_max = tf.cast(flat == tf.reduce_max(flat, axis=-1, keepdims=True), flat.dtype)
+    first = is_max * tf.cast(tf.cumsum(is_max, axis=-1) == 1, flat.dtype)
+    first = tf.reshape(first, [-1, *windows.shape[1:]])
+    return tf.reshape(tf.transpose(first, [0, 1, 4, 2, 5, 3]), [-1, height, width, channels])
 
 
 def chain_matches(chain_outputs: np.ndarray, model_outputs: np.ndarray) -> bool:
