@@ -7,13 +7,14 @@ import re
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import dlviz
 from dlviz import datasets
 from dlviz.errors import ParamsError
 from plugins.generative import Generative
 from plugins.generative.figures import GAP
-from plugins.generative.gan import MODES, coverage, real_points, train_gan
+from plugins.generative.gan import MODES, build_gan, coverage, real_points, train_gan
 from plugins.generative.plugin import RESULTS, Params, cache_key
 from plugins.generative.vae import VAE
 
@@ -57,6 +58,36 @@ def test_vae_loss_terms_equal_what_fit_reports():
     np.testing.assert_allclose(reported["reconstruction_loss"][0], reconstruction, rtol=1e-4)
     np.testing.assert_allclose(reported["kl_loss"][0], kl, rtol=1e-4)
     np.testing.assert_allclose(reported["total_loss"][0], reconstruction + 0.5 * kl, rtol=1e-4)
+
+
+def test_gan_losses_equal_what_fit_reports():
+    """One step of fit: L_D from the weights before it and its first noise draw, L_G from the updated
+    discriminator, the generator before its update and the second draw; recomputed in NumPy from logits."""
+    real = real_points("gaussians", 64, seed=0)
+    gan = build_gan(params(network="gan"), seed=3)
+    g_before, d_before = gan.generator.get_weights(), gan.discriminator.get_weights()
+    state = keras.ops.convert_to_numpy(gan.noise_seed.state)
+    reported = gan.fit(
+        tf.data.Dataset.from_tensor_slices(real).batch(64), epochs=1, shuffle=False, verbose=0
+    ).history
+    d_after = gan.discriminator.get_weights()
+    gan.generator.set_weights(g_before)
+    gan.noise_seed.state.assign(state)
+
+    def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+        logits = logits.astype(np.float64)
+        return float(np.mean(np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))))
+
+    def logits_of(points) -> np.ndarray:
+        return keras.ops.convert_to_numpy(gan.discriminator(points))[:, 0]
+
+    gan.discriminator.set_weights(d_before)
+    fake = gan.generator(keras.random.normal((64, 2), seed=gan.noise_seed))
+    d_loss = cross_entropy(logits_of(np.concatenate([real, fake])), np.repeat([1.0, 0.0], 64))
+    gan.discriminator.set_weights(d_after)
+    g_loss = cross_entropy(logits_of(gan.generator(keras.random.normal((64, 2), seed=gan.noise_seed))), 1.0)
+    np.testing.assert_allclose(reported["d_loss"][0], d_loss, rtol=1e-5)
+    np.testing.assert_allclose(reported["g_loss"][0], g_loss, rtol=1e-5)
 
 
 @pytest.fixture(scope="module")
