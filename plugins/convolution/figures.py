@@ -148,6 +148,20 @@ def _growing(values: np.ndarray, count: int) -> np.ndarray:
     return shown.reshape(values.shape)
 
 
+def _kernel_title(result: ConvolutionResult, language: str) -> str:
+    name = result.convolution.kernel_name
+    if name == "learned":
+        filter_name = f"{result.network.conv_layer} #{result.learned_filter}"
+        return tr(
+            language,
+            f"kernel w: filter {filter_name}<br>of the CNN",
+            f"卷积核 w：CNN 的<br>卷积核 {filter_name}",
+        )
+    return tr(
+        language, f"kernel w<br>{kernel_label(name, language)}", f"卷积核 w<br>{kernel_label(name, language)}"
+    )
+
+
 def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
     conv = result.convolution
     windows = conv.windows
@@ -164,14 +178,10 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
         subplot_titles=(
             tr(
                 language,
-                f"input x: digit {result.digit}, test image {result.sample_index} (dotted: the image)",
-                f"输入 x：数字 {result.digit}，第 {result.sample_index} 张测试图像（虚线内为图像）",
+                f"input x: digit {result.digit}, test image {result.sample_index}<br>(dotted: the image)",
+                f"输入 x：数字 {result.digit}，第 {result.sample_index} 张测试图像<br>（虚线内为图像）",
             ),
-            tr(
-                language,
-                f"kernel w: {kernel_label(conv.kernel_name, language)}",
-                f"卷积核 w：{kernel_label(conv.kernel_name, language)}",
-            ),
+            _kernel_title(result, language),
             tr(language, "products w·x", "逐元素乘积 w·x"),
             tr(language, "feature map y (Keras Conv2D)", "特征图 y（Keras Conv2D）"),
         ),
@@ -242,6 +252,7 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
         row=1,
         col=4,
     )
+    bias = f"{'−' if conv.bias < 0 else '+'} {abs(conv.bias):.3g}"
     frames, labels, titles = [], [], []
     for step in range(out_h * out_w):
         i, j = divmod(step, out_w)
@@ -250,9 +261,9 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
         title = tr(
             language,
             f"Convolution step {step + 1} of {out_h * out_w}: y[{i}, {j}] = Σ w·x + b = "
-            f"{conv.sums[i, j] - conv.bias:.4g} + {conv.bias:.3g} = {conv.feature_map[i, j]:.4g}",
+            f"{conv.sums[i, j] - conv.bias:.4g} {bias} = {conv.feature_map[i, j]:.4g}",
             f"卷积第 {step + 1} 步（共 {out_h * out_w} 步）：y[{i}, {j}] = Σ w·x + b = "
-            f"{conv.sums[i, j] - conv.bias:.4g} + {conv.bias:.3g} = {conv.feature_map[i, j]:.4g}",
+            f"{conv.sums[i, j] - conv.bias:.4g} {bias} = {conv.feature_map[i, j]:.4g}",
         )
         titles.append(title)
         frames.append(

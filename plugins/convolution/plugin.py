@@ -253,6 +253,7 @@ class Convolution(dlviz.Plugin):
         return ConvolutionResult(
             digit=params.digit,
             sample_index=index,
+            learned_filter=params.learned_filter if params.kernel == "learned" else -1,
             image=image,
             convolution=convolution,
             pooling=pooling,

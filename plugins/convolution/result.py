@@ -148,6 +148,7 @@ class NetworkView:
 class ConvolutionResult:
     digit: int
     sample_index: int  # in the digits' test split
+    learned_filter: int  # the CNN filter used as the kernel; -1 for a preset kernel
     image: np.ndarray  # [8, 8] grey levels in [0, 1]
     convolution: ConvolutionSteps
     pooling: PoolingSteps
