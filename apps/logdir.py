@@ -3,8 +3,9 @@
 ``streamlit run apps/main.py -- --logdir runs/`` lists every run folder under ``runs/``, including
 runs still being written: each rerun lists the folder again, and a run is re-read when its files
 changed (its signature: the names of its chunks and snapshots and the time and size of its
-metadata). The logdir may be a URL (``--logdir gs://bucket/runs``, ``s3://...``, ``ram://...``: any file
-system TensorFlow reads through tf.io.gfile, as TensorBoard does). Loaded runs are read-only, so they are shared between sessions in ``st.cache_resource``.
+metadata). The logdir may be a URL (``--logdir gs://bucket/runs``, ``ram://...``; ``s3://...`` and
+``hdfs://...`` with tensorflow-io: any file system TensorFlow reads through tf.io.gfile, as TensorBoard
+does). Loaded runs are read-only, so they are shared between sessions in ``st.cache_resource``.
 """
 
 from __future__ import annotations

@@ -81,9 +81,9 @@ def two_worker_overhead(
     ratios = [recorded / plain for plain, recorded in zip(steady[::2], steady[1::2], strict=True)]
     ratio = statistics.median(ratios)
     detail = (
-        f"two_worker custom loop (MultiWorkerMirroredStrategy, 2 local CPU workers, {steps} global batches of 64 "
-        f"x {epochs - 1} steady epochs, width {width}): with the Recorder (step gradients, every={EVERY}) against "
-        f"without it {ratio:.2f}x (per repeat {', '.join(f'{r:.2f}' for r in ratios)}; "
+        f"two_worker custom loop (MultiWorkerMirroredStrategy, 2 local CPU workers, {steps} global batches "
+        f"of 64 x {epochs - 1} steady epochs, width {width}): with the Recorder (step gradients, "
+        f"every={EVERY}) against without it {ratio:.2f}x (per repeat {', '.join(f'{r:.2f}' for r in ratios)}; "
         f"plain {statistics.median(steady[::2]):.2f} s, recorded {statistics.median(steady[1::2]):.2f} s; "
         "goal <= 1.10x)"
     )
