@@ -190,7 +190,10 @@ class PartialFigures:
     def __call__(self, value: Any) -> None:
         self._count += 1
         name = self._plugin.name
-        figures = plugin_figures(self._plugin, value, self._language)
+        try:
+            figures = plugin_figures(self._plugin, value, self._language)
+        except Exception:  # a partial result that cannot be drawn is skipped: the complete one follows
+            return
         with self._area.container():
             draw_page(st, self._plugin.page(value), self._language)
             for index, figure in enumerate(figures):

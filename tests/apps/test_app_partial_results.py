@@ -20,7 +20,8 @@ class Trained:
 
 
 class ThreeModels(dlviz.Plugin):
-    """A test view that trains three models and reports a partial result after each of the first two.
+    """A test view that trains three models and reports a partial result after each of the first two (the
+    second of which it cannot draw).
 
     简介：测试视图。
 
@@ -41,6 +42,8 @@ class ThreeModels(dlviz.Plugin):
 
     def figures(self, result, language="en"):
         type(self).drawn.append(result)
+        if len(result.models) == 2:
+            raise ValueError("a partial result this view cannot draw")
         return [echo_figure(f"{len(result.models)} models")]
 
 
@@ -114,6 +117,7 @@ def test_partial_results_are_drawn_before_the_complete_one_which_alone_stays(two
         (3, True),
     ]
     assert chart_titles(at) == ["3 models"], "the complete result replaces the partial figures"
+    assert not at.error, "a partial result that cannot be drawn is skipped"
     assert not at.get("progress"), "the progress bar is cleared once the result is complete"
     timing = at.session_state[TIMING_KEY]
     assert timing["page"] == ThreeModels.name
