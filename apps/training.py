@@ -176,6 +176,7 @@ def _copy_for_training(model: Any) -> Any:
 
 
 def queue() -> training_queue.TrainingQueue:
+    """The server's training queue, with the teacher's max_concurrent_trainings slots."""
     return training_queue.shared(teacher.current().max_concurrent_trainings)
 
 
@@ -202,12 +203,6 @@ def start(ws: Workspace, settings: TrainingSettings) -> Training:
     training.job = queue().submit(ws.session_number, training.fit)
     ws.training = training
     return training
-
-
-def cancel(ws: Workspace) -> None:
-    """Leave the line, or stop the running fit after its current batch."""
-    if ws.training is not None:
-        queue().cancel(ws.training.job)
 
 
 def collect(ws: Workspace, language: str) -> None:
@@ -250,11 +245,11 @@ def _status(training: Training, language: str) -> None:
     job = training.job
     if job.finished:
         st.rerun()  # the whole page, so `collect` takes the run in and every page shows it
-    place = queue().place(job)
+    place = job.queue.place(job)
     st.markdown(f"**{t('train.heading', language)}**")
     if place:
         text = t("train.queued", language, place=place)
-        estimate_s = queue().estimate_s(place)
+        estimate_s = job.queue.estimate_s(place)
         if estimate_s is not None:
             text += " · " + t("train.queued_estimate", language, minutes=f"{estimate_s / 60:.1f}")
         st.progress(0.0, text=text)
@@ -268,7 +263,7 @@ def _status(training: Training, language: str) -> None:
     left, right = st.columns([1, 3], vertical_alignment="center")
     label = t("train.leave_queue", language) if place else t("train.stop", language)
     if left.button(label, key="train.cancel", icon=":material/close:"):
-        queue().cancel(job)
+        job.cancel()  # leaves the line at once; a running fit stops after its current batch
         if job.finished:
             st.rerun()
     right.caption(t("train.meanwhile", language))
