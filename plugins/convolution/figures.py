@@ -47,7 +47,7 @@ def _window(rows: np.ndarray, cols: np.ndarray, dilation: int) -> list[dict]:
     return [window]
 
 
-def _border(rows: int, cols: int, xref: str, yref: str) -> dict:
+def image_border(rows: int, cols: int, xref: str, yref: str) -> dict:
     """The image's own edge, so padding outside it is visible."""
     return {
         "type": "rect",
@@ -257,7 +257,7 @@ def convolution_figure(result: ConvolutionResult, language: str) -> go.Figure:
     for step in range(out_h * out_w):
         i, j = divmod(step, out_w)
         taps = _window(windows.rows[i], windows.cols[j], conv.dilation)
-        shapes = [_border(*result.image.shape, "x", "y"), *taps, _cell(i, j, "x4", "y4", CELL_COLOUR)]
+        shapes = [image_border(*result.image.shape, "x", "y"), *taps, _cell(i, j, "x4", "y4", CELL_COLOUR)]
         title = tr(
             language,
             f"Convolution step {step + 1} of {out_h * out_w}: y[{i}, {j}] = Σ w·x + b = "
@@ -356,7 +356,7 @@ def pooling_figure(result: ConvolutionResult, language: str) -> go.Figure:
         rows, cols = pooling.windows.rows[i], pooling.windows.cols[j]
         best = pooling.argmax[i, j]
         shapes = [
-            _border(*feature.shape, "x", "y"),
+            image_border(*feature.shape, "x", "y"),
             *_window(rows, cols, 1),
             _cell(rows[best[0]], cols[best[1]], "x", "y", MAX_COLOUR, 5.0),
             _cell(i, j, "x2", "y2", CELL_COLOUR),

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dlviz.plugin import tr
-from plugins.convolution.figures import CELL_COLOUR, DIVERGING, INK, WINDOW_COLOUR
+from plugins.convolution.figures import CELL_COLOUR, DIVERGING, INK, WINDOW_COLOUR, image_border
 from plugins.convolution.result import NetworkView
 
 # Filters drawn at most (the first ones); a wide first layer (64, 96 filters) would make tiles too small.
@@ -176,12 +176,16 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
         cols=3,
         horizontal_spacing=0.08,
         subplot_titles=(
-            tr(language, "input with the receptive field (orange)", "输入与感受野（橙色）"),
-            tr(language, "|∂ unit / ∂ input| (tf.GradientTape)", "|∂ 单元 / ∂ 输入|（tf.GradientTape）"),
+            tr(language, "input with the receptive field<br>(orange)", "输入与感受野<br>（橙色）"),
             tr(
                 language,
-                f"{field.layer}'s output {rows}×{cols}×{channels}, summed over channels (green: the unit)",
-                f"{field.layer} 的输出 {rows}×{cols}×{channels}，各通道之和（绿框：该单元）",
+                "|∂ unit / ∂ input|<br>(tf.GradientTape; blank: 0)",
+                "|∂ 单元 / ∂ 输入|<br>（tf.GradientTape；空白：0）",
+            ),
+            tr(
+                language,
+                f"{field.layer}'s output {rows}×{cols}×{channels}<br>summed over channels (green: the unit)",
+                f"{field.layer} 的输出 {rows}×{cols}×{channels}<br>各通道之和（绿框：该单元）",
             ),
         ),
     )
@@ -215,7 +219,7 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
         go.Heatmap(
             z=np.where(field.gradient > 0, field.gradient, np.nan).astype(np.float32),
             colorscale="Viridis",
-            colorbar={"title": {"text": "|∂/∂x|", "side": "right"}, "len": 0.8, "x": 0.62},
+            colorbar={"title": {"text": "|∂/∂x|", "side": "right"}, "len": 0.8},
             hovertemplate="|∂/∂x[%{y}, %{x}]| = %{z:.3g}<extra></extra>",
             name=tr(language, "gradient", "梯度"),
         ),
@@ -235,6 +239,8 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
     )
     figure.update_layout(
         shapes=[
+            image_border(*image.shape, "x", "y"),
+            image_border(*image.shape, "x2", "y2"),
             {**box, "xref": "x", "yref": "y"},
             {**box, "xref": "x2", "yref": "y2"},
             {
@@ -259,12 +265,19 @@ def field_figure(network: NetworkView, language: str) -> go.Figure:
         height=430,
         plot_bgcolor="white",
     )
-    for col in (1, 2, 3):
+    for col, (height, width) in zip((1, 2, 3), (image.shape, image.shape, (rows, cols)), strict=True):
         suffix = "" if col == 1 else str(col)
+        # Fixed ranges: a gradient row that is zero all along must still show, as blank.
         figure.update_yaxes(
-            autorange="reversed", scaleanchor=f"x{suffix}", constrain="domain", row=1, col=col
+            range=[height - 0.5, -0.5], scaleanchor=f"x{suffix}", constrain="domain", row=1, col=col
         )
-        figure.update_xaxes(constrain="domain", title_text=tr(language, "column", "列"), row=1, col=col)
+        figure.update_xaxes(
+            range=[-0.5, width - 0.5],
+            constrain="domain",
+            title_text=tr(language, "column", "列"),
+            row=1,
+            col=col,
+        )
     figure.update_yaxes(title_text=tr(language, "row", "行"), row=1, col=1)
     return figure
 
