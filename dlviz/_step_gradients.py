@@ -24,6 +24,8 @@ from dlviz.errors import RunError
 
 # Rows of per-step norms kept on the device between two reads by the callback.
 RING_ROWS = 256
+GRADIENT_SOURCES = ("step", "probe")
+GRADIENT_COLUMNS = ("grad_norm", "grad_hist_counts", "grad_hist_edges")
 
 
 class StepGradients:
@@ -48,7 +50,10 @@ class StepGradients:
         self.steps_per_call = int(steps_per_call)
         n_layers = len(self.layer_slots)
         with strategy.scope():
+            # The step the next gradients handed over belong to: set by the callback at each epoch's
+            # start, counted on in the training step (no per-step work on the callback's side).
             self.next_step = _state(tf.constant(0, tf.int64), "dlviz_next_step")
+            self.claimed_step = _state(tf.constant(0, tf.int64), "dlviz_claimed_step")
             self.row_steps = _state(tf.fill([self.rows], tf.constant(-1, tf.int64)), "dlviz_row_steps")
             self.row_norms = _state(tf.zeros([self.rows, n_layers]), "dlviz_row_norms")
             self.histogram_step = _state(tf.constant(-1, tf.int64), "dlviz_histogram_step")
@@ -57,14 +62,20 @@ class StepGradients:
             self.histogram_edges = _state(tf.zeros([n_layers, bins + 1]), "dlviz_histogram_edges")
         # Set once record_gradients is used: the optimizer's wrapper then stays out of the way.
         self.explicit = False
-        self._optimizer = None
-        self._had_own_apply = False
-        self._own_apply = None
+        self._wrapped: list[tuple] = []  # (optimizer, its own `apply` attribute or None)
+        # The callback's side: ring reads not yet consumed, and the histograms of records.
+        self._reads: list = []
+        self._read_upto = 0
+        self._histograms: dict[int, tuple] = {}
+        self._awaiting: int | None = None
 
     # ------------------------------------------------------------------ inside the training step
 
-    def capture(self, gradients, variables, scale=None) -> None:
-        """Record one step's gradients (graph or eager, replica or cross-replica context)."""
+    def capture(self, gradients, variables, scale=None, claimed: bool = False) -> None:
+        """Record one step's gradients (graph or eager, replica or cross-replica context).
+
+        ``claimed``: the step was counted already (by the LossScaleOptimizer around the optimizer that
+        is handed the gradients, as it may skip a step)."""
         gradients, variables = list(gradients), list(variables)
         if len(gradients) != len(variables):
             raise RunError(
@@ -100,7 +111,14 @@ class StepGradients:
                 norms.append(tf.constant(0.0 if set(layer) <= given else math.nan))
             parts = [tf.reshape(dense[slot], [-1]) for slot in present]
             values.append(tf.concat(parts, 0) if parts else tf.zeros([0]))
-        self._write(tf.stack(norms), values)
+        step = tf.identity(self.claimed_step) if claimed else self.claim_step()
+        self._write(step, tf.stack(norms), values)
+
+    def claim_step(self):
+        """The step the gradients handed over now belong to (and count one step on)."""
+        step = tf.identity(self.next_step)
+        self.next_step.assign(step + 1)
+        return step
 
     def _slot(self, variable) -> int | None:
         slot = self._slot_of_id.get(id(variable))
@@ -113,8 +131,7 @@ class StepGradients:
         gradient = tf.cast(gradient, tf.float32)
         return gradient if scale is None else gradient / tf.cast(scale, tf.float32)
 
-    def _write(self, norms, values) -> None:
-        step = tf.identity(self.next_step)
+    def _write(self, step, norms, values) -> None:
         row = tf.reshape(tf.math.floormod(step, self.rows), [1, 1])
         self.row_steps.assign(tf.tensor_scatter_nd_update(self.row_steps, row, tf.reshape(step, [1])))
         self.row_norms.assign(tf.tensor_scatter_nd_update(self.row_norms, row, norms[None, :]))
@@ -128,27 +145,63 @@ class StepGradients:
         self.histogram_counts.assign(counts)
         self.histogram_edges.assign(edges)
         self.histogram_taken_at.assign(tf.where(due, step, self.histogram_taken_at))
-        self.next_step.assign(step + 1)
 
     # ------------------------------------------------------------------ the callback's side (eager)
 
-    def begin_call(self, step: int) -> None:
-        """The next gradients handed over belong to global step ``step``."""
+    def begin_epoch(self, step: int) -> None:
+        """The epoch about to run starts at global step ``step``."""
         self.next_step.assign(step)
 
+    def begin_call(self, step: int) -> None:
+        """The training call about to run starts at global step ``step``."""
+        # Read the ring before this call could overwrite rows not read yet (they stay on the device).
+        if step + self.steps_per_call > self._read_upto + self.rows:
+            self._reads.append(self._ring())
+            self._read_upto = step
+
     def want_histogram(self, step: int) -> None:
+        """A record is taken at ``step``: its histograms are computed in the training step of ``step``."""
+        self._collect_histogram(steps_done=step)
         self.histogram_step.assign(step)
+        self._awaiting = step
 
-    def histogram(self):
-        """(step it was taken at, counts [layers, bins], edges [layers, bins + 1]), still on the device."""
-        return (
-            self.histogram_taken_at.read_value(),
-            self.histogram_counts.read_value(),
-            self.histogram_edges.read_value(),
-        )
+    def arrived_since(self, step: int) -> bool:
+        """Whether gradients of any step from ``step`` on have been handed over."""
+        return bool(np.any(self.row_steps.numpy() >= step))
 
-    def ring(self):
-        """(steps [rows], norms [rows, layers]) of the last ``rows`` steps, still on the device."""
+    def take(self, steps_done: int) -> dict[int, np.ndarray]:
+        """The per-layer norms of the steps before ``steps_done`` not taken yet, keyed by global step."""
+        self._collect_histogram(steps_done)
+        reads, self._reads = [*self._reads, self._ring()], []
+        self._read_upto = steps_done
+        rows: dict[int, np.ndarray] = {}
+        for steps, norms in reads:  # later reads win
+            steps, norms = steps.numpy(), norms.numpy()
+            for row in np.flatnonzero(steps >= 0):
+                rows[int(steps[row])] = norms[row]
+        return rows
+
+    def record_columns(self, step: int, rows: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
+        """The gradient columns of the record at ``step`` (NaN norms where that step handed none over)."""
+        columns = empty_gradient_columns(len(self.layer_slots), self.bins)
+        if step in rows:
+            columns["grad_norm"] = rows[step]
+        taken = self._histograms.pop(step, None)
+        if taken is not None and int(taken[0].numpy()) == step:
+            columns["grad_hist_counts"], columns["grad_hist_edges"] = taken[1].numpy(), taken[2].numpy()
+        return columns
+
+    def _collect_histogram(self, steps_done: int) -> None:
+        # The histograms of the awaited record stay in their variables until the next record is asked for.
+        if self._awaiting is not None and self._awaiting < steps_done:
+            self._histograms[self._awaiting] = (
+                self.histogram_taken_at.read_value(),
+                self.histogram_counts.read_value(),
+                self.histogram_edges.read_value(),
+            )
+            self._awaiting = None
+
+    def _ring(self):
         return self.row_steps.read_value(), self.row_norms.read_value()
 
     # ------------------------------------------------------------------ hooking into fit
@@ -157,40 +210,49 @@ class StepGradients:
         """Wrap ``apply`` of the model's optimizer instance, and make sure the training step is traced
         with the wrapper in it (a step traced earlier, e.g. by a fit without the Recorder, is not)."""
         optimizer = getattr(model, "optimizer", None)
-        while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = optimizer.inner_optimizer
-        if optimizer is None or self._optimizer is not None:
+        if optimizer is None or self._wrapped:
             return
-        own = vars(optimizer).get("apply")
+        scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        if scaled:
+            # Its inner optimizer receives the unscaled gradients, but not at the steps it skips.
+            self._wrap(optimizer, lambda gradients, variables: self.claimed_step.assign(self.claim_step()))
+            while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+                optimizer = optimizer.inner_optimizer
+        inner = optimizer
+
+        def capture(gradients, variables):
+            if variables is None:
+                variables = inner._trainable_variables
+            self.capture(gradients, variables, scale=inner.loss_scale_factor, claimed=scaled)
+
+        self._wrap(inner, capture)
+        if getattr(model, "compiled", False):
+            self._guard_train_function(model)
+
+    def _wrap(self, optimizer, take: Callable) -> None:
         original = optimizer.apply
 
         def apply(gradients, trainable_variables=None):
             gradients = list(gradients)
             if not self.explicit and gradients:
-                variables = (
-                    optimizer._trainable_variables if trainable_variables is None else trainable_variables
-                )
-                self.capture(gradients, variables, scale=optimizer.loss_scale_factor)
+                take(gradients, trainable_variables)
             return original(gradients, trainable_variables)
 
+        self._wrapped.append((optimizer, vars(optimizer).get("apply")))
         optimizer.apply = apply
-        self._optimizer, self._had_own_apply, self._own_apply = optimizer, own is not None, own
-        if getattr(model, "compiled", False):
-            self._guard_train_function(model)
 
     def detach(self) -> None:
-        """Give the optimizer its own ``apply`` back (idempotent)."""
-        optimizer, self._optimizer = self._optimizer, None
-        if optimizer is None:
-            return
-        if self._had_own_apply:
-            optimizer.apply = self._own_apply
-        else:
-            del optimizer.apply
+        """Give the optimizers their own ``apply`` back (idempotent)."""
+        wrapped, self._wrapped = self._wrapped, []
+        for optimizer, own in reversed(wrapped):
+            if own is not None:
+                optimizer.apply = own
+            else:
+                del optimizer.apply
 
     @property
     def attached(self) -> bool:
-        return self._optimizer is not None
+        return bool(self._wrapped)
 
     def _guard_train_function(self, model) -> None:
         if getattr(model.train_function, "_dlviz_step_gradients", None) is self:
@@ -216,14 +278,28 @@ class StepGradients:
         model.train_function = train_function
 
 
-def rows_by_step(reads) -> dict[int, np.ndarray]:
-    """The per-step norms in ring reads [(steps, norms), ...] (later reads win), keyed by global step."""
-    rows: dict[int, np.ndarray] = {}
-    for steps, norms in reads:
-        steps, norms = steps.numpy(), norms.numpy()
-        for row in np.flatnonzero(steps >= 0):
-            rows[int(steps[row])] = norms[row]
-    return rows
+def gradient_source(argument) -> str | None:
+    """The gradient source ("step", "probe" or None) the Recorder's ``gradients`` argument asks for."""
+    if argument is True:
+        return "step"
+    if argument is False or argument is None:
+        return None
+    if isinstance(argument, str) and argument in GRADIENT_SOURCES:
+        return argument
+    raise RunError(
+        f"gradients must be 'step', 'probe', True or False; got {argument!r}.",
+        "Use gradients='step' (those of the training batches, the default), 'probe' (those of the fixed "
+        "probe batch) or False (none).",
+    )
+
+
+def empty_gradient_columns(layers: int, bins: int) -> dict[str, np.ndarray]:
+    """A record's gradient columns holding nothing: NaN norms, empty histograms over [0, 1]."""
+    return {
+        "grad_norm": np.full(layers, np.nan, np.float32),
+        "grad_hist_counts": np.zeros((layers, bins), np.int32),
+        "grad_hist_edges": np.tile(np.linspace(0.0, 1.0, bins + 1, dtype=np.float32), (layers, 1)),
+    }
 
 
 def _state(initial, name: str) -> tf.Variable:

@@ -29,13 +29,10 @@ from dlviz._record_statistics import (
 )
 from dlviz._recorder_inputs import check_logdir, check_probe, positive_int, probe_for_model, sample_count
 from dlviz._run_meta import run_meta
-from dlviz._step_gradients import StepGradients, rows_by_step
+from dlviz._step_gradients import GRADIENT_COLUMNS, StepGradients, empty_gradient_columns, gradient_source
 from dlviz.errors import DataError, DlvizError, ModelError, RunError
 from dlviz.handle import wrap
 from dlviz.runs import Run, RunWriter, SnapshotSchedule
-
-GRADIENT_SOURCES = ("step", "probe")
-GRADIENT_COLUMNS = ("grad_norm", "grad_hist_counts", "grad_hist_edges")
 
 
 class Recorder(keras.callbacks.Callback):
@@ -114,7 +111,7 @@ class Recorder(keras.callbacks.Callback):
         self.max_snapshots = positive_int(max_snapshots, "max_snapshots", minimum=2, example=200)
         self.bins = positive_int(bins, "bins", minimum=2, example=30)
         self.probe_x, self.probe_y = check_probe(probe)
-        self.gradients: str | None = _gradient_source(gradients)
+        self.gradients: str | None = gradient_source(gradients)
         if self.gradients == "probe" and self.probe_y is None:
             if self.probe_x is None:
                 raise RunError(
@@ -225,6 +222,8 @@ class Recorder(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_first_step = self._steps_done
+        if self._step is not None:
+            self._step.begin_epoch(self._steps_done)
 
     def on_train_batch_begin(self, batch, logs=None):
         step = self._epoch_first_step + batch
@@ -235,12 +234,6 @@ class Recorder(keras.callbacks.Callback):
             self._step.begin_call(step)
             if not self._arrival_confirmed and step > self._fit_first_step:
                 self._check_arrival()
-        if (
-            self._step is not None
-            and step + self._step.steps_per_call > self._ring_read_upto + self._step.rows
-        ):
-            self._ring_reads.append(self._step.ring())
-            self._ring_read_upto = step
         if step >= self._next_record:
             self._record(step)
             self._next_record = (step // self.every + 1) * self.every
@@ -313,10 +306,6 @@ class Recorder(keras.callbacks.Callback):
                 steps_per_call=int(getattr(model, "steps_per_execution", 1) or 1),
             )
         self._arrival_confirmed = False
-        self._ring_reads: list = []
-        self._ring_read_upto = 0
-        self._step_histograms: dict[int, tuple] = {}
-        self._awaiting_histogram: int | None = None
         self._probe_gradient_records: set[int] = set()
         self._schedule = SnapshotSchedule(self.every, self.max_snapshots)
         self._keeps_weights = bool(self.weights and self._variables)
@@ -464,13 +453,10 @@ class Recorder(keras.callbacks.Callback):
         probe_gradients = self.gradients == "probe" or (
             self._step is not None and self._probe_y is not None and (final or self._records_taken == 0)
         )
-        if self._step is not None:
-            self._collect_histogram(steps_done=step)
-            if final:
-                self._probe_gradient_records.add(step)
-            else:
-                self._step.want_histogram(step)
-                self._awaiting_histogram = step
+        if self._step is not None and final:
+            self._probe_gradient_records.add(step)
+        elif self._step is not None:
+            self._step.want_histogram(step)
         if not (probe_gradients or self.activations or self._keeps_weights or self._step is not None):
             return
         with _recording_errors(f"recording step {step}"):
@@ -523,13 +509,11 @@ class Recorder(keras.callbacks.Callback):
 
     def _check_arrival(self) -> None:
         """Whether the step's gradients reach the Recorder; if they do not, fall back to the probe."""
-        steps, _ = self._step.ring()
-        if np.any(steps.numpy() >= self._fit_first_step):
+        if self._step.arrived_since(self._fit_first_step):
             self._arrival_confirmed = True
             return
         self._step.detach()
         self._step = None
-        self._awaiting_histogram = None
         self.gradients = "probe" if self._probe_y is not None else None
         warnings.warn(
             "Recorder: no gradients reached the model's optimizer in the first training step (its train_step "
@@ -545,12 +529,6 @@ class Recorder(keras.callbacks.Callback):
         if self._writer is not None:
             self._writer.write_meta(self._run.meta)
 
-    def _collect_histogram(self, steps_done: int) -> None:
-        """Take the histograms the training step computed for the awaited record, once that step ran."""
-        if self._awaiting_histogram is not None and self._awaiting_histogram < steps_done:
-            self._step_histograms[self._awaiting_histogram] = self._step.histogram()
-            self._awaiting_histogram = None
-
     def _step_rows(self) -> dict[int, np.ndarray]:
         """Per-layer step-gradient norms of the steps since the last flush, keyed by global step."""
         if self._step is None:
@@ -559,10 +537,7 @@ class Recorder(keras.callbacks.Callback):
             self._check_arrival()
             if self._step is None:
                 return {}
-        self._collect_histogram(steps_done=self._steps_done)
-        reads, self._ring_reads = [*self._ring_reads, self._step.ring()], []
-        self._ring_read_upto = self._steps_done
-        return rows_by_step(reads)
+        return self._step.take(self._steps_done)
 
     def _flush(self, epoch_row: dict | None) -> None:
         """Move everything gathered since the last flush into the Run (and to disk as one chunk)."""
@@ -642,22 +617,10 @@ class Recorder(keras.callbacks.Callback):
         fallback to the probe without its gradients, NaN."""
         if self.gradients is None:
             return {name: value for name, value in outputs.items() if name not in GRADIENT_COLUMNS}
-        layers = len(self._grad_layers)
-        empty = {
-            "grad_norm": np.full(layers, np.nan, np.float32),
-            "grad_hist_counts": np.zeros((layers, self.bins), np.int32),
-            "grad_hist_edges": np.tile(np.linspace(0.0, 1.0, self.bins + 1, dtype=np.float32), (layers, 1)),
-        }
         if self.gradients == "probe" or step in self._probe_gradient_records:
             self._probe_gradient_records.discard(step)
-            return {**empty, **outputs}
-        outputs = {**outputs, **empty}
-        if step in gradient_rows:
-            outputs["grad_norm"] = gradient_rows[step]
-        taken = self._step_histograms.pop(step, None)
-        if taken is not None and int(taken[0].numpy()) == step:
-            outputs["grad_hist_counts"], outputs["grad_hist_edges"] = taken[1].numpy(), taken[2].numpy()
-        return outputs
+            return {**empty_gradient_columns(len(self._grad_layers), self.bins), **outputs}
+        return {**outputs, **self._step.record_columns(step, gradient_rows)}
 
 
 # ------------------------------------------------------------------ helpers
@@ -688,18 +651,3 @@ def _as_float(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
-
-
-def _gradient_source(gradients) -> str | None:
-    """The gradient source ("step", "probe" or None) the Recorder's ``gradients`` argument asks for."""
-    if gradients is True:
-        return "step"
-    if gradients is False or gradients is None:
-        return None
-    if isinstance(gradients, str) and gradients in GRADIENT_SOURCES:
-        return gradients
-    raise RunError(
-        f"gradients must be 'step', 'probe', True or False; got {gradients!r}.",
-        "Use gradients='step' (those of the training batches, the default), 'probe' (those of the fixed "
-        "probe batch) or False (none).",
-    )

@@ -113,7 +113,7 @@ def test_recorded_fit_saves_and_loads(name, tmp_path):
     layers = [info.name for info in wrap(entry.model).layers]
     assert run.meta["record_layers"]["act"] == layers
     assert set(entry.recurrent) <= set(run.meta["record_layers"]["grad"])
-    assert run.record_steps.tolist() == [0, 1, 2, 3]  # every step of 2 epochs x 2 batches
+    assert run.record_steps.tolist() == [0, 1, 2, 3, 4]  # every step of 2 epochs x 2 batches, and the end
     for layer, norms in run.series("grad_norm").items():
         assert np.all(np.isfinite(norms)) and np.allclose(norms, recorder.run.series("grad_norm")[layer])
     for layer, means in run.series("act_mean").items():

@@ -143,7 +143,7 @@ def test_a_train_step_override_with_loss_scaling_under_xla_records_unscaled_grad
     for step, vector in zip(run.snapshot_steps[:-1], run.snapshots[:-1], strict=True):
         gradients = tape_gradients(run, vector, *batch_of(step))
         assert_norms_at(run, step, {k: np.linalg.norm(g) for k, g in gradients.items()})
-    assert "apply" not in vars(optimizer.inner_optimizer)
+    assert "apply" not in vars(optimizer.inner_optimizer) and "apply" not in vars(optimizer)
 
 
 def test_the_optimizer_is_given_back_when_fit_fails_inside_the_step():
@@ -257,3 +257,21 @@ def test_the_gradients_plugin_says_which_batches_its_figures_show(two_fits):
     assert any("fixed probe batch" in title for title in titles) and not any(
         "trained on" in t for t in titles
     )
+
+
+def test_several_steps_per_execution_still_record_each_steps_gradients():
+    model = build(steps_per_execution=5)  # one call per epoch: the steps count on inside it
+    recorder = Recorder(every=2, probe=PROBE, activations=False)
+    fit(model, recorder, epochs=2)
+    run = recorder.run
+    np.testing.assert_array_equal(run.steps["step"], [4, 9])  # Keras reports once per call
+    assert np.all(np.isfinite(run.steps["grad_norm"]))
+    np.testing.assert_array_equal(run.record_steps, [0, 5, 10])
+    for record, step in enumerate((0, 5)):
+        gradients = tape_gradients(run, run.snapshots[record], *batch_of(step))
+        for layer, values in gradients.items():
+            np.testing.assert_allclose(
+                run.series("grad_norm")[layer][record], np.linalg.norm(values), rtol=1e-5
+            )
+            counts, edges = (h[record] for h in run.histograms("grad")[layer])
+            assert counts.sum() == values.size and edges[0] == pytest.approx(values.min(), rel=1e-5)
