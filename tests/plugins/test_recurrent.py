@@ -11,7 +11,7 @@ import tensorflow as tf
 import dlviz
 from dlviz.errors import ModelError, ParamsError
 from plugins.recurrent import Recurrent
-from plugins.recurrent.plugin import Params
+from plugins.recurrent.plugin import Params, comparison_advice
 from plugins.recurrent.task import memory_task
 from plugins.recurrent.training import build_model, head_name, train_lesson
 from plugins.recurrent.unroll import layer_outputs, state_gradient_norms, unroll
@@ -155,6 +155,28 @@ def test_figures_plot_the_computed_values(lesson):
     assert "遗忘门" in lstm.layout.annotations[0].text and "随时间反向传播" in gradients.layout.title.text
     findings = plugin.diagnose(result)
     assert findings[0].severity == "info" and "SimpleRNN" in findings[0].headline_zh
+
+
+@pytest.mark.slow
+def test_the_vanishing_warning_needs_a_vanished_gradient_and_a_failed_simple_rnn(lesson):
+    result, _, _ = lesson
+    norms = {stage: dict(cells) for stage, cells in result.gradient_norms.items()}
+    norms["trained"]["simple_rnn"] = np.array([1e-9, 1e-5, 1e-2, 1.0])
+    for simple_rnn_accuracy, warned in ((0.5, True), (1.0, False)):
+        accuracy = {**result.accuracy, "simple_rnn": np.array([simple_rnn_accuracy])}
+        changed = dataclasses.replace(result, gradient_norms=norms, accuracy=accuracy)
+        severities = [finding.severity for finding in Recurrent().diagnose(changed)]
+        assert severities == (["info", "warning"] if warned else ["info"])
+
+
+def test_the_advice_follows_which_cell_learned():
+    assert "gated cells" in comparison_advice(0.5, 0.99)[0]
+    assert "SimpleRNN learned" in comparison_advice(0.99, 0.5)[0]
+    assert "alike" in comparison_advice(0.9, 0.95)[0]
+    assert all(
+        "门" in comparison_advice(*pair)[1] or "单元" in comparison_advice(*pair)[1]
+        for pair in ((0.5, 0.99), (0.99, 0.5), (0.9, 0.95))
+    )
 
 
 def test_refusals_say_what_to_change():
