@@ -265,6 +265,27 @@ class Convolution(dlviz.Plugin):
             ),
         )
 
+    def diagnose(self, result: ConvolutionResult) -> list[dlviz.Finding]:
+        network = result.network
+        silent = [index for index, response in enumerate(network.responses) if not np.any(response)]
+        if not network.own_model or not silent:
+            return []
+        named = ", ".join(map(str, silent))
+        return [
+            dlviz.Finding(
+                "info",
+                f"{len(silent)} of {len(network.responses)} filters of {network.conv_layer} give no response at "
+                f"all to this image (filters {named}).",
+                "A filter that stays at zero on every image is a dead ReLU unit: compare other images here, and "
+                "the activations page's dead-unit share over the training.",
+                layer=network.conv_layer,
+                headline_zh=f"{network.conv_layer} 的 {len(network.responses)} 个卷积核中有 {len(silent)} 个对这张图像"
+                f"完全没有响应（卷积核 {named}）。",
+                advice_zh="如果一个卷积核对所有图像都输出零，它就是死亡 ReLU (dying ReLU) 单元：在这里换几张图像比较，"
+                "并查看激活值 (activations) 页面中训练过程里的死亡单元比例。",
+            )
+        ]
+
     def shared_result_key(self, ctx: dlviz.Context, params: Params) -> str | None:
         """Shared by every session unless the loaded model has a CNN to show; without one the lesson reads
         only whether a model is loaded at all, for its note."""

@@ -226,6 +226,22 @@ def test_without_a_cnn_the_untrained_default_stands_in(default_result):
     )
 
 
+def test_silent_filters_of_the_loaded_cnn_are_named(cnn_result):
+    def with_network(**changes):
+        return dataclasses.replace(cnn_result, network=dataclasses.replace(cnn_result.network, **changes))
+
+    responses = np.zeros_like(cnn_result.network.responses)
+    responses[0] = 1.0
+    (finding,) = Convolution().diagnose(with_network(responses=responses))
+    assert (
+        finding.headline.startswith("7 of 8 filters of conv_1 give no response") and finding.layer == "conv_1"
+    )
+    assert "filters 1, 2, 3, 4, 5, 6, 7" in finding.headline and CJK.search(finding.headline_zh)
+    # The untrained default CNN is not the learner's: nothing to diagnose; nor when every filter answers.
+    assert Convolution().diagnose(with_network(responses=responses, own_model=False)) == []
+    assert Convolution().diagnose(with_network(responses=responses + 1)) == []
+
+
 def test_sessions_share_the_result_only_without_a_cnn(default_result):
     plugin, params = Convolution(), Convolution.Params()
     assert plugin.shared_result_key(tiny_context("image"), params) is None
