@@ -137,17 +137,13 @@ class RescaleGraph:
         return values.numpy(), outputs.numpy(), reference_outputs.numpy()
 
     def _graph(self, samples, references, weights):
-        n, b = tf.shape(samples)[0], tf.shape(references)[0]
+        pairs = _Pairs(tf.shape(samples)[0], tf.shape(references)[0])
         saved, outputs = self._forward(tf.concat([samples, references], 0))
-        pair_sample = tf.repeat(tf.range(n), b)
-        pair_reference = tf.tile(tf.range(b), [n]) + n  # rows of the references in the forward batch
-        gradient = tf.repeat(weights, b, axis=0)
-        pairs = n * b
+        gradient = pairs.flat(tf.broadcast_to(weights[:, None], [pairs.n, pairs.b, weights.shape[1]]))
         for step, kept in zip(reversed(self._steps), reversed(saved), strict=True):
-            gradient = self._backward(step, kept, gradient, (pairs, pair_sample, pair_reference))
-        steps = tf.reshape(gradient, tf.concat([[n, b], tf.shape(samples)[1:]], 0))
-        values = tf.reduce_mean(steps * (samples[:, None] - references[None]), axis=1)
-        return values, outputs[:n], outputs[n:]
+            gradient = self._backward(step, kept, gradient, pairs)
+        steps = pairs.grid(gradient) * (samples[:, None] - references[None])
+        return tf.reduce_mean(steps, axis=1), outputs[: pairs.n], outputs[pairs.n :]
 
     def _forward(self, rows):
         saved = []
@@ -182,12 +178,10 @@ class RescaleGraph:
             saved.append((inputs, rows))
         return saved, rows
 
-    def _backward(self, step, kept, gradient, pairing):
-        """The gradient at the step's input for each pair, from the gradient at its output; `pairing`:
-        the number of pairs, and each pair's sample and reference row in the forward batch."""
+    def _backward(self, step, kept, gradient, pairs: _Pairs):
+        """The gradient at the step's input for each pair, from the gradient at its output."""
         inputs, layer = kept[0], step.layer
-        pairs, sample, reference = pairing
-        pairs_shape = [pairs, *inputs.shape[1:]]  # the feature dimensions are static
+        pairs_shape = [pairs.n * pairs.b, *inputs.shape[1:]]  # the feature dimensions are static
         if step.kind == "dense":
             return tf.matmul(gradient, layer.kernel, transpose_b=True)
         if step.kind == "conv":
@@ -213,15 +207,35 @@ class RescaleGraph:
                 strides=[1, *window["strides"], 1],
                 padding=window["padding"],
             )
+        grid = pairs.grid(gradient)
         if step.kind == "elementwise":
-            outputs, derivative = kept[1], kept[2]
-            step_in = tf.gather(inputs, sample) - tf.gather(inputs, reference)
-            slope = (tf.gather(outputs, sample) - tf.gather(outputs, reference)) / step_in
-            own = gradient * tf.gather(derivative, reference)
-            return tf.where(tf.abs(step_in) < TINY_INPUT_STEP, own, gradient * slope)
+            (x_in, r_in), (x_out, r_out) = pairs.sides(inputs), pairs.sides(kept[1])
+            step_in = x_in - r_in
+            own = grid * pairs.sides(kept[2])[1]
+            return pairs.flat(tf.where(tf.abs(step_in) < TINY_INPUT_STEP, own, grid * (x_out - r_out) / step_in))
         if step.kind == "softmax":
-            return _softmax_rule(tf.gather(inputs, sample), tf.gather(inputs, reference), gradient)
-        return _max_pool_rule(layer, kept, gradient, sample, reference)
+            return pairs.flat(_softmax_rule(*pairs.sides(inputs), grid))
+        return pairs.flat(_max_pool_rule(layer, kept, grid, pairs))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pairs:
+    """Every (sample, reference) pair of a call: the `n` samples (the first rows of the forward batch)
+    by the `b` references. Per-pair tensors are (n * b, ...), sample-major; the rules see them as a
+    grid (n, b, ...) and the two sides of a forward tensor as (n, 1, ...) and (1, b, ...), so that
+    broadcasting pairs them up without copying rows."""
+
+    n: tf.Tensor
+    b: tf.Tensor
+
+    def sides(self, rows):
+        return rows[: self.n][:, None], rows[self.n :][None]
+
+    def grid(self, flat):
+        return tf.reshape(flat, [self.n, self.b, *flat.shape[1:]])
+
+    def flat(self, grid):
+        return tf.reshape(tf.broadcast_to(grid, [self.n, self.b, *grid.shape[2:]]), [-1, *grid.shape[2:]])
 
 
 def _window(layer) -> dict:
@@ -255,7 +269,7 @@ def _softmax_rule(x_logits, r_logits, gradient):
     )
 
 
-def _max_pool_rule(layer, kept, gradient, sample, reference):
+def _max_pool_rule(layer, kept, grid, pairs: _Pairs):
     """shap's max-pooling rule: each side's gradient goes to its own maxima, weighted by how far the
     pair's larger maximum lies from the other side's, then divided by the input step.
 
@@ -264,24 +278,33 @@ def _max_pool_rule(layer, kept, gradient, sample, reference):
     maximum in row-major order, as the masks do).
     """
     inputs, outputs, maxima = kept
-    x_in, r_in = tf.gather(inputs, sample), tf.gather(inputs, reference)
-    x_out, r_out = tf.gather(outputs, sample), tf.gather(outputs, reference)
+    (x_in, r_in), (x_out, r_out) = pairs.sides(inputs), pairs.sides(outputs)
     cross = tf.maximum(x_out, r_out)
-    to_x, to_r = gradient * (cross - r_out), gradient * (x_out - cross)
+    to_x, to_r = grid * (cross - r_out), grid * (x_out - cross)
+    (rows, columns, channels), (height, width) = inputs.shape[1:], layer.pool_size
     if maxima is not None:
-        height, width = layer.pool_size
-        spread = lambda pooled: tf.repeat(tf.repeat(pooled, height, axis=1), width, axis=2)  # noqa: E731
-        routed = spread(to_x) * tf.gather(maxima, sample) + spread(to_r) * tf.gather(maxima, reference)
+
+        def spread(pooled):  # (n, b, y', x', c) -> (n, b, y, x, c), each value over its window
+            cells = tf.reshape(pooled, [-1, rows // height, 1, columns // width, 1, channels])
+            cells = tf.broadcast_to(cells, [pairs.n * pairs.b, rows // height, height, columns // width, width, channels])
+            return tf.reshape(cells, [pairs.n, pairs.b, rows, columns, channels])
+
+        x_max, r_max = pairs.sides(maxima)
+        routed = spread(to_x) * x_max + spread(to_r) * r_max
     else:
         window = {
             "ksize": [1, *layer.pool_size, 1],
             "strides": [1, *layer.strides, 1],
             "padding": layer.padding.upper(),
         }
-        routed = tf.raw_ops.MaxPoolGrad(orig_input=x_in, orig_output=x_out, grad=to_x, **window)
-        routed += tf.raw_ops.MaxPoolGrad(orig_input=r_in, orig_output=r_out, grad=to_r, **window)
+        routed = tf.raw_ops.MaxPoolGrad(
+            orig_input=pairs.flat(x_in), orig_output=pairs.flat(x_out), grad=pairs.flat(to_x), **window
+        ) + tf.raw_ops.MaxPoolGrad(
+            orig_input=pairs.flat(r_in), orig_output=pairs.flat(r_out), grad=pairs.flat(to_r), **window
+        )
+        routed = pairs.grid(routed)
     step_in = x_in - r_in
-    return tf.where(tf.abs(step_in) < TINY_POOL_STEP, tf.zeros_like(step_in), routed / step_in)
+    return tf.where(tf.abs(step_in) < TINY_POOL_STEP, tf.zeros_like(routed), routed / step_in)
 
 
 def _tiles(layer, inputs) -> bool:
