@@ -19,15 +19,18 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from apps import logdir, pages, startup, state, training_queue  # noqa: E402
-from apps import settings as teacher  # noqa: E402
-from dlviz.i18n import t  # noqa: E402
+from apps import startup  # noqa: E402
 
 user_plugins = startup.plugin_paths(sys.argv[1:])
 cold = "tensorflow" not in sys.modules
-# A cold server needs seconds to import TensorFlow and the plugins: a thread does it while this run
-# greets the newcomer with the data, which needs neither.
+# A cold server needs seconds to import TensorFlow and the plugins: a thread starts on them now, while
+# this run imports the rest and greets the newcomer with the data, which needs neither.
 startup.begin(user_plugins)
+
+from apps import logdir, pages, state, training_queue  # noqa: E402
+from apps import settings as teacher  # noqa: E402
+from dlviz.i18n import t  # noqa: E402
+
 st.set_page_config(page_title="dlviz", page_icon=":material/insights:", layout="wide")
 workspace = state.workspace()
 workspace.last_active = time.monotonic()
