@@ -6,7 +6,7 @@ shared between sessions (through ``st.cache_resource``, see `apps.logdir`).
 
 Memory comes back. A closed tab's session ends: Streamlit keeps a disconnected session about two
 minutes for a reconnect and then drops it without any hook, and it may never drop one if no other
-session disconnects after it (its store expires entries lazily). So a janitor thread (`janitor`)
+session disconnects after it (its store expires entries lazily). So a janitor thread (`start_janitor`)
 asks Streamlit's runtime every few seconds which sessions are still connected; a workspace whose tab
 has been gone for DISCONNECT_GRACE_S (a dropped connection comes back within seconds) ends (`end`):
 its queued or running training is cancelled and its models, runs, cached results and figures are

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import doctest
 from types import SimpleNamespace
 
 import pytest
 
+from apps import training as training_module
 from apps.training import Progress
+
+
+def test_the_examples_in_the_training_module_run():
+    failures, tried = doctest.testmod(training_module)
+    assert tried and not failures
 
 
 def test_the_progress_moves_keeps_the_history_whole_and_stops_the_fit_when_asked():
