@@ -14,7 +14,9 @@ reach the page through a `Listener`; only the complete result is cached.
 
 from __future__ import annotations
 
+import collections
 import contextvars
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +31,10 @@ from dlviz.registry import plugin_figures, run_plugin
 SEVERITY_ORDER = {"problem": 0, "warning": 1, "info": 2, "ok": 3}
 FIGURE_CACHE_SIZE = 48
 SHARED_RESULTS = 64  # results kept for every session: lessons and races at a few settings each
+SESSION, SHARED = "session", "shared"  # whose result (and figures) a result key names
+
+_shared_figures: collections.OrderedDict = collections.OrderedDict()  # (shared key, language) -> figures
+_shared_figures_lock = threading.Lock()  # sessions run in threads of their own
 
 
 @st.cache_resource(show_spinner=False)
@@ -150,7 +156,7 @@ def result(
     area: Any,
     on_partial: Callable[[Any], None] | None = None,
 ) -> tuple[Any, str]:
-    """Compute (or fetch) `plugin`'s result with progress in `area`; returns (result, params key).
+    """Compute (or fetch) `plugin`'s result with progress in `area`; returns (result, its key for `figures`).
 
     `on_partial(result)` hears each partial result the plugin reports while it computes (never on a
     cache hit): a page draws them so that the first figures show before the last model is trained.
@@ -166,16 +172,31 @@ def result(
             value = _cached_result(plugin, ctx, params, plugin.name, context_key(ws), params_key)
     finally:
         listener.done()
-    return value, params_key
+    return value, (SHARED, shared) if shared is not None else (SESSION, params_key)
 
 
-def figures(plugin: Plugin, ws: Workspace, value: Any, params_key: str, language: str) -> list:
-    """`plugin.figures(value, language)`, kept in the session with the result's key and the language.
+def figures(plugin: Plugin, ws: Workspace, value: Any, result_key: tuple[str, str], language: str) -> list:
+    """`plugin.figures(value, language)`, kept with the result's key (from `result`) and the language.
 
-    Figures stay in the session as objects: through ``st.cache_data`` every page switch would pay
-    for unpickling them, which re-validates every Plotly property (slower than drawing them anew).
+    Figures stay as objects: through ``st.cache_data`` every page switch would pay for unpickling
+    them, which re-validates every Plotly property (slower than drawing them anew). Those of a shared
+    result are kept for every session: pages only read them (``st.plotly_chart`` and the exports
+    work on copies), so the next student does not draw them again.
     """
-    key = (context_key(ws), plugin.name, params_key, language)
+    kind, key_of_result = result_key
+    if kind == SHARED:
+        with _shared_figures_lock:
+            cached = _shared_figures.get((key_of_result, language))
+            if cached is not None:
+                _shared_figures.move_to_end((key_of_result, language))
+                return list(cached)
+        drawn = tuple(plugin_figures(plugin, value, language))
+        with _shared_figures_lock:
+            _shared_figures[(key_of_result, language)] = drawn
+            while len(_shared_figures) > SHARED_RESULTS:
+                _shared_figures.popitem(last=False)
+        return list(drawn)
+    key = (context_key(ws), plugin.name, key_of_result, language)
     cached = ws.figure_cache.get(key)
     if cached is None:
         cached = list(plugin_figures(plugin, value, language))

@@ -135,22 +135,24 @@ def _plugin_body(plugin: Plugin, ws: state.Workspace, language: str) -> None:
     timing = PageTiming.start(plugin.name)
     progress_area, findings_area, figures_area = st.empty(), st.container(), st.empty()
     partial = PartialFigures(plugin, figures_area, language, timing)
-    value, params_key = compute.result(plugin, ws, language, params, progress_area, on_partial=partial)
+    value, result_key = compute.result(plugin, ws, language, params, progress_area, on_partial=partial)
     findings = compute.record_findings(ws, plugin, value)
     with findings_area:
         _findings([(plugin.name, finding) for finding in findings], language)
         _suggestion(value, language)
     with figures_area.container():
         if type(plugin).render is not Plugin.render:
-            plugin.render(st, ctx, value)  # a page with a layout of its own draws (and caches) its figures itself
+            plugin.render(
+                st, ctx, value
+            )  # a page with a layout of its own draws (and caches) its figures itself
             timing.figure_drawn()
             try:
-                figures = compute.figures(plugin, ws, value, params_key, language)
+                figures = compute.figures(plugin, ws, value, result_key, language)
             except Exception:  # the plugin drew itself; export is a bonus, not worth an error
                 figures = []
         else:
             draw_page(st, plugin.page(value), language)
-            figures = compute.figures(plugin, ws, value, params_key, language)
+            figures = compute.figures(plugin, ws, value, result_key, language)
             for index, figure in enumerate(figures):
                 st.plotly_chart(figure, width="stretch", key=f"figure.{plugin.name}.{index}")
                 timing.figure_drawn()

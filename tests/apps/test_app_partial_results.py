@@ -49,7 +49,8 @@ class ThreeModels(dlviz.Plugin):
 
 @dataclasses.dataclass(frozen=True)
 class Race:
-    paths: list  # mutable on purpose: one session changing it must not change another's
+    steps: int
+    paths: list  # mutable on purpose: one session changing it (diagnose does) must not change another's
 
 
 class SharedRace(dlviz.Plugin):
@@ -65,7 +66,7 @@ class SharedRace(dlviz.Plugin):
     name = "zz_shared_race"
     section = "Optimization"
     session_independent = True
-    computed = 0
+    computed = drawn = 0
 
     @dataclasses.dataclass(frozen=True)
     class Params:
@@ -73,12 +74,16 @@ class SharedRace(dlviz.Plugin):
 
     def compute(self, ctx, params):
         type(self).computed += 1
-        return Race(paths=list(range(params.steps)))
+        return Race(params.steps, paths=list(range(params.steps)))
 
     def figures(self, result, language="en"):
-        title = f"{len(result.paths)} steps"
+        type(self).drawn += 1
+        return [echo_figure(f"{result.steps} steps")]
+
+    def diagnose(self, result):
+        seen = len(result.paths)
         result.paths.append("changed by this session")
-        return [echo_figure(title)]
+        return [dlviz.Finding("info", f"{seen} paths seen")]
 
 
 class PerSession(SharedRace):
@@ -93,7 +98,7 @@ class PerSession(SharedRace):
 
     name = "zz_per_session"
     session_independent = False
-    computed = 0
+    computed = drawn = 0
 
 
 def chart_titles(at) -> list[str]:
@@ -138,9 +143,12 @@ def test_session_independent_results_are_computed_once_for_all_sessions(two_sess
         for cls in (SharedRace, PerSession):
             at = open_page(at, cls.name).run()
             assert_no_exception(at)
-            assert chart_titles(at) == ["3 steps"], "each session reads its own copy of the shared result"
+            assert chart_titles(at) == ["3 steps"]
+            notes = [str(markdown.value) for markdown in at.markdown]
+            assert any("3 paths seen" in note for note in notes), "each session reads its own copy"
     assert SharedRace.computed == 1, "the second session got the shared result without computing"
-    assert PerSession.computed == 2, "a result of the session's own is computed in each session"
+    assert SharedRace.drawn == 1, "and its figures without drawing them"
+    assert PerSession.computed == PerSession.drawn == 2, "a result of the session's own: once in each"
     at = open_page(second, SharedRace.name).run()
     at.slider(key=f"param.{SharedRace.name}.steps").set_value(4).run()
     assert chart_titles(at) == ["4 steps"] and SharedRace.computed == 2, "other params, another result"
