@@ -2,14 +2,13 @@
 
 A run folder (format version 1) holds::
 
-    meta.json                      run metadata (JSON), replaced atomically when it changes
+    meta.json                      run metadata (JSON), replaced by a rename when it changes
     chunks/NNNNNN.npz              append-only data chunks, read in numeric order
     snapshots/SSSSSSSSSSSS.npz     one flattened weight vector per file, named by its global step
 
-A run folder may be local or behind a URL (``gs://``, ``ram://``; ``s3://``, ``hdfs://`` with tensorflow-io:
-any file system TensorFlow reaches through tf.io.gfile; see `dlviz._run_storage` for what a write
-guarantees where).
-Chunks are only ever added, never rewritten, so a process killed at any moment leaves every chunk it
+A run folder may be local or behind a URL (``gs://``, ``ram://``; ``s3://``, ``hdfs://`` with
+tensorflow-io: any file system TensorFlow reaches through tf.io.gfile; see `dlviz._run_storage` for
+what a write guarantees where). Chunks are only ever added, never rewritten, so a process killed at any moment leaves every chunk it
 flushed readable, and a reader that lists the folder while it is being written sees a consistent prefix.
 Each ``.npz`` carries a ``__dlviz__`` member (JSON: format version, the name, dtype and shape of
 every other member and a SHA-256 of their bytes); a file that fails any check is reported in
