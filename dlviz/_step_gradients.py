@@ -100,25 +100,35 @@ class StepGradients:
             )
         slots = sorted(dense)
         dense = dict(zip(slots, _summed_over_replicas([dense[slot] for slot in slots]), strict=True))
-        squares = {slot: tf.reduce_sum(tf.square(value)) for slot, value in dense.items()}
-        norms, values = [], []
-        for layer in self.layer_slots:
-            present = [slot for slot in layer if slot in dense]
-            if present:
-                norms.append(tf.sqrt(tf.add_n([squares[slot] for slot in present])))
-            else:
-                # No gradient at all reaches a layer whose every variable was given: it is exactly 0.
-                norms.append(tf.constant(0.0 if set(layer) <= given else math.nan))
-            parts = [tf.reshape(dense[slot], [-1]) for slot in present]
-            values.append(tf.concat(parts, 0) if parts else tf.zeros([0]))
+        # Few ops per step (each op's fixed cost is what a small model pays): one sum of squares per
+        # variable, and one product that adds them up per layer.
+        member = np.array([[slot in layer for layer in self.layer_slots] for slot in slots], np.float32)
+        reached = member.any(axis=0) if slots else np.zeros(len(self.layer_slots), bool)
+        # A layer no gradient reaches has exactly 0 when all of its variables were given, else unknown.
+        unreached = np.array(
+            [0.0 if set(layer) <= given else math.nan for layer in self.layer_slots], np.float32
+        )
+        if slots:
+            halves = tf.stack([tf.nn.l2_loss(dense[slot]) for slot in slots])
+            norms = tf.where(
+                reached, tf.sqrt(2.0 * tf.linalg.matvec(member, halves, transpose_a=True)), unreached
+            )
+        else:
+            norms = tf.constant(unreached)
+
+        def layer_values():
+            parts = [
+                [tf.reshape(dense[slot], [-1]) for slot in layer if slot in dense]
+                for layer in self.layer_slots
+            ]
+            return [tf.concat(part, 0) if part else tf.zeros([0]) for part in parts]
+
         step = tf.identity(self.claimed_step) if claimed else self.claim_step()
-        self._write(step, tf.stack(norms), values)
+        self._write(step, norms, layer_values)
 
     def claim_step(self):
         """The step the gradients handed over now belong to (and count one step on)."""
-        step = tf.identity(self.next_step)
-        self.next_step.assign(step + 1)
-        return step
+        return self.next_step.assign_add(1) - 1
 
     def _slot(self, variable) -> int | None:
         slot = self._slot_of_id.get(id(variable))
@@ -128,18 +138,20 @@ class StepGradients:
         if isinstance(gradient, tf.IndexedSlices):
             # An embedding's gradient: rows may repeat, and untouched rows are zeros of the dense gradient.
             gradient = tf.math.unsorted_segment_sum(gradient.values, gradient.indices, self._shapes[slot][0])
-        gradient = tf.cast(gradient, tf.float32)
+        if gradient.dtype != tf.float32:
+            gradient = tf.cast(gradient, tf.float32)
         return gradient if scale is None else gradient / tf.cast(scale, tf.float32)
 
-    def _write(self, step, norms, values) -> None:
+    def _write(self, step, norms, layer_values: Callable) -> None:
         row = tf.reshape(tf.math.floormod(step, self.rows), [1, 1])
+        # Whole-ring assignments: a MirroredVariable has no scatter_nd_update.
         self.row_steps.assign(tf.tensor_scatter_nd_update(self.row_steps, row, tf.reshape(step, [1])))
         self.row_norms.assign(tf.tensor_scatter_nd_update(self.row_norms, row, norms[None, :]))
         due = tf.equal(step, self.histogram_step)
         # Assignments stay outside the cond: a tf.distribute replica cannot merge inside a branch.
         counts, edges = tf.cond(
             due,
-            lambda: step_histograms(values, self.bins),
+            lambda: step_histograms(layer_values(), self.bins),
             lambda: (tf.identity(self.histogram_counts), tf.identity(self.histogram_edges)),
         )
         self.histogram_counts.assign(counts)
