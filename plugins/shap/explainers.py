@@ -1,5 +1,6 @@
-"""shap's explainers as the `shap` plugin runs them: DeepExplainer batched over samples in one compiled
-graph, GradientExplainer and KernelExplainer, and the fallbacks between them."""
+"""shap's explainers as the `shap` plugin runs them: DeepExplainer's rules over many samples per call
+(on a chain of common layers by `plugins.shap.rescale`, else in shap's own graph), GradientExplainer and
+KernelExplainer, and the fallbacks between them."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from plugins.shap import rescale
 from plugins.shap.rescale import RescaleGraph
 from plugins.shap.result import ADDITIVITY_TOLERANCE, METHOD_LABELS
 
-# Rows (sample copies + background copies) per call of the batched DeepExplainer graph.
+# Rows (sample copies + background copies) per call of the batched DeepExplainer graph; the chain path
+# takes twice as many samples per call (as many pairs as shap's graph has rows, each computed once).
 DEEP_ROWS_PER_CALL = 4096
 # shap.GradientExplainer's own default number of (background, interpolation) draws per sample.
 GRADIENT_DRAWS = 200
@@ -187,7 +189,7 @@ def deep_values(task: Task, functional: keras.Model):
     through shap's own graph (`DeepGraph`)."""
     background = task.background
     weights, offsets = task.weights()
-    per_call = max(1, DEEP_ROWS_PER_CALL // (2 * len(background)))
+    per_call = max(1, DEEP_ROWS_PER_CALL // (2 * len(background)))  # samples per call of shap's graph
     entries = _CACHE.setdefault(task.handle, {})
     if "plan" not in entries:
         entries["plan"] = rescale.plan(functional)
@@ -212,7 +214,7 @@ def deep_values(task: Task, functional: keras.Model):
             return values
 
         try:
-            return _chunked(task, per_call, rescaled), task.base_values(task.expected)
+            return _chunked(task, 2 * per_call, rescaled), task.base_values(task.expected)
         except _NotTheChain:
             entries["plan"] = None
 

@@ -137,7 +137,8 @@ class RescaleGraph:
         return values.numpy(), outputs.numpy(), reference_outputs.numpy()
 
     def _graph(self, samples, references, weights):
-        pairs = _Pairs(tf.shape(samples)[0], tf.shape(references)[0])
+        # Python ints when run eagerly (shape lists of constants cost one operation each), tensors when traced
+        pairs = _Pairs(*(rows.shape[0] or tf.shape(rows)[0] for rows in (samples, references)))
         saved, outputs = self._forward(tf.concat([samples, references], 0))
         gradient = pairs.flat(tf.broadcast_to(weights[:, None], [pairs.n, pairs.b, weights.shape[1]]))
         for step, kept in zip(reversed(self._steps), reversed(saved), strict=True):
@@ -225,8 +226,8 @@ class _Pairs:
     grid (n, b, ...) and the two sides of a forward tensor as (n, 1, ...) and (1, b, ...), so that
     broadcasting pairs them up without copying rows."""
 
-    n: tf.Tensor
-    b: tf.Tensor
+    n: int | tf.Tensor
+    b: int | tf.Tensor
 
     def sides(self, rows):
         return rows[: self.n][:, None], rows[self.n :][None]
