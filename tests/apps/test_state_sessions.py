@@ -42,6 +42,7 @@ def test_a_closed_session_ends_after_the_grace_and_lets_go_of_its_model_training
         job = ws.training.job
         assert queue.place(job) == 1
 
+        ws.session_id = "closed tab"  # AppTest gives every session the same id
         gone = {ws.session_id}
         assert state.end_closed(lambda session: session not in gone, now=100.0) == [], "a tab just lost"
         assert state.end_closed(lambda session: True, now=120.0) == [] and ws.disconnected_since is None
