@@ -62,7 +62,6 @@ def test_a_half_written_chunk_on_a_url_is_skipped_and_the_flushed_ones_kept():
     np.testing.assert_array_equal(run.epochs["epoch"], [0, 1, 2])
 
 
-@pytest.mark.slow
 def test_the_recorder_writes_its_run_to_a_url_while_training():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 3)).astype("float32")
