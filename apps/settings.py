@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import tomllib
 from pathlib import Path
@@ -38,7 +39,28 @@ def default_trainings() -> int:
     import tensorflow as tf
 
     gpus = len(tf.config.list_physical_devices("GPU"))
-    return gpus if gpus else max(os.cpu_count() or 1, 1)
+    return gpus if gpus else cpu_cores()
+
+
+def cpu_cores(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPU cores this server may use: those it may run on, fewer when a container's CPU quota
+    (cgroup v2 ``cpu.max``) allows less; a container often sees every core of its host in os.cpu_count().
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     quota = Path(folder) / "cpu.max"
+    ...     _ = quota.write_text("50000 100000")  # half a core
+    ...     cpu_cores(quota)
+    1
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cgroup.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):  # no cgroup v2 quota here: every core it may run on counts
+        pass
+    return max(cores, 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +98,10 @@ def read(path: Path | None = None) -> Settings:
     try:
         section = tomllib.loads(path.read_text(encoding="utf-8")).get(SECTION, {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        problem = (f"{path} cannot be read ({exc}); defaults apply.", f"无法读取 {path}（{exc}）：使用默认值。")
+        problem = (
+            f"{path} cannot be read ({exc}); defaults apply.",
+            f"无法读取 {path}（{exc}）：使用默认值。",
+        )
         return Settings(**values, source=path, problems=(problem,))
     for name, value in section.items():
         if name not in NAMES:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from dashboard_helpers import assert_no_exception, new_app, texts
 
@@ -29,7 +27,7 @@ def settings_file(tmp_path, monkeypatch):
 def test_without_a_file_the_defaults_apply(tmp_path):
     read = settings.read(tmp_path / "missing.toml")
     assert read.values() == {
-        "max_concurrent_trainings": os.cpu_count(),  # no GPU on the test machine
+        "max_concurrent_trainings": settings.cpu_cores(),  # no GPU on the test machine
         "session_idle_minutes": 60,
         "max_epochs": 500,
         "max_upload_mb": 200,

@@ -108,6 +108,25 @@ def test_one_job_per_owner_cancelling_in_line_or_running_and_a_failure_keeps_the
         TrainingQueue(0)
 
 
+def test_the_default_slots_are_the_cores_the_server_may_use(tmp_path):
+    import doctest
+    import os
+
+    from apps import settings
+
+    quota = tmp_path / "cpu.max"
+    allowed = len(os.sched_getaffinity(0))
+    for text, cores in (
+        ("max 100000", allowed),
+        (f"{100000 * (allowed + 3)} 100000", allowed),
+        ("150000 100000", 2),
+    ):
+        quota.write_text(text)
+        assert settings.cpu_cores(quota) == min(cores, allowed), text
+    assert settings.cpu_cores(tmp_path / "no such file") == allowed
+    assert doctest.testmod(settings).failed == 0
+
+
 @pytest.mark.slow
 def test_a_dashboard_training_waits_in_line_while_every_slot_is_taken_and_can_leave():
     from dashboard_helpers import assert_no_exception, finish_training, new_app, texts, workspace
