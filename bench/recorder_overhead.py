@@ -1,11 +1,14 @@
 """How much does recording slow training down? Steady-state epoch times on the digits CNN.
 
-Three copies of the same seeded model train in one process, round-robin one epoch at a time:
-plain `fit`, `fit` with `Recorder(every=10)` (gradients, activations and weights), and `fit` with
-Keras' `TensorBoard(histogram_freq=1)`. The first epoch of each (tracing) is skipped. The headline
-ratios are medians of per-round ratios (robust to the machine's load changing between rounds); CPU
-time of the process is printed above them. From the same numbers it derives what one record costs in
-plain training steps: the overhead is about 1 + that cost / every.
+Four copies of the same seeded model train in one process, round-robin one epoch at a time: plain
+`fit`; `fit` with `Recorder(every=10)`, the default: gradients from the training step (per-layer norms
+every step, histograms every 10), the probe's activations and the weights every 10 steps; the same with
+`gradients="probe"` (one probe forward and backward pass per record); and `fit` with Keras'
+`TensorBoard(histogram_freq=1)`. The first epoch of each (tracing) is skipped; the final record each
+fit takes of its weights comes after its epoch's clock stops (a script fits once). The headline ratios
+are medians of per-round ratios (robust to the machine's load changing between rounds); CPU time of the
+process is printed above them. From the same numbers it derives what one probe record costs in plain
+training steps: the probe-gradient overhead is about 1 + that cost / every.
 Usage: python bench/recorder_overhead.py [--epochs 15]
 """
 
@@ -63,18 +66,19 @@ def main() -> None:
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="dlviz-bench-")
     variants = {}
-    for name in ("plain", "recorder", "tensorboard"):
+    for name in ("plain", "recorder", "recorder_probe", "tensorboard"):
         model, x, y = digits_cnn()
         callbacks = {
             "plain": [],
             "recorder": [Recorder(every=EVERY, probe=(x[:PROBE], y[:PROBE]))],
+            "recorder_probe": [Recorder(every=EVERY, probe=(x[:PROBE], y[:PROBE]), gradients="probe")],
             "tensorboard": [keras.callbacks.TensorBoard(log_dir=os.path.join(tmp, "tb"), histogram_freq=1)],
         }[name]
         variants[name] = {"model": model, "x": x, "y": y, "callbacks": callbacks, "wall": [], "cpu": []}
     names = list(variants)
     for round_index in range(args.epochs + 1):
         # Rotate who goes first, so no variant always follows the same neighbour.
-        for name in names[round_index % 3 :] + names[: round_index % 3]:
+        for name in names[round_index % len(names) :] + names[: round_index % len(names)]:
             v = variants[name]
             clocks = [EpochClock(v["wall"], v["cpu"], start=True), *v["callbacks"]]
             clocks.append(EpochClock(v["wall"], v["cpu"], start=False))
@@ -91,21 +95,27 @@ def main() -> None:
         rounds = zip(variants[name]["wall"][1:], variants["plain"]["wall"][1:], strict=True)
         return statistics.median(variant / plain for variant, plain in rounds)
 
-    recorder, tensorboard = per_round("recorder"), per_round("tensorboard")
+    recorder, probe, tensorboard = (
+        per_round("recorder"),
+        per_round("recorder_probe"),
+        per_round("tensorboard"),
+    )
     print(
         f"cpu time: recorder/plain {cpu['recorder'] / cpu['plain']:.2f}x, "
+        f"recorder_probe/plain {cpu['recorder_probe'] / cpu['plain']:.2f}x, "
         f"tensorboard/plain {cpu['tensorboard'] / cpu['plain']:.2f}x"
     )
     print(
-        f"one record (probe forward + backward, statistics, weights) costs about {(recorder - 1) * EVERY:.1f} "
-        f"plain training steps, so the overhead is about 1 + that / every (every={EVERY} here)"
+        f"one probe record (forward + backward, statistics, weights) costs about {(probe - 1) * EVERY:.1f} "
+        f"plain training steps, so the probe-gradient overhead is about 1 + that / every (every={EVERY} here)"
     )
     from two_workers import two_worker_overhead  # bench/two_workers.py: two worker processes on localhost
 
     print(two_worker_overhead()[1])
     print(
-        f"recorder overhead: {recorder:.2f}x (recorder/plain fit, median of {args.epochs} per-round epoch "
-        f"ratios); tensorboard(histogram_freq=1): {tensorboard:.2f}x"
+        f"recorder overhead: {recorder:.2f}x (recorder/plain fit: gradients from the training step, activations "
+        f"and weights at every={EVERY}; median of {args.epochs} per-round epoch ratios); probe gradients: "
+        f"{probe:.2f}x; tensorboard(histogram_freq=1): {tensorboard:.2f}x"
     )
 
 

@@ -80,12 +80,13 @@ class Recorder(keras.callbacks.Callback):
     ``train_step`` that updates the weights without the model's optimizer), the Recorder warns and falls
     back to the probe's gradients.
 
-    Cost: per step, a few reductions inside the training step (per-layer sums of squares; histograms at
-    records only). Each record runs the probe forward (and, with ``gradients="probe"``, backward): on a
-    small model about as long as one training step, so training slows by about ``1 + 1 / every`` with
-    probe gradients and less with step gradients (bench/recorder_overhead.py measures both on the
-    digits CNN). On a model whose steps are compute-bound it scales with probe size / batch size.
-    Raise ``every`` or pass a smaller probe to record more cheaply.
+    Cost: per step, a few ops inside the training step (a sum of squares per variable; the histograms
+    only at records, behind a branch). Each record runs the probe forward (and, with
+    ``gradients="probe"``, backward): with a 64-sample probe on a small model about half a training
+    step (a whole one with the backward pass), so training slows by about ``1 + 1 / every`` either way
+    (bench/recorder_overhead.py measures both on the digits CNN; without a probe, step gradients cost
+    only the ops in the step). On a model whose steps are compute-bound the probe's share scales with
+    probe size / batch size. Raise ``every`` or pass a smaller probe to record more cheaply.
     """
 
     # Our on_train_batch_end only appends to a list, so Keras may dispatch it off the training thread.
