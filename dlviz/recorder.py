@@ -55,8 +55,7 @@ class Recorder(keras.callbacks.Callback):
         logdir: a new folder to write the run to while training (flushed at every epoch end).
         max_snapshots: at most this many weight snapshots are kept; past it they are thinned evenly.
         bins: histogram bins (each histogram spans its own tensor's min..max).
-        tensorboard: also write activation histograms (and probe gradient histograms) to
-            ``logdir/tensorboard``.
+        tensorboard: also write the gradient and activation histograms to ``logdir/tensorboard``.
 
     Per-step metrics are the running epoch means Keras reports to callbacks. A record at step ``s``
     describes the weights after ``s`` optimizer updates: its step gradients are those of batch ``s``,
@@ -621,7 +620,22 @@ class Recorder(keras.callbacks.Callback):
         if self.gradients == "probe" or step in self._probe_gradient_records:
             self._probe_gradient_records.discard(step)
             return {**empty_gradient_columns(len(self._grad_layers), self.bins), **outputs}
-        return {**outputs, **self._step.record_columns(step, gradient_rows)}
+        columns = self._step.record_columns(step, gradient_rows)
+        if self._summary_writer is not None:
+            self._write_step_histograms(step, columns["grad_hist_counts"], columns["grad_hist_edges"])
+        return {**outputs, **columns}
+
+    def _write_step_histograms(self, step: int, counts: np.ndarray, edges: np.ndarray) -> None:
+        """The step gradients' histograms as TensorBoard histogram summaries (left, right, count per bin)."""
+        from tensorboard.plugins.histogram.metadata import create_summary_metadata
+
+        with self._summary_writer.as_default(step=step):
+            for layer, layer_counts, layer_edges in zip(self._grad_layers, counts, edges, strict=True):
+                buckets = np.stack([layer_edges[:-1], layer_edges[1:], layer_counts], axis=1).astype(
+                    np.float64
+                )
+                metadata = create_summary_metadata(display_name=None, description=None)
+                tf.summary.write(f"gradients/{layer}", buckets, metadata=metadata)
 
 
 # ------------------------------------------------------------------ helpers

@@ -208,17 +208,19 @@ def test_for_dataset_takes_the_first_training_samples():
 
 
 @pytest.mark.slow
-def test_tensorboard_histograms_are_written(tmp_path):
-    recorder = Recorder(every=2, probe=PROBE, logdir=tmp_path / "run", tensorboard=True, gradients="probe")
+@pytest.mark.parametrize("gradients", ["step", "probe"])
+def test_tensorboard_histograms_are_written(tmp_path, gradients):
+    recorder = Recorder(every=2, probe=PROBE, logdir=tmp_path / "run", tensorboard=True, gradients=gradients)
     fit(tiny_model(), recorder, epochs=1)
     events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
     assert events
-    tags = set()
+    steps = {}
     for event in tf.compat.v1.train.summary_iterator(str(events[0])):
         for value in event.summary.value:
             if value.metadata.plugin_data.plugin_name == "histograms":
-                tags.add(value.tag)
-    assert {"gradients/out", "activations/hidden_tanh"} <= tags
+                steps.setdefault(value.tag, set()).add(event.step)
+    assert {"gradients/out", "activations/hidden_tanh"} <= set(steps)
+    assert {0, 2, 4} <= steps["gradients/out"]
     assert Run.load(tmp_path / "run").problems == []
 
 
