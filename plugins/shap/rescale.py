@@ -69,7 +69,10 @@ def plan(model: keras.Model) -> tuple[Step, ...] | None:
         return None
     steps: list[Step] = []
     for layer in model.layers:
-        step = _layer_steps(layer)
+        try:
+            step = _layer_steps(layer)
+        except (AttributeError, ValueError):  # e.g. `layer.input` of a layer called on several inputs
+            return None
         if step is None:
             return None
         steps.extend(step)
