@@ -121,9 +121,9 @@ class RescaleGraph:
     operations reading the model's variables when they run: op by op (eager), or as one traced graph.
 
     Tracing the graph and optimising it on its first run cost more than the arithmetic of a whole
-    explanation, and run about twice as fast afterwards: a model's first explanation runs eagerly, so
-    it shows sooner; the second traces the graph (and still takes less than tracing the first would
-    have); later ones reuse it. `bench/explain.py` prints all three.
+    explanation, and the graph runs about twice as fast afterwards: a model's first explanation runs
+    eagerly, so it shows sooner; the second pays the tracing; later ones reuse the graph.
+    `bench/explain.py` prints all three.
     """
 
     def __init__(self, steps: tuple[Step, ...], input_shape: tuple[int, ...], units: int):
