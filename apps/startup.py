@@ -1,9 +1,12 @@
 """Once per server process: load the plugins, keep Keras' global state, freeze the imported objects.
 
 `begin` starts that work in a background thread at the top of the first script run, so TensorFlow
-and the plugins load while the page greets the newcomer with the data (which needs neither) and the
-browser draws it; `warm_up` then waits for it before the sidebar and the navigation need it. The
-server cannot start it earlier: ``streamlit run`` runs no code of ours before a browser connects.
+and the plugins load while the script imports the rest of the app and greets the newcomer with the
+data (which needs neither) and while the browser draws it; `warm_up` then waits for it before the
+sidebar and the navigation need it. The server cannot start it earlier: ``streamlit run`` runs no code
+of ours before a browser connects. The thread shares the interpreter lock with the greeting, so the
+greeting's chart shows somewhat later than it would alone, and the whole dashboard sooner (see the
+README's row for ``bench/app.py``).
 
 The plugins are the installed ones (entry points) and the files given after ``--plugins`` on the
 command line (``streamlit run apps/main.py -- --plugins my_plugins.py``: a file or a folder of them),
