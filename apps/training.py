@@ -251,7 +251,7 @@ def _status(training: Training, language: str) -> None:
         text = t("train.queued", language, place=place)
         estimate_s = job.queue.estimate_s(place)
         if estimate_s is not None:
-            text += " · " + t("train.queued_estimate", language, minutes=f"{estimate_s / 60:.1f}")
+            text += " · " + _estimate_text(estimate_s, language)
         st.progress(0.0, text=text)
     elif training.progress.batch < 0 and not training.progress.history:
         st.progress(0.0, text=t("train.starting", language))
@@ -267,3 +267,10 @@ def _status(training: Training, language: str) -> None:
         if job.finished:
             st.rerun()
     right.caption(t("train.meanwhile", language))
+
+
+def _estimate_text(seconds: float, language: str) -> str:
+    """ "about 40 s" under two minutes, "about 3.5 min" above."""
+    if seconds < 120:
+        return t("train.queued_estimate_s", language, seconds=f"{max(seconds, 1):.0f}")
+    return t("train.queued_estimate", language, minutes=f"{seconds / 60:.1f}")
