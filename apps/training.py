@@ -270,7 +270,7 @@ def _status(training: Training, language: str) -> None:
 
 
 def _estimate_text(seconds: float, language: str) -> str:
-    """ "about 40 s" under two minutes, "about 3.5 min" above."""
+    """The wait in words: "about 40 s" under two minutes, "about 3.5 min" above."""
     if seconds < 120:
         return t("train.queued_estimate_s", language, seconds=f"{max(seconds, 1):.0f}")
     return t("train.queued_estimate", language, minutes=f"{seconds / 60:.1f}")
