@@ -126,6 +126,32 @@ def compute_initialization(ctx: dlviz.Context, params: Params) -> Initialization
     rows: list[tuple[np.ndarray, ...]] = []
     train_loss, val_loss, val_accuracy, unit_outputs = {}, {}, {}, {}
     counts = []
+    fan_in = (int(np.prod(data.input_shape)),) + (params.width,) * params.depth
+
+    def result(trained: tuple[str, ...], layers: tuple[str, ...]) -> InitializationResult:
+        """The lesson on the initialisers trained so far (a page draws each one as soon as it exists)."""
+        return InitializationResult(
+            dataset_name=data.name,
+            activation=params.activation,
+            depth=params.depth,
+            width=params.width,
+            epochs=params.epochs,
+            batch_size=params.batch_size,
+            learning_rate=params.learning_rate,
+            initializers=trained,
+            layers=layers,
+            fan_in=fan_in,
+            activation_std=np.stack([row[0] for row in rows]),
+            gradient_norms=np.stack([row[1] for row in rows]),
+            weight_std=np.stack([row[2] for row in rows]),
+            train_loss=dict(train_loss),
+            val_loss=dict(val_loss),
+            val_accuracy=dict(val_accuracy),
+            distinct_units=np.array(counts),
+            unit_outputs=dict(unit_outputs),
+            page=dlviz.Page(notes=notes(data, params), formulas=FORMULAS),
+        )
+
     for index, name in enumerate(initializers):
         english, chinese = INITIALIZER_NAMES[name]
         ctx.report(
@@ -146,30 +172,15 @@ def compute_initialization(ctx: dlviz.Context, params: Params) -> Initialization
         hidden = [model.get_layer(layer) for layer in dense_names(model)[:-1]]
         counts.append([distinct_units(layer) for layer in hidden])
         unit_outputs[name] = dense_outputs(model, shown)[hidden[0].name].numpy()
+        if index + 1 < len(initializers):
+            ctx.report_partial(
+                result(initializers[: index + 1], dense_names(model)),
+                index + 1,
+                len(initializers),
+                tr(ctx.language, f"trained from {english}", f"已训练：{chinese}"),
+            )
     ctx.report(1.0, tr(ctx.language, "done", "完成"))
-    names = dense_names(model)
-    fan_in = (int(np.prod(data.input_shape)),) + (params.width,) * params.depth
-    return InitializationResult(
-        dataset_name=data.name,
-        activation=params.activation,
-        depth=params.depth,
-        width=params.width,
-        epochs=params.epochs,
-        batch_size=params.batch_size,
-        learning_rate=params.learning_rate,
-        initializers=initializers,
-        layers=names,
-        fan_in=fan_in,
-        activation_std=np.stack([row[0] for row in rows]),
-        gradient_norms=np.stack([row[1] for row in rows]),
-        weight_std=np.stack([row[2] for row in rows]),
-        train_loss=train_loss,
-        val_loss=val_loss,
-        val_accuracy=val_accuracy,
-        distinct_units=np.array(counts),
-        unit_outputs=unit_outputs,
-        page=dlviz.Page(notes=notes(data, params), formulas=FORMULAS),
-    )
+    return result(initializers, dense_names(model))
 
 
 def notes(data: Dataset, params: Params) -> tuple[dlviz.Note, ...]:

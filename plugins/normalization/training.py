@@ -132,6 +132,24 @@ def train_variants(ctx: dlviz.Context, params: Params) -> NormalizationResult:
     n_outputs = 1 if data.is_binary else data.n_classes
     offsets = np.linspace(-params.surface_range, params.surface_range, SURFACE_POINTS)
     train_loss, val_loss, eigenvalues, surfaces = {}, {}, {}, {}
+
+    def result(trained: tuple[str, ...]) -> NormalizationResult:
+        """The lesson on the variants trained so far (a page draws each one as soon as it exists)."""
+        return NormalizationResult(
+            dataset_name=data.name,
+            variants=trained,
+            epochs=params.epochs,
+            learning_rate=params.learning_rate,
+            feature_spread=spread,
+            weight_features=(names[steep], names[flat]),
+            train_loss=dict(train_loss),
+            val_loss=dict(val_loss),
+            eigenvalues=dict(eigenvalues),
+            grid_offsets=offsets,
+            surfaces=dict(surfaces),
+            page=dlviz.Page(notes=notes(data, params, spread), formulas=FORMULAS),
+        )
+
     for index, variant in enumerate(variants):
         english, chinese = VARIANT_NAMES[variant]
         ctx.report(index / len(variants), tr(ctx.language, f"training on {english}", f"训练：{chinese}"))
@@ -154,21 +172,15 @@ def train_variants(ctx: dlviz.Context, params: Params) -> NormalizationResult:
         ).history
         train_loss[variant] = np.asarray(history["loss"], np.float64)
         val_loss[variant] = np.asarray(history["val_loss"], np.float64)
+        if index + 1 < len(variants):
+            ctx.report_partial(
+                result(variants[: index + 1]),
+                index + 1,
+                len(variants),
+                tr(ctx.language, f"trained on {english}", f"已训练：{chinese}"),
+            )
     ctx.report(1.0, tr(ctx.language, "done", "完成"))
-    return NormalizationResult(
-        dataset_name=data.name,
-        variants=variants,
-        epochs=params.epochs,
-        learning_rate=params.learning_rate,
-        feature_spread=spread,
-        weight_features=(names[steep], names[flat]),
-        train_loss=train_loss,
-        val_loss=val_loss,
-        eigenvalues=eigenvalues,
-        grid_offsets=offsets,
-        surfaces=surfaces,
-        page=dlviz.Page(notes=notes(data, params, spread), formulas=FORMULAS),
-    )
+    return result(variants)
 
 
 def notes(data: Dataset, params: Params, spread: np.ndarray) -> tuple[dlviz.Note, ...]:

@@ -103,3 +103,21 @@ def test_results_that_ignore_the_session_say_so():
             "digits 是图像数据；本课的小网络只接受二维点或表格数据，因此在 moons 数据集上训练。",
         )
     ]
+
+
+def test_lessons_that_train_one_model_per_choice_show_each_as_it_is_trained():
+    normalization, partials = partials_of("normalization", variants=("raw", "standard", "batch_norm"), epochs=2)
+    assert [partial.variants for _, partial in partials] == [("raw",), ("raw", "standard")]
+    assert [fraction for fraction, _ in partials] == pytest.approx([1 / 3, 2 / 3])
+    np.testing.assert_array_equal(partials[1][1].train_loss["standard"], normalization.train_loss["standard"])
+    assert set(partials[0][1].surfaces) == {"raw"}
+
+    initialization, partials = partials_of(
+        "initialization", initializers=("zeros", "he_normal"), depth=2, width=8, samples=200, epochs=1
+    )
+    first_trained = initialization.initializers[0]  # in the order of dlviz.models.INITIALIZERS
+    assert [partial.initializers for _, partial in partials] == [(first_trained,)]
+    first = partials[0][1]
+    assert first.activation_std.shape == (1, len(initialization.layers))
+    np.testing.assert_array_equal(first.val_loss[first_trained], initialization.val_loss[first_trained])
+    np.testing.assert_array_equal(first.distinct_units[0], initialization.distinct_units[0])
