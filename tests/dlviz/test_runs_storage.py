@@ -86,7 +86,7 @@ def test_the_recorder_writes_its_run_to_a_url_while_training():
     np.testing.assert_array_equal(loaded.snapshot_steps, recorder.run.snapshot_steps)
     np.testing.assert_array_equal(loaded.snapshots, recorder.run.snapshots)
     np.testing.assert_array_equal(
-        loaded.series("grad_norm")["dense"], recorder.run.series("grad_norm")["dense"]
+        loaded.series("grad_norm")[model.layers[0].name], recorder.run.series("grad_norm")[model.layers[0].name]
     )
     with pytest.raises(RunError, match="not empty"):
         Recorder(logdir=url)
