@@ -234,7 +234,7 @@ class Imbalance(dlviz.Plugin):
         x_train = np.asarray(dataset.x_train, dtype=np.float32)
         x_test = np.asarray(dataset.x_test, dtype=np.float32)
         y_train, y_test = targets.train, targets.test
-        params, notes = _made_rare_if_balanced(params, targets, dataset)
+        params, notes = made_rare_if_balanced(params, targets, dataset)
         x_train, y_train = thin_classes(x_train, y_train, targets, params, ctx.seed)
         n_classes = targets.n_classes
         train_counts = class_counts(y_train, n_classes)
@@ -410,7 +410,7 @@ class Imbalance(dlviz.Plugin):
         return findings
 
 
-def _made_rare_if_balanced(params, targets: Targets, dataset) -> tuple[object, tuple[dlviz.Note, ...]]:
+def made_rare_if_balanced(params, targets: Targets, dataset) -> tuple[object, tuple[dlviz.Note, ...]]:
     """`params` with the last class in `reduce_classes` when the training split is balanced (nothing for the
     strategies to fix) and the user chose no class to thin, and the note that says so."""
     if params.reduce_classes or not params.rare_if_balanced or targets.multilabel:

@@ -65,7 +65,7 @@ def test_imbalance_makes_the_last_class_of_balanced_data_rare_and_says_so(imbala
 
     def made_rare_by_default(dataset, **values):
         params = dlviz.plugin.make_params(Imbalance.Params, values)
-        chosen, notes = imbalance_plugin._made_rare_if_balanced(params, Targets.of(dataset), dataset)
+        chosen, notes = imbalance_plugin.made_rare_if_balanced(params, Targets.of(dataset), dataset)
         return chosen.reduce_classes, len(notes)
 
     assert made_rare_by_default(balanced) == ((1,), 1)
