@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,18 +26,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tests" / "dlviz" / "multiworker_training.py"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.dlviz.multiworker_training import local_cluster  # noqa: E402
+
 EVERY = 10
 
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("localhost", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def two_worker_overhead(
@@ -46,7 +40,7 @@ def two_worker_overhead(
 ) -> tuple[float, str]:
     """(recorded / plain steady-state time of the two-worker loop, a line saying what was measured)."""
     modes = ["plain", "step"] * repeats
-    cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
+    cluster = local_cluster(2)
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
     with tempfile.TemporaryDirectory(prefix="dlviz-two-workers-") as scratch:
         command = [

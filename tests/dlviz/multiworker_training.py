@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import time
 
 import keras
@@ -68,6 +69,18 @@ def worker_batches(strategy, x, y, global_batch: int):
         return tf.data.Dataset.from_tensor_slices((xs, ys))
 
     return strategy.distribute_datasets_from_function(dataset)
+
+
+def local_cluster(workers: int) -> dict:
+    """A ``TF_CONFIG`` cluster of `workers` workers on localhost, each on a port free right now."""
+    sockets = [socket.socket() for _ in range(workers)]
+    try:
+        for sock in sockets:
+            sock.bind(("localhost", 0))
+        return {"worker": [f"localhost:{sock.getsockname()[1]}" for sock in sockets]}
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def make_strategy():

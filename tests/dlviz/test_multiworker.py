@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,22 +14,12 @@ import numpy as np
 import pytest
 
 from dlviz.runs import Run
-from tests.dlviz.multiworker_training import make_strategy, train
+from tests.dlviz.multiworker_training import local_cluster, make_strategy, train
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "dlviz" / "multiworker_training.py"
 TIMEOUT_S = 240
 
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("localhost", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def launch(logdir: Path, tf_config: dict | None, *args: str) -> subprocess.Popen:
@@ -70,7 +59,7 @@ def finish(processes: list[subprocess.Popen]) -> list[dict]:
 @pytest.mark.slow
 def test_two_workers_record_what_one_worker_records_on_the_same_global_batches(tmp_path):
     shared = tmp_path / "two_workers"  # both workers are given it: only the chief may write there
-    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    cluster = local_cluster(2)
     modes = ("step",)  # the README's recipe; probe gradients under strategies: tests/dlviz/test_recorder.py
     workers = [
         launch(shared, {"cluster": cluster, "task": {"type": "worker", "index": index}}, "--modes", *modes)
